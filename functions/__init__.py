@@ -1,0 +1,1 @@
+"""Cloud Function entry points: one thin module per function, delegating to ``shared``."""

@@ -1,0 +1,19 @@
+"""Every Cloud Function entry point, for ``--source=. --entry-point=<name>`` deployments."""
+
+from functions.collect_shots import collect_shots
+from functions.handle_dead_letter import handle_dead_letter
+from functions.notify_user import notify_user
+from functions.plan_story import plan_story
+from functions.render_characters import render_characters
+from functions.render_shot import render_shot
+from functions.stitch_video import stitch_video
+
+__all__ = [
+    "collect_shots",
+    "handle_dead_letter",
+    "notify_user",
+    "plan_story",
+    "render_characters",
+    "render_shot",
+    "stitch_video",
+]

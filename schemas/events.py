@@ -1,0 +1,104 @@
+"""Event payloads carried between the pipeline stages.
+
+Each event is the JSON ``data`` of one Pub/Sub message on the topic named by its ``TYPE``.
+Every payload carries the tale id and a *logical key* (tale, stage, shot, attempt): handlers
+key their effects on it, never on the message id, because a re-publish gets a new message id.
+Consumers ignore unknown fields so that a newer producer does not break an older consumer;
+an incompatible change bumps ``version``.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, computed_field
+
+TaleId = str
+_TALE_ID = Field(pattern=r"^[a-z0-9][a-z0-9-]{5,63}$", description="Tale id (lowercase, url-safe).")
+
+
+class Event(BaseModel):
+    """Base of every event payload."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    TYPE: ClassVar[str] = ""
+    version: Literal[1] = 1
+    tale_id: TaleId = _TALE_ID
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def key(self) -> str:
+        """The logical key of the work this event asks for or reports."""
+        return f"{self.tale_id}:{self.TYPE}"
+
+
+class TaleSubmitted(Event):
+    """A tale was accepted (and paid for): plan it."""
+
+    TYPE: ClassVar[str] = "tale.submitted"
+
+
+class CharactersRequested(Event):
+    """The plan is final (and approved when the gate is on): draw the character references."""
+
+    TYPE: ClassVar[str] = "characters.requested"
+
+
+class ShotRequested(Event):
+    """Render one shot attempt. ``poll`` > 0 marks a continuation that resumes polling."""
+
+    TYPE: ClassVar[str] = "shot.requested"
+    shot_index: int = Field(ge=0, le=63)
+    attempt: int = Field(default=1, ge=1, le=20)
+    poll: int = Field(default=0, ge=0, le=1000)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def key(self) -> str:
+        return f"{self.tale_id}:shot:{self.shot_index}:{self.attempt}"
+
+
+class ShotRendered(Event):
+    """One shot attempt finished; ``clip_path`` is its blob path."""
+
+    TYPE: ClassVar[str] = "shot.rendered"
+    shot_index: int = Field(ge=0, le=63)
+    attempt: int = Field(ge=1, le=20)
+    clip_path: str = Field(min_length=1)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def key(self) -> str:
+        return f"{self.tale_id}:shot:{self.shot_index}:{self.attempt}"
+
+
+class StitchRequested(Event):
+    """Every shot is rendered: stitch the final video. Published once by the fan-in."""
+
+    TYPE: ClassVar[str] = "stitch.requested"
+
+
+class TaleFinished(Event):
+    """The tale reached a terminal state: tell the owner (and settle or refund credits)."""
+
+    TYPE: ClassVar[str] = "tale.finished"
+    outcome: Literal["completed", "failed", "cancelled"]
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def key(self) -> str:
+        return f"{self.tale_id}:finished:{self.outcome}"
+
+
+EVENT_TYPES: dict[str, type[Event]] = {
+    cls.TYPE: cls
+    for cls in (
+        TaleSubmitted,
+        CharactersRequested,
+        ShotRequested,
+        ShotRendered,
+        StitchRequested,
+        TaleFinished,
+    )
+}

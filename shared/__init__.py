@@ -1,0 +1,1 @@
+"""Tale's library: domain, stages, ports, adapters, providers, media, runtime and bootstrap."""

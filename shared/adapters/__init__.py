@@ -1,0 +1,1 @@
+"""Adapters: implementations of the ports (local embedded default, later GCP and Supabase)."""

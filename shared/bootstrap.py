@@ -1,0 +1,144 @@
+"""The composition root: builds adapters from settings, lazily, once per process.
+
+Handlers declare what they need by parameter name (``store``, ``bus``, ``blobs``, ``planner``,
+``images``, ``videos``, ``notifier``, ``settings``); ``Container.call`` injects exactly those,
+so a function builds only the clients it uses (cold starts are billed and felt).
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import threading
+from collections.abc import Callable
+from functools import cache
+from typing import Any
+
+from shared.config import Settings
+from shared.ports.blobs import BlobStore
+from shared.ports.bus import EventBus
+from shared.ports.generators import ImageGenerator, Planner, VideoGenerator
+from shared.ports.notifier import Notifier
+from shared.ports.store import TaleStore
+
+
+class Container:
+    """Lazily built adapters for one process (thread-safe)."""
+
+    def __init__(self, settings: Settings, **overrides: Any) -> None:
+        self.settings = settings
+        self._built: dict[str, Any] = dict(overrides)
+        self._lock = threading.RLock()
+
+    def _get(self, name: str, factory: Callable[[], Any]) -> Any:
+        with self._lock:
+            if name not in self._built:
+                self._built[name] = factory()
+            return self._built[name]
+
+    @property
+    def home(self) -> Any:
+        return self.settings.home.resolve()
+
+    @property
+    def store(self) -> TaleStore:
+        def build() -> TaleStore:
+            from shared.adapters.local.store import SqliteTaleStore
+
+            return SqliteTaleStore(self.home / "state.db")
+
+        return self._get("store", build)  # type: ignore[no-any-return]
+
+    @property
+    def bus(self) -> EventBus:
+        def build() -> EventBus:
+            from shared.adapters.local.bus import BusPolicy, SqliteEventBus
+            from shared.registry import DEAD_LETTER_TOPIC, subscriptions
+
+            s = self.settings
+            policy = BusPolicy(s.max_delivery_attempts, s.retry_min_backoff_s,
+                               s.retry_max_backoff_s, s.ack_deadline_s, DEAD_LETTER_TOPIC)
+            return SqliteEventBus(self.home / "bus.db", subscriptions(), policy)
+
+        return self._get("bus", build)  # type: ignore[no-any-return]
+
+    @property
+    def blobs(self) -> BlobStore:
+        def build() -> BlobStore:
+            from shared.adapters.local.blobs import FilesystemBlobStore
+
+            return FilesystemBlobStore(self.home / "blobs")
+
+        return self._get("blobs", build)  # type: ignore[no-any-return]
+
+    @property
+    def planner(self) -> Planner:
+        def build() -> Planner:
+            from shared.providers.offline.planner import OfflinePlanner
+
+            return OfflinePlanner()
+
+        return self._get("planner", build)  # type: ignore[no-any-return]
+
+    @property
+    def images(self) -> ImageGenerator:
+        def build() -> ImageGenerator:
+            from shared.providers.offline.images import OfflineImageGenerator
+
+            return OfflineImageGenerator(font=self.settings.font)
+
+        return self._get("images", build)  # type: ignore[no-any-return]
+
+    @property
+    def videos(self) -> VideoGenerator:
+        def build() -> VideoGenerator:
+            from shared.providers.offline.videos import OfflineVideoGenerator
+
+            s = self.settings
+            return OfflineVideoGenerator(self.blobs, height=s.offline_height, fps=s.offline_fps,
+                                         delay_s=s.offline_shot_delay_s, font=s.font)
+
+        return self._get("videos", build)  # type: ignore[no-any-return]
+
+    @property
+    def notifier(self) -> Notifier:
+        def build() -> Notifier:
+            from shared.adapters.local.outbox import OutboxNotifier
+
+            return OutboxNotifier(self.home / "outbox")
+
+        return self._get("notifier", build)  # type: ignore[no-any-return]
+
+    def call(self, handler_path: str, payload: Any) -> None:
+        """Call ``module:function`` with ``payload`` and the dependencies it names."""
+        handler, names = _resolve(handler_path)
+        handler(payload, **{name: getattr(self, name) for name in names})
+
+
+@cache
+def _resolve(handler_path: str) -> tuple[Callable[..., None], tuple[str, ...]]:
+    module, _, attr = handler_path.partition(":")
+    handler = getattr(importlib.import_module(module), attr)
+    names = tuple(inspect.signature(handler).parameters)[1:]
+    return handler, names
+
+
+_container: Container | None = None
+_container_lock = threading.Lock()
+
+
+def container() -> Container:
+    """The process's container, built from the environment on first use."""
+    global _container
+    with _container_lock:
+        if _container is None:
+            _container = Container(Settings())
+        return _container
+
+
+def configure(settings: Settings | None = None, **overrides: Any) -> Container:
+    """Replace the process's container (the CLI's ``--home``, tests)."""
+    global _container
+    with _container_lock:
+        _container = Container(settings or Settings(), **overrides)
+        return _container

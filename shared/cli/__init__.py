@@ -1,0 +1,1 @@
+"""The ``tale`` command line: run a story through the embedded local runtime."""

@@ -1,0 +1,215 @@
+"""``tale``: run stories through the embedded local runtime and inspect tales.
+
+Exit codes: 0 success, 1 the tale failed or was cancelled, 2 bad input or usage.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.live import Live
+
+from schemas.story import StoryOptions, StorySubmission, Style
+from shared import bootstrap, service
+from shared.cli.views import events_table, live_view, tale_detail, tales_table
+from shared.config import Settings
+from shared.domain.errors import IllegalTransition, InvalidStory, TaleNotFound
+from shared.domain.tale import TaleRecord, TaleState
+
+app = typer.Typer(help="Tale: a story becomes a short video.", no_args_is_help=True,
+                  pretty_exceptions_enable=False, add_completion=False)
+out = Console()
+err = Console(stderr=True)
+
+
+def fail_input(message: str) -> NoReturn:
+    err.print(f"[red]error:[/red] {message}")
+    raise typer.Exit(2)
+
+
+@app.callback()
+def main_options(
+    home: Annotated[Path | None, typer.Option(help="State and media folder (env TALE_HOME).",
+                                              envvar="TALE_HOME")] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log retries.")] = False,
+) -> None:
+    logging.basicConfig(level=logging.INFO if verbose else logging.ERROR,
+                        format="%(levelname)s %(name)s: %(message)s")
+    bootstrap.configure(Settings(home=home) if home else Settings())
+
+
+def read_story(path: Path) -> str:
+    if not path.exists():
+        fail_input(f"no such file: {path}")
+    if not path.is_file():
+        fail_input(f"not a file: {path}")
+    try:
+        return path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError:
+        fail_input(f"{path} is not UTF-8 text (is it a binary file?)")
+
+
+def _runtime_run(tale_ids: list[str], quiet: bool) -> None:
+    from shared.runtime.local import LocalRuntime, RuntimeBusy
+
+    container = bootstrap.container()
+    store = container.store
+    started = time.monotonic()
+
+    def view() -> object:
+        from rich.console import Group
+
+        return Group(*[live_view(t, store.shots(t.tale_id), started)
+                       for t in (store.find(i) for i in tale_ids) if t is not None])
+
+    try:
+        with LocalRuntime(container) as runtime:
+            if quiet:
+                runtime.run()
+            else:
+                with Live(view(), console=out, refresh_per_second=8, transient=False) as live:  # type: ignore[arg-type]
+                    runtime.run(on_tick=lambda: live.update(view()))  # type: ignore[arg-type]
+    except RuntimeBusy as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+
+
+def _report(tale: TaleRecord) -> None:
+    container = bootstrap.container()
+    if tale.state is TaleState.COMPLETED:
+        out.print(f"[green]✓[/green] {tale.title} ({tale.tale_id})")
+        for name, path in tale.outputs.items():
+            shown = path if name == "email" else container.blobs.uri(path).removeprefix("file://")
+            out.print(f"  {name:<10} {shown}")
+        return
+    if tale.state is TaleState.AWAITING_APPROVAL:
+        out.print(f"Storyboard of {tale.tale_id} is ready. Approve with: "
+                  f"[bold]tale approve {tale.tale_id}[/bold]")
+        return
+    out.print(f"[red]✗[/red] {tale.tale_id} {tale.state}: {tale.error_stage}: "
+              f"{tale.error_reason}")
+    if "email" in tale.outputs:
+        out.print(f"  email      {tale.outputs['email']}")
+    raise typer.Exit(1)
+
+
+@app.command()
+def run(
+    story: Annotated[Path, typer.Argument(help="A UTF-8 text file with the story (Korean or "
+                                                "English; an optional first line is the title).")],
+    language: Annotated[str | None, typer.Option(help="ko or en (default: detected).")] = None,
+    style: Annotated[Style, typer.Option(help="Visual style.")] = Style.STORYBOOK,
+    aspect: Annotated[str, typer.Option(help="9:16, 16:9 or 1:1.")] = "9:16",
+    shots: Annotated[int, typer.Option(help="Number of shots (1-16).")] = 8,
+    seconds: Annotated[int, typer.Option(help="Seconds per shot: 4, 6 or 8.")] = 8,
+    approval: Annotated[bool, typer.Option("--approval", help="Stop for storyboard approval.")]
+    = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No live progress.")] = False,
+) -> None:
+    """Submit a story and run it to a finished video; print where the outputs are."""
+    text = read_story(story)
+    settings = bootstrap.container().settings
+    try:
+        submission = StorySubmission(text=text, language=language, style=style,  # type: ignore[arg-type]
+                                     aspect_ratio=aspect, shot_count=shots,  # type: ignore[arg-type]
+                                     shot_seconds=seconds,  # type: ignore[arg-type]
+                                     options=StoryOptions(approval_required=approval))
+        service.check_submission(submission, settings.max_story_chars)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'story'}: {e['msg']}"
+                             for e in exc.errors())
+        fail_input(problems.replace("text: Value error, ", "story: "))
+    except InvalidStory as exc:
+        fail_input(str(exc))
+    container = bootstrap.container()
+    tale = service.submit(submission, owner=settings.owner, store=container.store,
+                          bus=container.bus, max_chars=settings.max_story_chars)
+    out.print(f"Submitted {tale.tale_id} ({tale.language}, {shots} shots × {seconds} s)")
+    _runtime_run([tale.tale_id], quiet)
+    final = container.store.find(tale.tale_id)
+    assert final is not None
+    _report(final)
+
+
+def _tale(tale_id: str) -> TaleRecord:
+    tale = bootstrap.container().store.find(tale_id)
+    if tale is None:
+        fail_input(f"no tale {tale_id}")
+    return tale
+
+
+@app.command()
+def status(tale_id: Annotated[str | None, typer.Argument(help="A tale id; all when omitted.")]
+           = None) -> None:
+    """Show every tale, or one tale with its shots and outputs."""
+    container = bootstrap.container()
+    if tale_id is None:
+        out.print(tales_table(container.store.list()))
+        return
+    tale = _tale(tale_id)
+    uris = {k: (v if k == "email" else container.blobs.uri(v)) for k, v in tale.outputs.items()}
+    out.print(tale_detail(tale, container.store.shots(tale_id), uris))
+
+
+@app.command()
+def resume(tale_id: Annotated[str | None, typer.Argument(help="A tale id; all unfinished "
+                                                              "when omitted.")] = None,
+           quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False) -> None:
+    """Finish tales that a killed run left behind (completed shots are not redone)."""
+    store = bootstrap.container().store
+    if tale_id is not None:
+        tales = [_tale(tale_id)]
+    else:
+        tales = [t for t in store.list(limit=1000) if not t.state.terminal]
+        if not tales:
+            out.print("Nothing to resume.")
+            return
+    _runtime_run([t.tale_id for t in tales], quiet)
+    for t in tales:
+        final = store.find(t.tale_id)
+        assert final is not None
+        _report(final)
+
+
+@app.command()
+def events(tale_id: Annotated[str, typer.Argument(help="A tale id.")]) -> None:
+    """Print a tale's event log."""
+    _tale(tale_id)
+    out.print(events_table(tale_id, bootstrap.container().store.events(tale_id)))
+
+
+@app.command()
+def approve(tale_id: Annotated[str, typer.Argument(help="A tale awaiting approval.")],
+            quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False) -> None:
+    """Approve a tale's storyboard and render it."""
+    container = bootstrap.container()
+    try:
+        service.approve(_tale(tale_id).tale_id, store=container.store, bus=container.bus)
+    except (IllegalTransition, TaleNotFound) as exc:
+        fail_input(str(exc))
+    _runtime_run([tale_id], quiet)
+    final = container.store.find(tale_id)
+    assert final is not None
+    _report(final)
+
+
+@app.command()
+def cancel(tale_id: Annotated[str, typer.Argument(help="A tale that has not finished.")]) -> None:
+    """Cancel a tale; nothing more is rendered for it."""
+    container = bootstrap.container()
+    try:
+        service.cancel(_tale(tale_id).tale_id, store=container.store, bus=container.bus)
+    except (IllegalTransition, TaleNotFound) as exc:
+        fail_input(str(exc))
+    _runtime_run([tale_id], quiet=True)
+    out.print(f"Cancelled {tale_id}.")
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,128 @@
+"""The tale state machine, its records and how progress is computed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from shared.domain.errors import IllegalTransition
+
+
+class TaleState(StrEnum):
+    SUBMITTED = "submitted"
+    PLANNING = "planning"
+    AWAITING_APPROVAL = "awaiting_approval"
+    RENDERING = "rendering"
+    STITCHING = "stitching"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+    @property
+    def terminal(self) -> bool:
+        return self in TERMINAL
+
+
+TERMINAL = frozenset({TaleState.COMPLETED, TaleState.FAILED, TaleState.CANCELLED})
+
+_FORWARD: dict[TaleState, frozenset[TaleState]] = {
+    TaleState.SUBMITTED: frozenset({TaleState.PLANNING}),
+    TaleState.PLANNING: frozenset({TaleState.AWAITING_APPROVAL, TaleState.RENDERING}),
+    TaleState.AWAITING_APPROVAL: frozenset({TaleState.RENDERING}),
+    TaleState.RENDERING: frozenset({TaleState.STITCHING}),
+    TaleState.STITCHING: frozenset({TaleState.COMPLETED}),
+}
+
+
+def allowed(source: TaleState, target: TaleState) -> bool:
+    """Forward along the pipeline, or to failed / cancelled from any non-terminal state."""
+    if source.terminal:
+        return False
+    if target in (TaleState.FAILED, TaleState.CANCELLED):
+        return True
+    return target in _FORWARD.get(source, frozenset())
+
+
+def check_transition(source: TaleState, target: TaleState) -> None:
+    if not allowed(source, target):
+        raise IllegalTransition(f"a tale cannot go from {source} to {target}")
+
+
+# Progress at the start of each state; rendering spans 15..90 by finished work.
+_BASE_PROGRESS = {
+    TaleState.SUBMITTED: 0,
+    TaleState.PLANNING: 5,
+    TaleState.AWAITING_APPROVAL: 10,
+    TaleState.RENDERING: 15,
+    TaleState.STITCHING: 90,
+    TaleState.COMPLETED: 100,
+}
+_CHARACTER_SHARE = 5
+_SHOT_SHARE = 70
+
+
+def progress(state: TaleState, *, characters_done: bool = False, shots_done: int = 0,
+             shot_count: int = 0, previous: int = 0) -> int:
+    """Progress in percent, never going backwards (a failed tale keeps what it reached)."""
+    if state in (TaleState.FAILED, TaleState.CANCELLED):
+        return previous
+    value = _BASE_PROGRESS[state]
+    if state is TaleState.RENDERING:
+        value += _CHARACTER_SHARE if characters_done else 0
+        if shot_count:
+            value += (_SHOT_SHARE * shots_done) // shot_count
+    return max(value, previous)
+
+
+@dataclass
+class TaleRecord:
+    """What the tale store keeps about one tale (the submission is stored beside it)."""
+
+    tale_id: str
+    owner: str
+    state: TaleState
+    stage: str
+    progress: int
+    title: str = ""
+    language: str = "en"
+    shot_count: int = 0
+    error_stage: str | None = None
+    error_reason: str | None = None
+    outputs: dict[str, str] = field(default_factory=dict)
+    fan_in_key: str | None = None
+    created_at: float = 0.0
+    updated_at: float = 0.0
+
+
+class ShotStatus(StrEnum):
+    PENDING = "pending"
+    CLAIMED = "claimed"
+    STARTED = "started"
+    RENDERED = "rendered"
+    FAILED = "failed"
+
+
+@dataclass
+class ShotRecord:
+    """One shot's current attempt: its claim, the provider operation and the finished clip."""
+
+    tale_id: str
+    index: int
+    attempt: int
+    status: ShotStatus
+    operation_id: str | None = None
+    clip_path: str | None = None
+    error: str | None = None
+    starts: int = 0
+    updated_at: float = 0.0
+
+
+@dataclass(frozen=True)
+class TaleEvent:
+    """One line of a tale's event log (what the owner and operators read)."""
+
+    tale_id: str
+    at: float
+    stage: str
+    message: str
+    level: str = "info"

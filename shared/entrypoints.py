@@ -1,0 +1,49 @@
+"""What every Pub/Sub-triggered Cloud Function does around its stage handler.
+
+Outcomes, as Pub/Sub sees them:
+- success → return (ack);
+- ``PermanentError`` from the stage → the tale is failed with the stage and reason, and the
+  message is acked (retrying cannot help);
+- ``MalformedEvent`` or any other exception → noted in the tale's event log and re-raised, so
+  the message is redelivered with backoff; after the subscription's maximum delivery attempts
+  it goes to the dead-letter topic, whose handler fails the tale (never an endless loop).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from schemas.events import EVENT_TYPES, Event
+from shared import bootstrap
+from shared.domain.errors import MalformedEvent, PermanentError
+from shared.envelope import CloudEventLike, Envelope, decode, parse
+from shared.registry import BY_NAME, DEAD_LETTER_TOPIC
+from shared.stages.failure import fail_tale
+
+log = logging.getLogger("tale.functions")
+
+
+def handle_pubsub(cloud_event: CloudEventLike, function: str) -> None:
+    spec = BY_NAME[function]
+    envelope = decode(cloud_event)
+    container = bootstrap.container()
+    payload: Event | Envelope = envelope
+    try:
+        if spec.trigger != DEAD_LETTER_TOPIC:
+            payload = parse(envelope, EVENT_TYPES[spec.trigger])
+        container.call(spec.handler, payload)
+    except PermanentError as exc:
+        tale_id = envelope.tale_id
+        log.warning("%s: permanent failure for tale %s: %s", function, tale_id, exc)
+        if tale_id:
+            fail_tale(container.store, container.bus, tale_id, spec.stage, str(exc))
+    except Exception as exc:
+        reason = str(exc) if isinstance(exc, MalformedEvent) else f"{type(exc).__name__}: {exc}"
+        log.warning("%s: attempt failed (will be retried): %s", function, reason)
+        if envelope.tale_id:
+            try:
+                container.store.log(envelope.tale_id, spec.stage, f"attempt failed: {reason}",
+                                    "warning")
+            except Exception:  # the store may be what failed; the original error matters
+                log.exception("could not record the failure")
+        raise

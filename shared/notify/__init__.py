@@ -1,0 +1,1 @@
+"""Notification content: Korean and English email templates."""

@@ -1,0 +1,1 @@
+"""Ports: the small interfaces stage code depends on. Adapters implement them."""

@@ -1,0 +1,61 @@
+"""Generator ports: planner (language model), image and video generators.
+
+The offline adapters are honest placeholders for the models; scenario A and B adapters call
+real models. A ``VideoGenerator`` is an operation API: ``start`` begins one (possibly paid)
+generation and returns its operation id, which the caller records before anything else;
+``poll`` resumes from nothing but that id, so a redelivered event never pays twice.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+
+from schemas.plan import Character, Shot, StoryPlan
+from schemas.story import StorySubmission
+
+
+class Planner(ABC):
+    @abstractmethod
+    def plan(self, submission: StorySubmission) -> StoryPlan:
+        """Split the story into characters, scenes and shots."""
+
+
+class ImageGenerator(ABC):
+    @abstractmethod
+    def character_reference(self, character: Character, plan: StoryPlan) -> bytes:
+        """A PNG reference image of one character, in the plan's style."""
+
+
+@dataclass(frozen=True)
+class VideoRequest:
+    tale_id: str
+    plan: StoryPlan
+    shot: Shot
+    attempt: int
+    output_path: str
+    reference_images: dict[str, str] = field(default_factory=dict)
+    """Character name → blob path of its reference image."""
+
+
+@dataclass(frozen=True)
+class VideoPoll:
+    done: bool
+    clip_path: str | None = None
+    error: str | None = None
+    refused: bool = False
+    """True when the provider refused the content (safety filter): retrying will not help."""
+
+
+class VideoGenerator(ABC):
+    #: True for providers that charge per generation: a claim without a recorded operation id
+    #: is then never restarted (it may already be running and billed).
+    paid: bool = True
+
+    @abstractmethod
+    def start(self, request: VideoRequest) -> str:
+        """Begin rendering one shot; return the operation id."""
+
+    @abstractmethod
+    def poll(self, operation_id: str) -> VideoPoll:
+        """The operation's state; ``done`` with ``clip_path`` (a blob path) or ``error``."""

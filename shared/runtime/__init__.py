@@ -1,0 +1,1 @@
+"""The embedded local runtime: drives the stage functions from the durable SQLite bus."""

@@ -1,0 +1,40 @@
+"""Stage ``render_characters`` (trigger: ``characters.requested``): one reference image per
+character, then the fan-out — one ``shot.requested`` per shot.
+
+Idempotent: characters that already have an image are skipped; shot records are created only
+if missing; rendered shots are not requested again.
+"""
+
+from __future__ import annotations
+
+from schemas.events import CharactersRequested, ShotRequested
+from shared.domain.tale import ShotStatus, TaleState, progress
+from shared.ports.blobs import BlobStore
+from shared.ports.bus import EventBus
+from shared.ports.generators import ImageGenerator
+from shared.ports.store import TaleStore
+from shared.stages.common import require_plan, require_tale, tale_prefix
+
+
+def render_characters(event: CharactersRequested, store: TaleStore, images: ImageGenerator,
+                      blobs: BlobStore, bus: EventBus) -> None:
+    tale_id = event.tale_id
+    if require_tale(store, tale_id).state is not TaleState.RENDERING:
+        return
+    plan = require_plan(store, tale_id)
+    done = store.characters(tale_id)
+    for number, character in enumerate(plan.characters):
+        if character.name in done:
+            continue
+        path = f"{tale_prefix(tale_id)}/characters/{number:02d}.png"
+        blobs.put_bytes(path, images.character_reference(character, plan), "image/png")
+        store.record_character(tale_id, character.name, path)
+        store.log(tale_id, "characters", f"reference image for {character.name}")
+    store.init_shots(tale_id, len(plan.shots))
+    store.update(tale_id, stage="shots",
+                 progress=progress(TaleState.RENDERING, characters_done=True))
+    bus.publish_many(
+        ShotRequested(tale_id=tale_id, shot_index=shot.index, attempt=shot.attempt)
+        for shot in store.shots(tale_id)
+        if shot.status is not ShotStatus.RENDERED
+    )

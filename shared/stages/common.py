@@ -1,0 +1,27 @@
+"""Small helpers shared by the stage handlers."""
+
+from __future__ import annotations
+
+from schemas.plan import StoryPlan
+from shared.domain.errors import PermanentError
+from shared.domain.tale import TaleRecord
+from shared.ports.store import TaleStore
+
+
+def require_tale(store: TaleStore, tale_id: str) -> TaleRecord:
+    tale = store.find(tale_id)
+    if tale is None:
+        raise PermanentError(f"no tale {tale_id}")
+    return tale
+
+
+def require_plan(store: TaleStore, tale_id: str) -> StoryPlan:
+    plan = store.plan(tale_id)
+    if plan is None:
+        raise PermanentError(f"tale {tale_id} has no plan yet")
+    return plan
+
+
+def tale_prefix(tale_id: str) -> str:
+    """Blob path prefix of one tale's media."""
+    return f"tales/{tale_id}"

@@ -1,0 +1,31 @@
+"""Failing a tale: shared by the entry points (permanent errors) and the dead-letter stage."""
+
+from __future__ import annotations
+
+import logging
+
+from schemas.events import TaleFinished
+from shared.domain.errors import TaleNotFound
+from shared.domain.tale import TERMINAL, TaleState
+from shared.ports.bus import EventBus
+from shared.ports.store import TaleStore
+
+log = logging.getLogger("tale.stages")
+_NON_TERMINAL = tuple(s for s in TaleState if s not in TERMINAL)
+
+
+def fail_tale(store: TaleStore, bus: EventBus, tale_id: str, stage: str, reason: str) -> None:
+    """Mark the tale failed at ``stage`` (once) and announce it. For a tale that is already
+    failed, the announcement is repeated only while the owner has not been notified (the
+    first one may have been lost); other finished tales are left alone."""
+    try:
+        moved = store.transition(tale_id, _NON_TERMINAL, TaleState.FAILED, stage=stage,
+                                 error_reason=reason)
+    except TaleNotFound:
+        log.warning("cannot fail unknown tale %s (%s: %s)", tale_id, stage, reason)
+        return
+    announcement = TaleFinished(tale_id=tale_id, outcome="failed")
+    tale = store.find(tale_id)
+    if moved or (tale is not None and tale.state is TaleState.FAILED
+                 and not store.marked(f"notified:{announcement.key}")):
+        bus.publish(announcement)

@@ -1,0 +1,155 @@
+"""One contract for every TaleStore adapter (and the test fake)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from shared.adapters.local.store import SqliteTaleStore
+from shared.domain.errors import IllegalTransition, TaleNotFound
+from shared.domain.tale import ShotStatus, TaleState
+from shared.ports.store import TaleStore
+from tests.conftest import make_plan, make_record, make_submission
+from tests.fakes import InMemoryTaleStore
+
+ADAPTERS: dict[str, Callable[[Path], TaleStore]] = {
+    "memory": lambda _: InMemoryTaleStore(),
+    "sqlite": lambda tmp: SqliteTaleStore(tmp / "state.db"),
+}
+
+
+@pytest.fixture(params=sorted(ADAPTERS))
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> TaleStore:
+    return ADAPTERS[request.param](tmp_path)
+
+
+def _rendering(store: TaleStore, shots: int = 3) -> str:
+    store.create(make_record(shots=shots), make_submission(shots))
+    store.save_plan("tale-000001", make_plan(shots))
+    store.transition("tale-000001", [TaleState.SUBMITTED], TaleState.PLANNING, stage="planning")
+    store.transition("tale-000001", [TaleState.PLANNING], TaleState.RENDERING, stage="shots")
+    store.init_shots("tale-000001", shots)
+    return "tale-000001"
+
+
+def test_create_is_idempotent_and_readable(store: TaleStore) -> None:
+    assert store.create(make_record(), make_submission()) is True
+    assert store.create(make_record(), make_submission(shots=5)) is False
+    tale = store.find("tale-000001")
+    assert tale is not None and tale.state is TaleState.SUBMITTED
+    assert store.submission("tale-000001").shot_count == 3
+    assert store.find("tale-nope00") is None
+    assert [t.tale_id for t in store.list(states=[TaleState.SUBMITTED])] == ["tale-000001"]
+    assert store.list(states=[TaleState.COMPLETED]) == []
+
+
+def test_transition_is_compare_and_set(store: TaleStore) -> None:
+    store.create(make_record(), make_submission())
+    assert store.transition("tale-000001", [TaleState.SUBMITTED], TaleState.PLANNING,
+                            stage="planning")
+    assert not store.transition("tale-000001", [TaleState.SUBMITTED], TaleState.PLANNING,
+                                stage="planning")
+    with pytest.raises(IllegalTransition):
+        store.transition("tale-000001", [TaleState.PLANNING], TaleState.COMPLETED, stage="x")
+    with pytest.raises(TaleNotFound):
+        store.transition("tale-nope00", [TaleState.PLANNING], TaleState.FAILED, stage="x")
+    assert store.transition("tale-000001", [TaleState.PLANNING], TaleState.FAILED,
+                            stage="planning", error_reason="boom")
+    tale = store.find("tale-000001")
+    assert tale is not None
+    assert (tale.state, tale.error_stage, tale.error_reason) == (TaleState.FAILED, "planning", "boom")
+    with pytest.raises(IllegalTransition):
+        store.transition("tale-000001", [TaleState.FAILED], TaleState.PLANNING, stage="x")
+
+
+def test_first_plan_wins_and_progress_never_goes_back(store: TaleStore) -> None:
+    store.create(make_record(), make_submission())
+    first = store.save_plan("tale-000001", make_plan(3))
+    again = store.save_plan("tale-000001", make_plan(5))
+    assert again == first and len(again.shots) == 3
+    store.update("tale-000001", progress=40, outputs={"a": "x"})
+    store.update("tale-000001", progress=10, outputs={"b": "y"})
+    tale = store.find("tale-000001")
+    assert tale is not None and tale.progress == 40 and tale.outputs == {"a": "x", "b": "y"}
+
+
+def test_shot_claims_start_once(store: TaleStore) -> None:
+    tale = _rendering(store)
+    shot, fresh = store.claim_shot(tale, 0, 1)
+    assert fresh and shot.status is ShotStatus.CLAIMED
+    again, fresh_again = store.claim_shot(tale, 0, 1)
+    assert not fresh_again and again.status is ShotStatus.CLAIMED
+    store.mark_shot_started(tale, 0, 1, "op-1")
+    store.mark_shot_started(tale, 0, 1, "op-2")  # a duplicate start record is ignored
+    started = store.shots(tale)[0]
+    assert (started.operation_id, started.starts) == ("op-1", 1)
+    store.finish_shot(tale, 0, 1, "clip-0")
+    assert store.shots(tale)[0].status is ShotStatus.RENDERED
+    stale, fresh_stale = store.claim_shot(tale, 0, 7)
+    assert not fresh_stale and stale.attempt == 1
+
+
+def test_expired_unstarted_claim_can_be_taken_over(store: TaleStore) -> None:
+    tale = _rendering(store)
+    store.claim_shot(tale, 1, 1)
+    assert store.claim_shot(tale, 1, 1, lease_s=3600)[1] is False
+    assert store.claim_shot(tale, 1, 1, lease_s=0)[1] is True
+    store.mark_shot_started(tale, 1, 1, "op")
+    assert store.claim_shot(tale, 1, 1, lease_s=0)[1] is False  # started: never taken over
+
+
+def test_retry_shot_moves_to_next_attempt_once(store: TaleStore) -> None:
+    tale = _rendering(store)
+    store.claim_shot(tale, 2, 1)
+    assert store.retry_shot(tale, 2, 1) == 2
+    assert store.retry_shot(tale, 2, 1) == 2
+    shot = store.shots(tale)[2]
+    assert (shot.attempt, shot.status) == (2, ShotStatus.PENDING)
+
+
+def test_fan_in_moves_to_stitching_exactly_once_under_concurrency(store: TaleStore) -> None:
+    tale = _rendering(store, shots=8)
+    for i in range(8):
+        store.claim_shot(tale, i, 1)
+        store.finish_shot(tale, i, 1, f"clip-{i}")
+    keys: list[str | None] = []
+    lock = threading.Lock()
+
+    def collect(i: int) -> None:
+        result = store.fan_in(tale, i, 1, f"key-{i}")
+        with lock:
+            keys.append(result.fan_in_key)
+
+    threads = [threading.Thread(target=collect, args=(i % 8,)) for i in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(set(keys)) == 1 and keys[0] is not None
+    tale_rec = store.find(tale)
+    assert tale_rec is not None and tale_rec.state is TaleState.STITCHING
+    assert tale_rec.fan_in_key == keys[0]
+
+
+def test_fan_in_waits_for_every_shot(store: TaleStore) -> None:
+    tale = _rendering(store, shots=3)
+    store.claim_shot(tale, 0, 1)
+    store.finish_shot(tale, 0, 1, "c")
+    result = store.fan_in(tale, 0, 1, "k0")
+    assert (result.rendered, result.total, result.fan_in_key) == (1, 3, None)
+    tale_rec = store.find(tale)
+    assert tale_rec is not None and tale_rec.state is TaleState.RENDERING
+    assert tale_rec.progress > 15
+
+
+def test_markers_log_and_characters(store: TaleStore) -> None:
+    store.create(make_record(), make_submission())
+    assert store.claim_once("notified:x") and not store.claim_once("notified:x")
+    assert store.marked("notified:x") and not store.marked("notified:y")
+    store.log("tale-000001", "planning", "hello")
+    assert [e.message for e in store.events("tale-000001")][-1] == "hello"
+    store.record_character("tale-000001", "Mina", "p.png")
+    assert store.characters("tale-000001") == {"Mina": "p.png"}

@@ -1,0 +1,306 @@
+"""Small hand-written fakes of the ports, for stage unit tests.
+
+``InMemoryTaleStore`` also runs in the store contract suite, so it cannot drift from the
+real adapters.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from schemas.events import Event
+from schemas.plan import Character, StoryPlan
+from schemas.story import StorySubmission
+from shared.domain.errors import TaleNotFound
+from shared.domain.tale import (
+    ShotRecord,
+    ShotStatus,
+    TaleEvent,
+    TaleRecord,
+    TaleState,
+    check_transition,
+    progress,
+)
+from shared.ports.blobs import BlobNotFound, BlobStore
+from shared.ports.bus import EventBus
+from shared.ports.generators import ImageGenerator, VideoGenerator, VideoPoll, VideoRequest
+from shared.ports.notifier import Notification, Notifier
+from shared.ports.store import FanIn, TaleStore
+
+
+class FakeBus(EventBus):
+    def __init__(self) -> None:
+        self.published: list[Event] = []
+
+    def publish(self, event: Event) -> str:
+        self.published.append(event)
+        return str(len(self.published))
+
+    def of(self, kind: type[Event]) -> list[Event]:
+        return [e for e in self.published if isinstance(e, kind)]
+
+
+class MemoryBlobs(BlobStore):
+    def __init__(self) -> None:
+        self.objects: dict[str, bytes] = {}
+
+    def put_bytes(self, path: str, data: bytes, content_type: str) -> None:
+        self.objects[path] = data
+
+    def put_file(self, path: str, source: Path, content_type: str) -> None:
+        self.objects[path] = source.read_bytes()
+
+    def get_bytes(self, path: str) -> bytes:
+        if path not in self.objects:
+            raise BlobNotFound(path)
+        return self.objects[path]
+
+    def download(self, path: str, dest: Path) -> Path:
+        dest.write_bytes(self.get_bytes(path))
+        return dest
+
+    def exists(self, path: str) -> bool:
+        return path in self.objects
+
+    def uri(self, path: str) -> str:
+        return f"memory://{path}"
+
+    def signed_url(self, path: str, expires_s: int = 3600) -> str:
+        return f"memory://{path}?expires={expires_s}"
+
+
+class FakeImages(ImageGenerator):
+    def __init__(self) -> None:
+        self.drawn: list[str] = []
+
+    def character_reference(self, character: Character, plan: StoryPlan) -> bytes:
+        self.drawn.append(character.name)
+        return b"\x89PNG fake " + character.name.encode()
+
+
+class FakeVideos(VideoGenerator):
+    """An operation API: ``start`` returns an id; the clip appears after ``polls_needed`` polls."""
+
+    def __init__(self, blobs: BlobStore, *, paid: bool = True, polls_needed: int = 0,
+                 refuse: Iterable[int] = (), fail_first: Iterable[int] = ()) -> None:
+        self.blobs = blobs
+        self.paid = paid
+        self.polls_needed = polls_needed
+        self.refuse = set(refuse)
+        self.fail_first = set(fail_first)
+        self.started: list[tuple[int, int]] = []
+        self._ops: dict[str, list[object]] = {}
+
+    def start(self, request: VideoRequest) -> str:
+        key = (request.shot.index, request.attempt)
+        self.started.append(key)
+        op = f"op-{request.shot.index}-{request.attempt}-{len(self.started)}"
+        self._ops[op] = [request, 0]
+        return op
+
+    def poll(self, operation_id: str) -> VideoPoll:
+        state = self._ops[operation_id]
+        request = state[0]
+        assert isinstance(request, VideoRequest)
+        state[1] = int(state[1]) + 1  # type: ignore[call-overload]
+        if int(state[1]) <= self.polls_needed:  # type: ignore[call-overload]
+            return VideoPoll(done=False)
+        if request.shot.index in self.refuse:
+            return VideoPoll(done=True, error="blocked by safety filter", refused=True)
+        if request.shot.index in self.fail_first and request.attempt == 1:
+            return VideoPoll(done=True, error="internal error")
+        self.blobs.put_bytes(request.output_path, b"clip", "video/mp4")
+        return VideoPoll(done=True, clip_path=request.output_path)
+
+
+class FakeNotifier(Notifier):
+    def __init__(self) -> None:
+        self.sent: list[Notification] = []
+
+    def send(self, notification: Notification) -> str:
+        self.sent.append(notification)
+        return f"fake://{notification.tale_id}/{notification.outcome}"
+
+
+@dataclass
+class _Tale:
+    record: TaleRecord
+    submission: StorySubmission
+    plan: StoryPlan | None = None
+    characters: dict[str, str] = field(default_factory=dict)
+    shots: dict[int, ShotRecord] = field(default_factory=dict)
+    claimed_at: dict[int, float] = field(default_factory=dict)
+
+
+class InMemoryTaleStore(TaleStore):
+    """The store port in a dict, one lock for atomicity."""
+
+    def __init__(self) -> None:
+        self._tales: dict[str, _Tale] = {}
+        self._events: list[TaleEvent] = []
+        self._markers: set[str] = set()
+        self._lock = threading.RLock()
+
+    def _t(self, tale_id: str) -> _Tale:
+        if tale_id not in self._tales:
+            raise TaleNotFound(tale_id)
+        return self._tales[tale_id]
+
+    def create(self, record: TaleRecord, submission: StorySubmission) -> bool:
+        with self._lock:
+            if record.tale_id in self._tales:
+                return False
+            self._tales[record.tale_id] = _Tale(copy.deepcopy(record), submission)
+            return True
+
+    def find(self, tale_id: str) -> TaleRecord | None:
+        with self._lock:
+            t = self._tales.get(tale_id)
+            return copy.deepcopy(t.record) if t else None
+
+    def list(self, *, owner: str | None = None, states: Iterable[TaleState] | None = None,
+             limit: int = 100) -> list[TaleRecord]:
+        wanted = set(states) if states is not None else None
+        rows = [copy.deepcopy(t.record) for t in self._tales.values()
+                if (owner is None or t.record.owner == owner)
+                and (wanted is None or t.record.state in wanted)]
+        return sorted(rows, key=lambda r: (-r.created_at, r.tale_id))[:limit]
+
+    def submission(self, tale_id: str) -> StorySubmission:
+        return self._t(tale_id).submission
+
+    def transition(self, tale_id: str, sources: Iterable[TaleState], target: TaleState, *,
+                   stage: str, error_reason: str | None = None) -> bool:
+        with self._lock:
+            rec = self._t(tale_id).record
+            if rec.state not in set(sources):
+                return False
+            check_transition(rec.state, target)
+            if not target.terminal or target is TaleState.COMPLETED:
+                rec.progress = progress(target, previous=rec.progress)
+            if target is TaleState.FAILED:
+                rec.error_stage, rec.error_reason = stage, error_reason
+            rec.state, rec.stage = target, stage
+            self.log(tale_id, stage, f"→ {target}", "error" if target is TaleState.FAILED
+                     else "info")
+            return True
+
+    def update(self, tale_id: str, *, stage: str | None = None, progress: int | None = None,
+               title: str | None = None, outputs: dict[str, str] | None = None) -> None:
+        with self._lock:
+            rec = self._t(tale_id).record
+            rec.stage = stage or rec.stage
+            rec.progress = max(progress or 0, rec.progress)
+            rec.title = title or rec.title
+            rec.outputs = {**rec.outputs, **(outputs or {})}
+
+    def save_plan(self, tale_id: str, plan: StoryPlan) -> StoryPlan:
+        with self._lock:
+            t = self._t(tale_id)
+            if t.plan is None:
+                t.plan = plan
+                t.record.shot_count = len(plan.shots)
+                t.record.language = plan.language
+            return t.plan
+
+    def plan(self, tale_id: str) -> StoryPlan | None:
+        t = self._tales.get(tale_id)
+        return t.plan if t else None
+
+    def record_character(self, tale_id: str, name: str, image_path: str) -> None:
+        with self._lock:
+            self._t(tale_id).characters[name] = image_path
+
+    def characters(self, tale_id: str) -> dict[str, str]:
+        return dict(self._t(tale_id).characters)
+
+    def init_shots(self, tale_id: str, count: int) -> None:
+        with self._lock:
+            shots = self._t(tale_id).shots
+            for i in range(count):
+                shots.setdefault(i, ShotRecord(tale_id, i, 1, ShotStatus.PENDING,
+                                               updated_at=time.time()))
+
+    def shots(self, tale_id: str) -> list[ShotRecord]:
+        with self._lock:
+            return [replace(s) for _, s in sorted(self._t(tale_id).shots.items())]
+
+    def claim_shot(self, tale_id: str, index: int, attempt: int, *,
+                   lease_s: float | None = None) -> tuple[ShotRecord, bool]:
+        with self._lock:
+            t = self._t(tale_id)
+            shot = t.shots[index]
+            if shot.attempt != attempt:
+                return replace(shot), False
+            age = time.time() - t.claimed_at.get(index, time.time())
+            expired = (shot.status is ShotStatus.CLAIMED and lease_s is not None
+                       and age >= lease_s)
+            if shot.status is not ShotStatus.PENDING and not expired:
+                return replace(shot), False
+            shot.status = ShotStatus.CLAIMED
+            shot.updated_at = t.claimed_at[index] = time.time()
+            return replace(shot), True
+
+    def mark_shot_started(self, tale_id: str, index: int, attempt: int, operation_id: str) -> None:
+        with self._lock:
+            shot = self._t(tale_id).shots[index]
+            if shot.attempt == attempt and shot.status is ShotStatus.CLAIMED:
+                shot.status, shot.operation_id = ShotStatus.STARTED, operation_id
+                shot.starts += 1
+
+    def finish_shot(self, tale_id: str, index: int, attempt: int, clip_path: str) -> None:
+        with self._lock:
+            shot = self._t(tale_id).shots[index]
+            if shot.attempt == attempt and shot.status in (ShotStatus.CLAIMED, ShotStatus.STARTED):
+                shot.status, shot.clip_path = ShotStatus.RENDERED, clip_path
+
+    def fail_shot(self, tale_id: str, index: int, attempt: int, error: str) -> None:
+        with self._lock:
+            shot = self._t(tale_id).shots[index]
+            if shot.attempt == attempt and shot.status is not ShotStatus.RENDERED:
+                shot.status, shot.error = ShotStatus.FAILED, error
+
+    def retry_shot(self, tale_id: str, index: int, attempt: int) -> int:
+        with self._lock:
+            shots = self._t(tale_id).shots
+            shot = shots[index]
+            if shot.attempt == attempt:
+                shots[index] = ShotRecord(tale_id, index, attempt + 1, ShotStatus.PENDING,
+                                          starts=shot.starts, updated_at=time.time())
+            return shots[index].attempt
+
+    def fan_in(self, tale_id: str, index: int, attempt: int, key: str) -> FanIn:
+        with self._lock:
+            t = self._t(tale_id)
+            rec = t.record
+            rendered = sum(1 for s in t.shots.values() if s.status is ShotStatus.RENDERED)
+            if rec.state is TaleState.RENDERING:
+                rec.progress = progress(TaleState.RENDERING, characters_done=True,
+                                        shots_done=rendered, shot_count=rec.shot_count,
+                                        previous=rec.progress)
+                if rendered == rec.shot_count and rec.fan_in_key is None:
+                    rec.state, rec.stage, rec.fan_in_key = TaleState.STITCHING, "stitching", key
+                    rec.progress = progress(TaleState.STITCHING)
+            return FanIn(rendered, rec.shot_count, rec.fan_in_key)
+
+    def log(self, tale_id: str, stage: str, message: str, level: str = "info") -> None:
+        with self._lock:
+            self._events.append(TaleEvent(tale_id, time.time(), stage, message, level))
+
+    def events(self, tale_id: str) -> list[TaleEvent]:
+        return [e for e in self._events if e.tale_id == tale_id]
+
+    def claim_once(self, key: str) -> bool:
+        with self._lock:
+            if key in self._markers:
+                return False
+            self._markers.add(key)
+            return True
+
+    def marked(self, key: str) -> bool:
+        return key in self._markers
