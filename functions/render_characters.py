@@ -1,4 +1,4 @@
-"""Cloud Function ``render_characters``: one reference image per character, then one ``shot.requested`` per shot.
+"""Cloud Function ``render_characters``: one reference image per character, then the fan-out.
 
 Trigger: Pub/Sub topic ``characters.requested`` through Eventarc (``messagePublished`` CloudEvents).
 Idempotent on the event's logical key; errors are retried or dropped as documented in

@@ -1,4 +1,4 @@
-"""Cloud Function ``stitch_video``: concatenates the shots into the final video, poster and storyboard.
+"""Cloud Function ``stitch_video``: concatenates the shots into the final video and sheets.
 
 Trigger: Pub/Sub topic ``stitch.requested`` through Eventarc (``messagePublished`` CloudEvents).
 Idempotent on the event's logical key; errors are retried or dropped as documented in

@@ -24,18 +24,23 @@ def documents() -> dict[str, str]:
     for topic, model in EVENT_TYPES.items():
         models[f"event.{topic}"] = (model, "serialization")
     out: dict[str, str] = {}
-    for name, (model, mode) in models.items():
-        schema = model.model_json_schema(mode=mode)  # type: ignore[arg-type]
+    for name, (model_cls, mode) in models.items():
+        schema = model_cls.model_json_schema(mode=mode)  # type: ignore[arg-type]
         schema["$id"] = f"https://schemas.tale.dev/{name}.v1.json"
-        out[f"{name}.json"] = json.dumps(schema, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+        out[f"{name}.json"] = (
+            json.dumps(schema, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+        )
     return out
 
 
 def stale(directory: Path = SCHEMA_DIR) -> list[str]:
     """Names of schema files that are missing, different, or no longer generated."""
     wanted = documents()
-    bad = [n for n, text in wanted.items() if not (directory / n).exists()
-           or (directory / n).read_text(encoding="utf-8") != text]
+    bad = [
+        n
+        for n, text in wanted.items()
+        if not (directory / n).exists() or (directory / n).read_text(encoding="utf-8") != text
+    ]
     bad += [p.name for p in directory.glob("*.json") if p.name not in wanted]
     return sorted(bad)
 

@@ -26,7 +26,9 @@ class Character(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: str = Field(min_length=1, max_length=60)
-    description: str = Field(min_length=1, max_length=400, description="Visual description, English.")
+    description: str = Field(
+        min_length=1, max_length=400, description="Visual description, English."
+    )
 
 
 class Scene(BaseModel):

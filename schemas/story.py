@@ -47,7 +47,7 @@ class StorySubmission(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     version: Literal[1] = 1
-    text: str = Field(min_length=1, max_length=MAX_STORY_CHARS_WIRE)
+    text: str = Field(max_length=MAX_STORY_CHARS_WIRE, description="The story; must not be empty.")
     language: Language | None = None
     style: Style = Style.STORYBOOK
     aspect_ratio: AspectRatio = "9:16"

@@ -56,8 +56,13 @@ class Container:
             from shared.registry import DEAD_LETTER_TOPIC, subscriptions
 
             s = self.settings
-            policy = BusPolicy(s.max_delivery_attempts, s.retry_min_backoff_s,
-                               s.retry_max_backoff_s, s.ack_deadline_s, DEAD_LETTER_TOPIC)
+            policy = BusPolicy(
+                s.max_delivery_attempts,
+                s.retry_min_backoff_s,
+                s.retry_max_backoff_s,
+                s.ack_deadline_s,
+                DEAD_LETTER_TOPIC,
+            )
             return SqliteEventBus(self.home / "bus.db", subscriptions(), policy)
 
         return self._get("bus", build)  # type: ignore[no-any-return]
@@ -95,8 +100,13 @@ class Container:
             from shared.providers.offline.videos import OfflineVideoGenerator
 
             s = self.settings
-            return OfflineVideoGenerator(self.blobs, height=s.offline_height, fps=s.offline_fps,
-                                         delay_s=s.offline_shot_delay_s, font=s.font)
+            return OfflineVideoGenerator(
+                self.blobs,
+                height=s.offline_height,
+                fps=s.offline_fps,
+                delay_s=s.offline_shot_delay_s,
+                font=s.font,
+            )
 
         return self._get("videos", build)  # type: ignore[no-any-return]
 
@@ -109,10 +119,11 @@ class Container:
 
         return self._get("notifier", build)  # type: ignore[no-any-return]
 
-    def call(self, handler_path: str, payload: Any) -> None:
-        """Call ``module:function`` with ``payload`` and the dependencies it names."""
+    def call(self, handler_path: str, payload: Any, **context: Any) -> None:
+        """Call ``module:function`` with ``payload`` and the dependencies it names; names in
+        ``context`` (such as ``envelope``, the message being handled) take precedence."""
         handler, names = _resolve(handler_path)
-        handler(payload, **{name: getattr(self, name) for name in names})
+        handler(payload, **{n: context[n] if n in context else getattr(self, n) for n in names})
 
 
 @cache

@@ -11,7 +11,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="TALE_", extra="ignore")
 
-    home: Path = Field(default=Path(".tale"), description="Local state and media (embedded default).")
+    home: Path = Field(
+        default=Path(".tale"), description="Local state and media (embedded default)."
+    )
     max_story_chars: int = Field(default=20_000, ge=100)
     owner: str = Field(default="local-user", description="Owner of tales submitted from the CLI.")
     owner_email: str = "you@localhost"
@@ -24,14 +26,20 @@ class Settings(BaseSettings):
     ack_deadline_s: float = Field(default=600.0, gt=0)
 
     # Shot rendering.
-    shot_poll_budget_s: float = Field(default=480.0, gt=0,
-                                      description="Poll a provider this long, then hand over.")
+    shot_poll_budget_s: float = Field(
+        default=480.0, gt=0, description="Poll a provider this long, then hand over."
+    )
     shot_poll_interval_s: float = Field(default=5.0, gt=0)
 
     # Offline generators (placeholders for the models).
-    offline_height: int = Field(default=640, ge=64, le=2160,
-                                description="Frame height of offline clips; width follows the aspect ratio.")
+    offline_height: int = Field(
+        default=640,
+        ge=64,
+        le=2160,
+        description="Frame height of offline clips; width follows the aspect ratio.",
+    )
     offline_fps: int = Field(default=24, ge=1, le=60)
-    offline_shot_delay_s: float = Field(default=0.0, ge=0,
-                                        description="Extra latency per shot (benchmarks).")
+    offline_shot_delay_s: float = Field(
+        default=0.0, ge=0, description="Extra latency per shot (benchmarks)."
+    )
     font: Path | None = Field(default=None, description="A TrueType/OpenType font with Hangul.")

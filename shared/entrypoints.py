@@ -31,7 +31,7 @@ def handle_pubsub(cloud_event: CloudEventLike, function: str) -> None:
     try:
         if spec.trigger != DEAD_LETTER_TOPIC:
             payload = parse(envelope, EVENT_TYPES[spec.trigger])
-        container.call(spec.handler, payload)
+        container.call(spec.handler, payload, envelope=envelope)
     except PermanentError as exc:
         tale_id = envelope.tale_id
         log.warning("%s: permanent failure for tale %s: %s", function, tale_id, exc)
@@ -42,8 +42,9 @@ def handle_pubsub(cloud_event: CloudEventLike, function: str) -> None:
         log.warning("%s: attempt failed (will be retried): %s", function, reason)
         if envelope.tale_id:
             try:
-                container.store.log(envelope.tale_id, spec.stage, f"attempt failed: {reason}",
-                                    "warning")
+                container.store.log(
+                    envelope.tale_id, spec.stage, f"attempt failed: {reason}", "warning"
+                )
             except Exception:  # the store may be what failed; the original error matters
                 log.exception("could not record the failure")
         raise

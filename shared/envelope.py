@@ -78,7 +78,8 @@ def decode(cloud_event: CloudEventLike) -> Envelope:
         data=data,
         attributes={str(k): str(v) for k, v in attributes.items()},
         subscription=str(body.get("subscription") or ""),
-        delivery_attempt=int(attempt) if isinstance(attempt, int | str) and str(attempt).isdigit()
+        delivery_attempt=int(attempt)
+        if isinstance(attempt, int | str) and str(attempt).isdigit()
         else None,
     )
 
@@ -97,9 +98,17 @@ def parse(envelope: Envelope, model: type[E]) -> E:
         raise MalformedEvent(f"invalid {model.TYPE} event: {where}: {first['msg']}") from exc
 
 
-def build(*, project: str, topic: str, subscription: str, message_id: str, data: bytes,
-          attributes: Mapping[str, str], publish_time: datetime | None = None,
-          delivery_attempt: int | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
+def build(
+    *,
+    project: str,
+    topic: str,
+    subscription: str,
+    message_id: str,
+    data: bytes,
+    attributes: Mapping[str, str],
+    publish_time: datetime | None = None,
+    delivery_attempt: int | None = None,
+) -> tuple[dict[str, Any], dict[str, Any]]:
     """The (attributes, data) of the CloudEvent Eventarc sends for one Pub/Sub message."""
     when = (publish_time or datetime.now(UTC)).isoformat().replace("+00:00", "Z")
     message = {

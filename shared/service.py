@@ -19,27 +19,48 @@ def new_tale_id() -> str:
 
 def check_submission(submission: StorySubmission, max_chars: int) -> None:
     if len(submission.text) > max_chars:
-        raise InvalidStory(f"the story has {len(submission.text):,} characters; the limit is "
-                           f"{max_chars:,}")
+        raise InvalidStory(
+            f"the story has {len(submission.text):,} characters; the limit is {max_chars:,}"
+        )
 
 
-def submit(submission: StorySubmission, *, owner: str, store: TaleStore, bus: EventBus,
-           max_chars: int, tale_id: str | None = None) -> TaleRecord:
+def submit(
+    submission: StorySubmission,
+    *,
+    owner: str,
+    store: TaleStore,
+    bus: EventBus,
+    max_chars: int,
+    tale_id: str | None = None,
+) -> TaleRecord:
     """Create the tale and publish ``tale.submitted``. Idempotent on ``tale_id``."""
     check_submission(submission, max_chars)
     tale_id = tale_id or new_tale_id()
     now = time.time()
-    store.create(TaleRecord(
-        tale_id=tale_id, owner=owner, state=TaleState.SUBMITTED, stage="submitted", progress=0,
-        language=submission.resolved_language(), shot_count=submission.shot_count,
-        created_at=now, updated_at=now,
-    ), submission)
+    store.create(
+        TaleRecord(
+            tale_id=tale_id,
+            owner=owner,
+            state=TaleState.SUBMITTED,
+            stage="submitted",
+            progress=0,
+            language=submission.resolved_language(),
+            shot_count=submission.shot_count,
+            created_at=now,
+            updated_at=now,
+        ),
+        submission,
+    )
     tale = store.find(tale_id)
     assert tale is not None
     if tale.state is TaleState.SUBMITTED:
-        store.log(tale_id, "submitted", f"{len(submission.text):,} characters, "
-                  f"{submission.shot_count} shots × {submission.shot_seconds} s, "
-                  f"{submission.aspect_ratio}, {submission.style.value}")
+        store.log(
+            tale_id,
+            "submitted",
+            f"{len(submission.text):,} characters, "
+            f"{submission.shot_count} shots × {submission.shot_seconds} s, "
+            f"{submission.aspect_ratio}, {submission.style.value}",
+        )
         bus.publish(TaleSubmitted(tale_id=tale_id))
     return tale
 
@@ -49,8 +70,9 @@ def approve(tale_id: str, *, store: TaleStore, bus: EventBus) -> None:
     tale = store.find(tale_id)
     if tale is None:
         raise TaleNotFound(tale_id)
-    moved = store.transition(tale_id, {TaleState.AWAITING_APPROVAL}, TaleState.RENDERING,
-                             stage="characters")
+    moved = store.transition(
+        tale_id, {TaleState.AWAITING_APPROVAL}, TaleState.RENDERING, stage="characters"
+    )
     if not moved and tale.state is not TaleState.RENDERING:
         raise IllegalTransition(f"tale {tale_id} is {tale.state}, not awaiting approval")
     if moved or not store.shots(tale_id):

@@ -14,26 +14,50 @@ EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 
 def make_submission(shots: int = 3, **kw: object) -> StorySubmission:
-    text = kw.pop("text", "Mina walked to the sea. Mina saw a fox. The fox and Mina became friends.")
+    text = kw.pop(
+        "text", "Mina walked to the sea. Mina saw a fox. The fox and Mina became friends."
+    )
     return StorySubmission(text=text, shot_count=shots, shot_seconds=4, **kw)  # type: ignore[arg-type]
 
 
 def make_plan(shots: int = 3) -> StoryPlan:
     return StoryPlan(
-        title="Mina and the fox", language="en", style=Style.STORYBOOK, aspect_ratio="9:16",
+        title="Mina and the fox",
+        language="en",
+        style=Style.STORYBOOK,
+        aspect_ratio="9:16",
         characters=[Character(name="Mina", description="a girl in a red coat")],
         scenes=[Scene(index=0, setting="a beach", summary="Mina meets a fox.")],
-        shots=[Shot(index=i, scene_index=0, prompt=f"shot {i} prompt", camera=Camera.MEDIUM,
-                    duration_s=4, characters=["Mina"], narration=f"line {i}")
-               for i in range(shots)],
+        shots=[
+            Shot(
+                index=i,
+                scene_index=0,
+                prompt=f"shot {i} prompt",
+                camera=Camera.MEDIUM,
+                duration_s=4,
+                characters=["Mina"],
+                narration=f"line {i}",
+            )
+            for i in range(shots)
+        ],
     )
 
 
-def make_record(tale_id: str = "tale-000001", state: TaleState = TaleState.SUBMITTED,
-                shots: int = 3) -> TaleRecord:
+def make_record(
+    tale_id: str = "tale-000001", state: TaleState = TaleState.SUBMITTED, shots: int = 3
+) -> TaleRecord:
     now = time.time()
-    return TaleRecord(tale_id=tale_id, owner="user-1", state=state, stage=state.value,
-                      progress=0, language="en", shot_count=shots, created_at=now, updated_at=now)
+    return TaleRecord(
+        tale_id=tale_id,
+        owner="user-1",
+        state=state,
+        stage=state.value,
+        progress=0,
+        language="en",
+        shot_count=shots,
+        created_at=now,
+        updated_at=now,
+    )
 
 
 @pytest.fixture
@@ -43,9 +67,15 @@ def tale_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]
     from shared.config import Settings
 
     home = tmp_path / "home"
-    settings = Settings(home=home, retry_min_backoff_s=0.01, retry_max_backoff_s=0.05,
-                        max_delivery_attempts=3, offline_height=160, offline_fps=8,
-                        concurrency=4)
+    settings = Settings(
+        home=home,
+        retry_min_backoff_s=0.01,
+        retry_max_backoff_s=0.05,
+        max_delivery_attempts=3,
+        offline_height=160,
+        offline_fps=8,
+        concurrency=4,
+    )
     bootstrap.configure(settings)
     yield home
     bootstrap.configure(Settings(home=tmp_path / "unused"))

@@ -86,8 +86,15 @@ class FakeImages(ImageGenerator):
 class FakeVideos(VideoGenerator):
     """An operation API: ``start`` returns an id; the clip appears after ``polls_needed`` polls."""
 
-    def __init__(self, blobs: BlobStore, *, paid: bool = True, polls_needed: int = 0,
-                 refuse: Iterable[int] = (), fail_first: Iterable[int] = ()) -> None:
+    def __init__(
+        self,
+        blobs: BlobStore,
+        *,
+        paid: bool = True,
+        polls_needed: int = 0,
+        refuse: Iterable[int] = (),
+        fail_first: Iterable[int] = (),
+    ) -> None:
         self.blobs = blobs
         self.paid = paid
         self.polls_needed = polls_needed
@@ -144,6 +151,7 @@ class InMemoryTaleStore(TaleStore):
         self._tales: dict[str, _Tale] = {}
         self._events: list[TaleEvent] = []
         self._markers: set[str] = set()
+        self._claims: dict[str, str] = {}
         self._lock = threading.RLock()
 
     def _t(self, tale_id: str) -> _Tale:
@@ -163,19 +171,34 @@ class InMemoryTaleStore(TaleStore):
             t = self._tales.get(tale_id)
             return copy.deepcopy(t.record) if t else None
 
-    def list(self, *, owner: str | None = None, states: Iterable[TaleState] | None = None,
-             limit: int = 100) -> list[TaleRecord]:
+    def list_tales(
+        self,
+        *,
+        owner: str | None = None,
+        states: Iterable[TaleState] | None = None,
+        limit: int = 100,
+    ) -> list[TaleRecord]:
         wanted = set(states) if states is not None else None
-        rows = [copy.deepcopy(t.record) for t in self._tales.values()
-                if (owner is None or t.record.owner == owner)
-                and (wanted is None or t.record.state in wanted)]
+        rows = [
+            copy.deepcopy(t.record)
+            for t in self._tales.values()
+            if (owner is None or t.record.owner == owner)
+            and (wanted is None or t.record.state in wanted)
+        ]
         return sorted(rows, key=lambda r: (-r.created_at, r.tale_id))[:limit]
 
     def submission(self, tale_id: str) -> StorySubmission:
         return self._t(tale_id).submission
 
-    def transition(self, tale_id: str, sources: Iterable[TaleState], target: TaleState, *,
-                   stage: str, error_reason: str | None = None) -> bool:
+    def transition(
+        self,
+        tale_id: str,
+        sources: Iterable[TaleState],
+        target: TaleState,
+        *,
+        stage: str,
+        error_reason: str | None = None,
+    ) -> bool:
         with self._lock:
             rec = self._t(tale_id).record
             if rec.state not in set(sources):
@@ -186,12 +209,20 @@ class InMemoryTaleStore(TaleStore):
             if target is TaleState.FAILED:
                 rec.error_stage, rec.error_reason = stage, error_reason
             rec.state, rec.stage = target, stage
-            self.log(tale_id, stage, f"→ {target}", "error" if target is TaleState.FAILED
-                     else "info")
+            self.log(
+                tale_id, stage, f"→ {target}", "error" if target is TaleState.FAILED else "info"
+            )
             return True
 
-    def update(self, tale_id: str, *, stage: str | None = None, progress: int | None = None,
-               title: str | None = None, outputs: dict[str, str] | None = None) -> None:
+    def update(
+        self,
+        tale_id: str,
+        *,
+        stage: str | None = None,
+        progress: int | None = None,
+        title: str | None = None,
+        outputs: dict[str, str] | None = None,
+    ) -> None:
         with self._lock:
             rec = self._t(tale_id).record
             rec.stage = stage or rec.stage
@@ -223,26 +254,33 @@ class InMemoryTaleStore(TaleStore):
         with self._lock:
             shots = self._t(tale_id).shots
             for i in range(count):
-                shots.setdefault(i, ShotRecord(tale_id, i, 1, ShotStatus.PENDING,
-                                               updated_at=time.time()))
+                shots.setdefault(
+                    i, ShotRecord(tale_id, i, 1, ShotStatus.PENDING, updated_at=time.time())
+                )
 
     def shots(self, tale_id: str) -> list[ShotRecord]:
         with self._lock:
             return [replace(s) for _, s in sorted(self._t(tale_id).shots.items())]
 
-    def claim_shot(self, tale_id: str, index: int, attempt: int, *,
-                   lease_s: float | None = None) -> tuple[ShotRecord, bool]:
+    def claim_shot(
+        self,
+        tale_id: str,
+        index: int,
+        attempt: int,
+        *,
+        claimant: str = "",
+        lease_s: float | None = None,
+    ) -> tuple[ShotRecord, bool]:
         with self._lock:
             t = self._t(tale_id)
             shot = t.shots[index]
             if shot.attempt != attempt:
                 return replace(shot), False
             age = time.time() - t.claimed_at.get(index, time.time())
-            expired = (shot.status is ShotStatus.CLAIMED and lease_s is not None
-                       and age >= lease_s)
+            expired = shot.status is ShotStatus.CLAIMED and lease_s is not None and age >= lease_s
             if shot.status is not ShotStatus.PENDING and not expired:
                 return replace(shot), False
-            shot.status = ShotStatus.CLAIMED
+            shot.status, shot.claimant = ShotStatus.CLAIMED, claimant
             shot.updated_at = t.claimed_at[index] = time.time()
             return replace(shot), True
 
@@ -270,8 +308,14 @@ class InMemoryTaleStore(TaleStore):
             shots = self._t(tale_id).shots
             shot = shots[index]
             if shot.attempt == attempt:
-                shots[index] = ShotRecord(tale_id, index, attempt + 1, ShotStatus.PENDING,
-                                          starts=shot.starts, updated_at=time.time())
+                shots[index] = ShotRecord(
+                    tale_id,
+                    index,
+                    attempt + 1,
+                    ShotStatus.PENDING,
+                    starts=shot.starts,
+                    updated_at=time.time(),
+                )
             return shots[index].attempt
 
     def fan_in(self, tale_id: str, index: int, attempt: int, key: str) -> FanIn:
@@ -280,9 +324,13 @@ class InMemoryTaleStore(TaleStore):
             rec = t.record
             rendered = sum(1 for s in t.shots.values() if s.status is ShotStatus.RENDERED)
             if rec.state is TaleState.RENDERING:
-                rec.progress = progress(TaleState.RENDERING, characters_done=True,
-                                        shots_done=rendered, shot_count=rec.shot_count,
-                                        previous=rec.progress)
+                rec.progress = progress(
+                    TaleState.RENDERING,
+                    characters_done=True,
+                    shots_done=rendered,
+                    shot_count=rec.shot_count,
+                    previous=rec.progress,
+                )
                 if rendered == rec.shot_count and rec.fan_in_key is None:
                     rec.state, rec.stage, rec.fan_in_key = TaleState.STITCHING, "stitching", key
                     rec.progress = progress(TaleState.STITCHING)
@@ -301,6 +349,10 @@ class InMemoryTaleStore(TaleStore):
                 return False
             self._markers.add(key)
             return True
+
+    def claim(self, key: str, claimant: str) -> str:
+        with self._lock:
+            return self._claims.setdefault(key, claimant)
 
     def marked(self, key: str) -> bool:
         return key in self._markers

@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from pydantic import ValidationError
-from rich.console import Console
+from rich.console import Console, Group
 from rich.live import Live
 
 from schemas.story import StoryOptions, StorySubmission, Style
@@ -22,8 +24,15 @@ from shared.config import Settings
 from shared.domain.errors import IllegalTransition, InvalidStory, TaleNotFound
 from shared.domain.tale import TaleRecord, TaleState
 
-app = typer.Typer(help="Tale: a story becomes a short video.", no_args_is_help=True,
-                  pretty_exceptions_enable=False, add_completion=False)
+if TYPE_CHECKING:
+    from shared.runtime.local import LocalRuntime
+
+app = typer.Typer(
+    help="Tale: a story becomes a short video.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
 out = Console()
 err = Console(stderr=True)
 
@@ -35,13 +44,33 @@ def fail_input(message: str) -> NoReturn:
 
 @app.callback()
 def main_options(
-    home: Annotated[Path | None, typer.Option(help="State and media folder (env TALE_HOME).",
-                                              envvar="TALE_HOME")] = None,
+    home: Annotated[
+        Path | None,
+        typer.Option(help="State and media folder (env TALE_HOME).", envvar="TALE_HOME"),
+    ] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log retries.")] = False,
 ) -> None:
-    logging.basicConfig(level=logging.INFO if verbose else logging.ERROR,
-                        format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.ERROR,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
     bootstrap.configure(Settings(home=home) if home else Settings())
+
+
+def describe(exc: ValidationError) -> str:
+    """One line per problem, naming the option or 'story' rather than model fields."""
+    names = {
+        "text": "story",
+        "aspect_ratio": "--aspect (aspect_ratio)",
+        "shot_count": "--shots (shot_count)",
+        "shot_seconds": "--seconds (shot_seconds)",
+        "language": "--language (language)",
+    }
+    lines = []
+    for e in exc.errors():
+        field = ".".join(str(p) for p in e["loc"])
+        lines.append(f"{names.get(field, field)}: {e['msg'].removeprefix('Value error, ')}")
+    return "; ".join(lines)
 
 
 def read_story(path: Path) -> str:
@@ -55,29 +84,38 @@ def read_story(path: Path) -> str:
         fail_input(f"{path} is not UTF-8 text (is it a binary file?)")
 
 
-def _runtime_run(tale_ids: list[str], quiet: bool) -> None:
+@contextmanager
+def _runtime() -> Iterator[LocalRuntime]:
+    """The local runtime on this home, or exit 2 if another process holds it."""
     from shared.runtime.local import LocalRuntime, RuntimeBusy
 
-    container = bootstrap.container()
-    store = container.store
-    started = time.monotonic()
-
-    def view() -> object:
-        from rich.console import Group
-
-        return Group(*[live_view(t, store.shots(t.tale_id), started)
-                       for t in (store.find(i) for i in tale_ids) if t is not None])
-
     try:
-        with LocalRuntime(container) as runtime:
-            if quiet:
-                runtime.run()
-            else:
-                with Live(view(), console=out, refresh_per_second=8, transient=False) as live:  # type: ignore[arg-type]
-                    runtime.run(on_tick=lambda: live.update(view()))  # type: ignore[arg-type]
+        with LocalRuntime(bootstrap.container()) as runtime:
+            yield runtime
     except RuntimeBusy as exc:
         err.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from exc
+
+
+def _drive(runtime: LocalRuntime, tale_ids: list[str], quiet: bool) -> None:
+    """Run until no work is outstanding, showing the tales' progress live."""
+    store = bootstrap.container().store
+    started = time.monotonic()
+
+    def view() -> Group:
+        return Group(
+            *[
+                live_view(t, store.shots(t.tale_id), started)
+                for t in (store.find(i) for i in tale_ids)
+                if t is not None
+            ]
+        )
+
+    if quiet:
+        runtime.run()
+        return
+    with Live(view(), console=out, refresh_per_second=8) as live:
+        runtime.run(on_tick=lambda: live.update(view()))
 
 
 def _report(tale: TaleRecord) -> None:
@@ -86,52 +124,70 @@ def _report(tale: TaleRecord) -> None:
         out.print(f"[green]✓[/green] {tale.title} ({tale.tale_id})")
         for name, path in tale.outputs.items():
             shown = path if name == "email" else container.blobs.uri(path).removeprefix("file://")
-            out.print(f"  {name:<10} {shown}")
+            out.print(f"  {name:<10} {shown}", soft_wrap=True, highlight=False)
         return
     if tale.state is TaleState.AWAITING_APPROVAL:
-        out.print(f"Storyboard of {tale.tale_id} is ready. Approve with: "
-                  f"[bold]tale approve {tale.tale_id}[/bold]")
+        out.print(
+            f"Storyboard of {tale.tale_id} is ready. Approve with: "
+            f"[bold]tale approve {tale.tale_id}[/bold]"
+        )
         return
-    out.print(f"[red]✗[/red] {tale.tale_id} {tale.state}: {tale.error_stage}: "
-              f"{tale.error_reason}")
+    out.print(f"[red]✗[/red] {tale.tale_id} {tale.state}: {tale.error_stage}: {tale.error_reason}")
     if "email" in tale.outputs:
-        out.print(f"  email      {tale.outputs['email']}")
+        out.print(f"  email      {tale.outputs['email']}", soft_wrap=True, highlight=False)
     raise typer.Exit(1)
 
 
 @app.command()
 def run(
-    story: Annotated[Path, typer.Argument(help="A UTF-8 text file with the story (Korean or "
-                                                "English; an optional first line is the title).")],
+    story: Annotated[
+        Path,
+        typer.Argument(
+            help="A UTF-8 text file with the story (Korean or "
+            "English; an optional first line is the title)."
+        ),
+    ],
     language: Annotated[str | None, typer.Option(help="ko or en (default: detected).")] = None,
     style: Annotated[Style, typer.Option(help="Visual style.")] = Style.STORYBOOK,
     aspect: Annotated[str, typer.Option(help="9:16, 16:9 or 1:1.")] = "9:16",
     shots: Annotated[int, typer.Option(help="Number of shots (1-16).")] = 8,
     seconds: Annotated[int, typer.Option(help="Seconds per shot: 4, 6 or 8.")] = 8,
-    approval: Annotated[bool, typer.Option("--approval", help="Stop for storyboard approval.")]
-    = False,
+    approval: Annotated[
+        bool, typer.Option("--approval", help="Stop for storyboard approval.")
+    ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No live progress.")] = False,
 ) -> None:
     """Submit a story and run it to a finished video; print where the outputs are."""
     text = read_story(story)
     settings = bootstrap.container().settings
     try:
-        submission = StorySubmission(text=text, language=language, style=style,  # type: ignore[arg-type]
-                                     aspect_ratio=aspect, shot_count=shots,  # type: ignore[arg-type]
-                                     shot_seconds=seconds,  # type: ignore[arg-type]
-                                     options=StoryOptions(approval_required=approval))
+        submission = StorySubmission.model_validate(
+            {
+                "text": text,
+                "language": language,
+                "style": style,
+                "aspect_ratio": aspect,
+                "shot_count": shots,
+                "shot_seconds": seconds,
+                "options": StoryOptions(approval_required=approval),
+            }
+        )
         service.check_submission(submission, settings.max_story_chars)
     except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'story'}: {e['msg']}"
-                             for e in exc.errors())
-        fail_input(problems.replace("text: Value error, ", "story: "))
+        fail_input(describe(exc))
     except InvalidStory as exc:
         fail_input(str(exc))
     container = bootstrap.container()
-    tale = service.submit(submission, owner=settings.owner, store=container.store,
-                          bus=container.bus, max_chars=settings.max_story_chars)
-    out.print(f"Submitted {tale.tale_id} ({tale.language}, {shots} shots × {seconds} s)")
-    _runtime_run([tale.tale_id], quiet)
+    with _runtime() as runtime:
+        tale = service.submit(
+            submission,
+            owner=settings.owner,
+            store=container.store,
+            bus=container.bus,
+            max_chars=settings.max_story_chars,
+        )
+        out.print(f"Submitted {tale.tale_id} ({tale.language}, {shots} shots × {seconds} s)")
+        _drive(runtime, [tale.tale_id], quiet)
     final = container.store.find(tale.tale_id)
     assert final is not None
     _report(final)
@@ -145,12 +201,13 @@ def _tale(tale_id: str) -> TaleRecord:
 
 
 @app.command()
-def status(tale_id: Annotated[str | None, typer.Argument(help="A tale id; all when omitted.")]
-           = None) -> None:
+def status(
+    tale_id: Annotated[str | None, typer.Argument(help="A tale id; all when omitted.")] = None,
+) -> None:
     """Show every tale, or one tale with its shots and outputs."""
     container = bootstrap.container()
     if tale_id is None:
-        out.print(tales_table(container.store.list()))
+        out.print(tales_table(container.store.list_tales()))
         return
     tale = _tale(tale_id)
     uris = {k: (v if k == "email" else container.blobs.uri(v)) for k, v in tale.outputs.items()}
@@ -158,19 +215,23 @@ def status(tale_id: Annotated[str | None, typer.Argument(help="A tale id; all wh
 
 
 @app.command()
-def resume(tale_id: Annotated[str | None, typer.Argument(help="A tale id; all unfinished "
-                                                              "when omitted.")] = None,
-           quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False) -> None:
+def resume(
+    tale_id: Annotated[
+        str | None, typer.Argument(help="A tale id; all unfinished when omitted.")
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
+) -> None:
     """Finish tales that a killed run left behind (completed shots are not redone)."""
     store = bootstrap.container().store
     if tale_id is not None:
         tales = [_tale(tale_id)]
     else:
-        tales = [t for t in store.list(limit=1000) if not t.state.terminal]
+        tales = [t for t in store.list_tales(limit=1000) if not t.state.terminal]
         if not tales:
             out.print("Nothing to resume.")
             return
-    _runtime_run([t.tale_id for t in tales], quiet)
+    with _runtime() as runtime:
+        _drive(runtime, [t.tale_id for t in tales], quiet)
     for t in tales:
         final = store.find(t.tale_id)
         assert final is not None
@@ -185,15 +246,18 @@ def events(tale_id: Annotated[str, typer.Argument(help="A tale id.")]) -> None:
 
 
 @app.command()
-def approve(tale_id: Annotated[str, typer.Argument(help="A tale awaiting approval.")],
-            quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False) -> None:
+def approve(
+    tale_id: Annotated[str, typer.Argument(help="A tale awaiting approval.")],
+    quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
+) -> None:
     """Approve a tale's storyboard and render it."""
     container = bootstrap.container()
-    try:
-        service.approve(_tale(tale_id).tale_id, store=container.store, bus=container.bus)
-    except (IllegalTransition, TaleNotFound) as exc:
-        fail_input(str(exc))
-    _runtime_run([tale_id], quiet)
+    with _runtime() as runtime:
+        try:
+            service.approve(_tale(tale_id).tale_id, store=container.store, bus=container.bus)
+        except (IllegalTransition, TaleNotFound) as exc:
+            fail_input(str(exc))
+        _drive(runtime, [tale_id], quiet)
     final = container.store.find(tale_id)
     assert final is not None
     _report(final)
@@ -203,13 +267,18 @@ def approve(tale_id: Annotated[str, typer.Argument(help="A tale awaiting approva
 def cancel(tale_id: Annotated[str, typer.Argument(help="A tale that has not finished.")]) -> None:
     """Cancel a tale; nothing more is rendered for it."""
     container = bootstrap.container()
-    try:
-        service.cancel(_tale(tale_id).tale_id, store=container.store, bus=container.bus)
-    except (IllegalTransition, TaleNotFound) as exc:
-        fail_input(str(exc))
-    _runtime_run([tale_id], quiet=True)
+    with _runtime() as runtime:
+        try:
+            service.cancel(_tale(tale_id).tale_id, store=container.store, bus=container.bus)
+        except (IllegalTransition, TaleNotFound) as exc:
+            fail_input(str(exc))
+        _drive(runtime, [tale_id], quiet=True)
     out.print(f"Cancelled {tale_id}.")
 
 
 def main() -> None:
     app()
+
+
+if __name__ == "__main__":
+    main()

@@ -40,9 +40,13 @@ def live_view(tale: TaleRecord, shots: list[ShotRecord], started: float) -> Rend
     head = Table.grid(padding=(0, 1))
     head.add_row(Text(tale.tale_id, style="bold"), Text(tale.title or "(planning…)"))
     bar = Table.grid(padding=(0, 1))
-    bar.add_row(ProgressBar(total=100, completed=tale.progress, width=40),
-                Text(f"{tale.progress:3d}%"), state_text(tale.state), Text(tale.stage, style="dim"),
-                Text(f"{time.monotonic() - started:5.1f} s", style="dim"))
+    bar.add_row(
+        ProgressBar(total=100, completed=tale.progress, width=40),
+        Text(f"{tale.progress:3d}%"),
+        state_text(tale.state),
+        Text(tale.stage, style="dim"),
+        Text(f"{time.monotonic() - started:5.1f} s", style="dim"),
+    )
     parts: list[RenderableType] = [head, bar]
     if shots:
         row = Text("shots ")
@@ -59,11 +63,18 @@ def live_view(tale: TaleRecord, shots: list[ShotRecord], started: float) -> Rend
 
 def tales_table(tales: list[TaleRecord]) -> Table:
     table = Table(title="Tales", show_lines=False)
-    for col in ("id", "title", "state", "stage", "progress", "updated"):
+    table.add_column("id", no_wrap=True, min_width=15)
+    for col in ("title", "state", "stage", "progress", "updated"):
         table.add_column(col)
     for t in tales:
-        table.add_row(t.tale_id, t.title or "-", state_text(t.state), t.stage,
-                      f"{t.progress}%", when(t.updated_at))
+        table.add_row(
+            t.tale_id,
+            t.title or "-",
+            state_text(t.state),
+            t.stage,
+            f"{t.progress}%",
+            when(t.updated_at),
+        )
     return table
 
 
@@ -85,8 +96,13 @@ def tale_detail(tale: TaleRecord, shots: list[ShotRecord], uris: dict[str, str])
             table.add_column(col)
         for s in shots:
             mark, style = _SHOT_STYLE[s.status]
-            table.add_row(str(s.index + 1), str(s.attempt), Text(f"{mark} {s.status}", style=style),
-                          str(s.starts), s.clip_path or s.error or "-")
+            table.add_row(
+                str(s.index + 1),
+                str(s.attempt),
+                Text(f"{mark} {s.status}", style=style),
+                str(s.starts),
+                s.clip_path or s.error or "-",
+            )
         parts.append(table)
     return Group(*parts)
 

@@ -61,8 +61,14 @@ _CHARACTER_SHARE = 5
 _SHOT_SHARE = 70
 
 
-def progress(state: TaleState, *, characters_done: bool = False, shots_done: int = 0,
-             shot_count: int = 0, previous: int = 0) -> int:
+def progress(
+    state: TaleState,
+    *,
+    characters_done: bool = False,
+    shots_done: int = 0,
+    shot_count: int = 0,
+    previous: int = 0,
+) -> int:
     """Progress in percent, never going backwards (a failed tale keeps what it reached)."""
     if state in (TaleState.FAILED, TaleState.CANCELLED):
         return previous
@@ -115,6 +121,8 @@ class ShotRecord:
     error: str | None = None
     starts: int = 0
     updated_at: float = 0.0
+    claimant: str | None = None
+    """Message id of the delivery that holds the claim (a redelivery keeps the message id)."""
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ _TEXTS: dict[str, _Texts] = {
         body={
             "completed": "Good news: “$title” is finished — $shots shots, ready to watch.",
             "failed": "We are sorry: “$title” stopped at the $stage stage ($reason). "
-                      "Your credits for it are returned.",
+            "Your credits for it are returned.",
             "cancelled": "“$title” was cancelled as you asked. Nothing more will be rendered.",
         },
         links="Your files",
@@ -40,9 +40,10 @@ _TEXTS: dict[str, _Texts] = {
             "cancelled": "“$title” 영상 제작이 취소되었습니다",
         },
         body={
-            "completed": "“$title” 영상이 완성되었습니다. 샷 $shots개로 만든 영상을 지금 확인해 보세요.",
+            "completed": "“$title” 영상이 완성되었습니다. "
+            "샷 $shots개로 만든 영상을 지금 확인해 보세요.",
             "failed": "죄송합니다. “$title” 영상 제작이 $stage 단계에서 멈췄습니다 ($reason). "
-                      "사용한 크레딧은 돌려드립니다.",
+            "사용한 크레딧은 돌려드립니다.",
             "cancelled": "요청하신 대로 “$title” 영상 제작을 취소했습니다.",
         },
         links="파일",
@@ -72,13 +73,21 @@ def render(tale: TaleRecord, outcome: str, links: dict[str, str]) -> tuple[str, 
     footer = Template(texts.footer).safe_substitute(values)
     labels = _LABELS[lang]
     link_lines = [f"{labels.get(k, k)}: {url}" for k, url in links.items()]
-    text = "\n".join([body, "", *([texts.links + ":", *link_lines, ""] if links else []),
-                      "--", footer]) + "\n"
-    html_links = "".join(f'<li><a href="{escape(url)}">{escape(labels.get(k, k))}</a></li>'
-                         for k, url in links.items())
-    html = (f'<!doctype html><html lang="{lang}"><meta charset="utf-8">'
-            f"<title>{escape(subject)}</title><body>"
-            f"<h1>{escape(values['title'])}</h1><p>{escape(body)}</p>"
-            + (f"<h2>{escape(texts.links)}</h2><ul>{html_links}</ul>" if links else "")
-            + f"<hr><p><small>{escape(footer)}</small></p></body></html>")
+    text = (
+        "\n".join(
+            [body, "", *([texts.links + ":", *link_lines, ""] if links else []), "--", footer]
+        )
+        + "\n"
+    )
+    html_links = "".join(
+        f'<li><a href="{escape(url)}">{escape(labels.get(k, k))}</a></li>'
+        for k, url in links.items()
+    )
+    html = (
+        f'<!doctype html><html lang="{lang}"><meta charset="utf-8">'
+        f"<title>{escape(subject)}</title><body>"
+        f"<h1>{escape(values['title'])}</h1><p>{escape(body)}</p>"
+        + (f"<h2>{escape(texts.links)}</h2><ul>{html_links}</ul>" if links else "")
+        + f"<hr><p><small>{escape(footer)}</small></p></body></html>"
+    )
     return subject, text, html

@@ -36,16 +36,28 @@ class TaleStore(ABC):
     def find(self, tale_id: str) -> TaleRecord | None: ...
 
     @abstractmethod
-    def list(self, *, owner: str | None = None, states: Iterable[TaleState] | None = None,
-             limit: int = 100) -> list[TaleRecord]:
+    def list_tales(
+        self,
+        *,
+        owner: str | None = None,
+        states: Iterable[TaleState] | None = None,
+        limit: int = 100,
+    ) -> list[TaleRecord]:
         """Newest first."""
 
     @abstractmethod
     def submission(self, tale_id: str) -> StorySubmission: ...
 
     @abstractmethod
-    def transition(self, tale_id: str, sources: Iterable[TaleState], target: TaleState, *,
-                   stage: str, error_reason: str | None = None) -> bool:
+    def transition(
+        self,
+        tale_id: str,
+        sources: Iterable[TaleState],
+        target: TaleState,
+        *,
+        stage: str,
+        error_reason: str | None = None,
+    ) -> bool:
         """Compare-and-set: move to ``target`` only if the state is one of ``sources``.
 
         Returns True when this call made the change. Raises ``IllegalTransition`` when the
@@ -54,8 +66,15 @@ class TaleStore(ABC):
         """
 
     @abstractmethod
-    def update(self, tale_id: str, *, stage: str | None = None, progress: int | None = None,
-               title: str | None = None, outputs: dict[str, str] | None = None) -> None:
+    def update(
+        self,
+        tale_id: str,
+        *,
+        stage: str | None = None,
+        progress: int | None = None,
+        title: str | None = None,
+        outputs: dict[str, str] | None = None,
+    ) -> None:
         """Change non-state fields; progress never goes backwards; outputs are merged."""
 
     # --- plan and characters -------------------------------------------------------------
@@ -82,11 +101,19 @@ class TaleStore(ABC):
     def shots(self, tale_id: str) -> list[ShotRecord]: ...
 
     @abstractmethod
-    def claim_shot(self, tale_id: str, index: int, attempt: int, *,
-                   lease_s: float | None = None) -> tuple[ShotRecord, bool]:
+    def claim_shot(
+        self,
+        tale_id: str,
+        index: int,
+        attempt: int,
+        *,
+        claimant: str = "",
+        lease_s: float | None = None,
+    ) -> tuple[ShotRecord, bool]:
         """Claim a shot attempt before any paid call.
 
-        Returns the record and whether *this* call made the claim (pending → claimed). A claim
+        Returns the record and whether *this* call made the claim (pending → claimed), recording
+        ``claimant`` (the message id) on it. A claim
         that never recorded an operation id may be taken over after ``lease_s`` seconds (its
         holder is presumed dead); ``None`` never takes over (a paid call may be in flight).
         An attempt other than the shot's current one returns the current record and False.
@@ -121,6 +148,13 @@ class TaleStore(ABC):
     @abstractmethod
     def claim_once(self, key: str) -> bool:
         """Record a one-time marker (e.g. ``notified:<tale>:<outcome>``); True the first time."""
+
+    @abstractmethod
+    def claim(self, key: str, claimant: str) -> str:
+        """Claim a piece of work for ``claimant`` (a message id) unless someone holds it;
+        return the holder. A duplicate message sees another holder and can drop itself (the
+        holder's own delivery stays outstanding until it finishes); a redelivery of the
+        holder's message sees itself and redoes the work."""
 
     @abstractmethod
     def marked(self, key: str) -> bool:

@@ -64,7 +64,7 @@ class LocalRuntime:
     def __enter__(self) -> LocalRuntime:
         home: Path = self.container.home
         home.mkdir(parents=True, exist_ok=True)
-        lock = open(home / "runtime.lock", "a+")  # noqa: SIM115 (held for the runtime's life)
+        lock = open(home / "runtime.lock", "a+")
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError as exc:
@@ -88,7 +88,7 @@ class LocalRuntime:
         """Make the work of a runtime that died resumable."""
         released = self.bus.release_leases()
         claims = 0 if self.container.videos.paid else self.store.release_unstarted_claims()
-        for tale in self.store.list(states=[TaleState.SUBMITTED], limit=1000):
+        for tale in self.store.list_tales(states=[TaleState.SUBMITTED], limit=1000):
             self.bus.publish(TaleSubmitted(tale_id=tale.tale_id))
         if released or claims:
             log.info("recovered %d deliveries and %d shot claims", released, claims)
@@ -99,14 +99,24 @@ class LocalRuntime:
         spec = BY_NAME[delivery.subscription]
         function = getattr(importlib.import_module(spec.module), spec.name)
         attributes, data = envelope.build(
-            project=PROJECT, topic=delivery.topic, subscription=delivery.subscription,
-            message_id=delivery.message_id, data=delivery.data, attributes=delivery.attributes,
+            project=PROJECT,
+            topic=delivery.topic,
+            subscription=delivery.subscription,
+            message_id=delivery.message_id,
+            data=delivery.data,
+            attributes=delivery.attributes,
             delivery_attempt=delivery.attempt,
         )
         function(CloudEvent(attributes, data))
 
-    def run(self, *, until: Callable[[], bool] | None = None, timeout: float | None = None,
-            on_tick: Callable[[], Any] | None = None, tick_s: float = 0.2) -> RunStats:
+    def run(
+        self,
+        *,
+        until: Callable[[], bool] | None = None,
+        timeout: float | None = None,
+        on_tick: Callable[[], Any] | None = None,
+        tick_s: float = 0.2,
+    ) -> RunStats:
         """Deliver messages until ``until()`` holds and nothing is in flight, or the bus has
         no outstanding work, or ``timeout`` seconds pass (then ``TimeoutError``)."""
         if self._lock_file is None:
@@ -119,8 +129,9 @@ class LocalRuntime:
             while True:
                 for future in [f for f in inflight if f.done()]:
                     self._settle(inflight.pop(future), future)
-                if not inflight and ((until is not None and until())
-                                     or self.bus.outstanding() == 0):
+                if not inflight and (
+                    (until is not None and until()) or self.bus.outstanding() == 0
+                ):
                     break
                 if deadline is not None and time.monotonic() > deadline:
                     raise TimeoutError(f"work still outstanding after {timeout} s")
@@ -148,8 +159,12 @@ class LocalRuntime:
         reason = f"{type(error).__name__}: {error}"
         if self.bus.nack(delivery, reason):
             self.stats.dead_lettered += 1
-            log.warning("dead-lettered %s after %d attempts: %s", delivery.subscription,
-                        delivery.attempt, reason)
+            log.warning(
+                "dead-lettered %s after %d attempts: %s",
+                delivery.subscription,
+                delivery.attempt,
+                reason,
+            )
         else:
             self.stats.retried += 1
         self.stats.errors.append(f"{delivery.subscription}: {reason}")

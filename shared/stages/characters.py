@@ -16,8 +16,13 @@ from shared.ports.store import TaleStore
 from shared.stages.common import require_plan, require_tale, tale_prefix
 
 
-def render_characters(event: CharactersRequested, store: TaleStore, images: ImageGenerator,
-                      blobs: BlobStore, bus: EventBus) -> None:
+def render_characters(
+    event: CharactersRequested,
+    store: TaleStore,
+    images: ImageGenerator,
+    blobs: BlobStore,
+    bus: EventBus,
+) -> None:
     tale_id = event.tale_id
     if require_tale(store, tale_id).state is not TaleState.RENDERING:
         return
@@ -31,8 +36,9 @@ def render_characters(event: CharactersRequested, store: TaleStore, images: Imag
         store.record_character(tale_id, character.name, path)
         store.log(tale_id, "characters", f"reference image for {character.name}")
     store.init_shots(tale_id, len(plan.shots))
-    store.update(tale_id, stage="shots",
-                 progress=progress(TaleState.RENDERING, characters_done=True))
+    store.update(
+        tale_id, stage="shots", progress=progress(TaleState.RENDERING, characters_done=True)
+    )
     bus.publish_many(
         ShotRequested(tale_id=tale_id, shot_index=shot.index, attempt=shot.attempt)
         for shot in store.shots(tale_id)

@@ -30,12 +30,18 @@ def handle_dead_letter(envelope: Envelope, store: TaleStore, bus: EventBus) -> N
         log.error("dead letter without a known tale (subscription %s, %s attempts)", source, count)
         return
     if tale.state.terminal:
-        store.log(tale_id, "dead-letter", f"{attrs.get('type', 'message')} from {source} gave up "
-                  f"after {count} attempts (tale already {tale.state})", "error")
+        store.log(
+            tale_id,
+            "dead-letter",
+            f"{attrs.get('type', 'message')} from {source} gave up "
+            f"after {count} attempts (tale already {tale.state})",
+            "error",
+        )
         return
     errors = [e for e in store.events(tale_id) if e.stage == stage and e.level != "info"]
     last = errors[-1].message.removeprefix("attempt failed: ") if errors else "no error recorded"
     reason = f"gave up after {count} attempts: {last}"
-    store.log(tale_id, "dead-letter", f"{attrs.get('type', 'message')} from {source}: {reason}",
-              "error")
+    store.log(
+        tale_id, "dead-letter", f"{attrs.get('type', 'message')} from {source}: {reason}", "error"
+    )
     fail_tale(store, bus, tale_id, stage, reason)

@@ -19,13 +19,17 @@ def fail_tale(store: TaleStore, bus: EventBus, tale_id: str, stage: str, reason:
     failed, the announcement is repeated only while the owner has not been notified (the
     first one may have been lost); other finished tales are left alone."""
     try:
-        moved = store.transition(tale_id, _NON_TERMINAL, TaleState.FAILED, stage=stage,
-                                 error_reason=reason)
+        moved = store.transition(
+            tale_id, _NON_TERMINAL, TaleState.FAILED, stage=stage, error_reason=reason
+        )
     except TaleNotFound:
         log.warning("cannot fail unknown tale %s (%s: %s)", tale_id, stage, reason)
         return
     announcement = TaleFinished(tale_id=tale_id, outcome="failed")
     tale = store.find(tale_id)
-    if moved or (tale is not None and tale.state is TaleState.FAILED
-                 and not store.marked(f"notified:{announcement.key}")):
+    if moved or (
+        tale is not None
+        and tale.state is TaleState.FAILED
+        and not store.marked(f"notified:{announcement.key}")
+    ):
         bus.publish(announcement)

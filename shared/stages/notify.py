@@ -1,6 +1,7 @@
 """Stage ``notify_user`` (trigger: ``tale.finished``): tell the owner, once per outcome.
 
-The notifier is idempotent per (tale, outcome) and a marker records that it was sent, so a
+The first message for an outcome claims the notification (duplicates drop themselves), the
+notifier is idempotent per (tale, outcome), and a marker records that it was sent, so a
 redelivered ``tale.finished`` sends nothing new.
 """
 
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 from schemas.events import TaleFinished
 from shared.config import Settings
+from shared.envelope import Envelope
 from shared.notify.templates import render
 from shared.ports.blobs import BlobStore
 from shared.ports.notifier import Notification, Notifier
@@ -17,19 +19,38 @@ from shared.stages.common import require_tale
 LINK_TTL_S = 7 * 24 * 3600
 
 
-def notify_user(event: TaleFinished, store: TaleStore, notifier: Notifier, blobs: BlobStore,
-                settings: Settings) -> None:
+def notify_user(
+    event: TaleFinished,
+    store: TaleStore,
+    notifier: Notifier,
+    blobs: BlobStore,
+    settings: Settings,
+    envelope: Envelope,
+) -> None:
     marker = f"notified:{event.key}"
-    if store.marked(marker):
+    if (
+        store.marked(marker)
+        or store.claim(f"notify:{event.key}", envelope.message_id) != envelope.message_id
+    ):
         return
     tale = require_tale(store, event.tale_id)
-    links = {name: blobs.signed_url(path, LINK_TTL_S) for name, path in tale.outputs.items()} \
-        if event.outcome == "completed" else {}
+    links = (
+        {name: blobs.signed_url(path, LINK_TTL_S) for name, path in tale.outputs.items()}
+        if event.outcome == "completed"
+        else {}
+    )
     subject, text, html = render(tale, event.outcome, links)
-    where = notifier.send(Notification(
-        tale_id=tale.tale_id, outcome=event.outcome, to=settings.owner_email, subject=subject,
-        text=text, html=html, language=tale.language,
-    ))
+    where = notifier.send(
+        Notification(
+            tale_id=tale.tale_id,
+            outcome=event.outcome,
+            to=settings.owner_email,
+            subject=subject,
+            text=text,
+            html=html,
+            language=tale.language,
+        )
+    )
     if store.claim_once(marker):
         store.log(tale.tale_id, "notify", f"owner notified ({event.outcome}): {where}")
         store.update(tale.tale_id, outputs={"email": where})

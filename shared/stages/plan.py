@@ -26,13 +26,21 @@ def plan_story(event: TaleSubmitted, store: TaleStore, planner: Planner, bus: Ev
         plan = store.plan(tale_id)
         if plan is None:
             plan = store.save_plan(tale_id, planner.plan(submission))
-            store.log(tale_id, "planning", f"planned “{plan.title}”: {len(plan.scenes)} scenes, "
-                      f"{len(plan.shots)} shots, characters: "
-                      f"{', '.join(c.name for c in plan.characters) or 'none'}")
+            store.log(
+                tale_id,
+                "planning",
+                f"planned “{plan.title}”: {len(plan.scenes)} scenes, "
+                f"{len(plan.shots)} shots, characters: "
+                f"{', '.join(c.name for c in plan.characters) or 'none'}",
+            )
         store.update(tale_id, title=plan.title)
         if submission.options.approval_required:
-            store.transition(tale_id, {TaleState.PLANNING}, TaleState.AWAITING_APPROVAL,
-                             stage="awaiting approval")
+            store.transition(
+                tale_id,
+                {TaleState.PLANNING},
+                TaleState.AWAITING_APPROVAL,
+                stage="awaiting approval",
+            )
             return
         store.transition(tale_id, {TaleState.PLANNING}, TaleState.RENDERING, stage="characters")
     tale = require_tale(store, tale_id)

@@ -27,8 +27,9 @@ def clock() -> Clock:
 
 
 def bus_at(path: Path, clock: Clock, attempts: int = 3) -> SqliteEventBus:
-    policy = BusPolicy(max_delivery_attempts=attempts, min_backoff_s=1, max_backoff_s=4,
-                       ack_deadline_s=60)
+    policy = BusPolicy(
+        max_delivery_attempts=attempts, min_backoff_s=1, max_backoff_s=4, ack_deadline_s=60
+    )
     return SqliteEventBus(path / "bus.db", SUBS, policy, clock)
 
 
@@ -38,8 +39,12 @@ def test_each_subscription_gets_the_message_with_attributes(tmp_path: Path, cloc
     got = bus.lease(10)
     assert sorted(d.subscription for d in got) == ["audit", "render_shot"]
     d = got[0]
-    assert d.attributes == {"type": "shot.requested", "version": "1", "tale_id": "tale-000001",
-                            "key": "tale-000001:shot:2:1"}
+    assert d.attributes == {
+        "type": "shot.requested",
+        "version": "1",
+        "tale_id": "tale-000001",
+        "key": "tale-000001:shot:2:1",
+    }
     assert ShotRequested.model_validate_json(d.data).shot_index == 2
     assert bus.lease(10) == []  # leased: not delivered twice while the lease holds
     for x in got:

@@ -42,25 +42,32 @@ def test_create_is_idempotent_and_readable(store: TaleStore) -> None:
     assert tale is not None and tale.state is TaleState.SUBMITTED
     assert store.submission("tale-000001").shot_count == 3
     assert store.find("tale-nope00") is None
-    assert [t.tale_id for t in store.list(states=[TaleState.SUBMITTED])] == ["tale-000001"]
-    assert store.list(states=[TaleState.COMPLETED]) == []
+    assert [t.tale_id for t in store.list_tales(states=[TaleState.SUBMITTED])] == ["tale-000001"]
+    assert store.list_tales(states=[TaleState.COMPLETED]) == []
 
 
 def test_transition_is_compare_and_set(store: TaleStore) -> None:
     store.create(make_record(), make_submission())
-    assert store.transition("tale-000001", [TaleState.SUBMITTED], TaleState.PLANNING,
-                            stage="planning")
-    assert not store.transition("tale-000001", [TaleState.SUBMITTED], TaleState.PLANNING,
-                                stage="planning")
+    assert store.transition(
+        "tale-000001", [TaleState.SUBMITTED], TaleState.PLANNING, stage="planning"
+    )
+    assert not store.transition(
+        "tale-000001", [TaleState.SUBMITTED], TaleState.PLANNING, stage="planning"
+    )
     with pytest.raises(IllegalTransition):
         store.transition("tale-000001", [TaleState.PLANNING], TaleState.COMPLETED, stage="x")
     with pytest.raises(TaleNotFound):
         store.transition("tale-nope00", [TaleState.PLANNING], TaleState.FAILED, stage="x")
-    assert store.transition("tale-000001", [TaleState.PLANNING], TaleState.FAILED,
-                            stage="planning", error_reason="boom")
+    assert store.transition(
+        "tale-000001", [TaleState.PLANNING], TaleState.FAILED, stage="planning", error_reason="boom"
+    )
     tale = store.find("tale-000001")
     assert tale is not None
-    assert (tale.state, tale.error_stage, tale.error_reason) == (TaleState.FAILED, "planning", "boom")
+    assert (tale.state, tale.error_stage, tale.error_reason) == (
+        TaleState.FAILED,
+        "planning",
+        "boom",
+    )
     with pytest.raises(IllegalTransition):
         store.transition("tale-000001", [TaleState.FAILED], TaleState.PLANNING, stage="x")
 
@@ -153,3 +160,9 @@ def test_markers_log_and_characters(store: TaleStore) -> None:
     assert [e.message for e in store.events("tale-000001")][-1] == "hello"
     store.record_character("tale-000001", "Mina", "p.png")
     assert store.characters("tale-000001") == {"Mina": "p.png"}
+
+
+def test_work_claims_name_their_holder(store: TaleStore) -> None:
+    assert store.claim("stitch:t", "message-1") == "message-1"
+    assert store.claim("stitch:t", "message-2") == "message-1"
+    assert store.claim("stitch:t", "message-1") == "message-1"

@@ -58,8 +58,13 @@ class BusPolicy:
 
 
 class SqliteEventBus(EventBus):
-    def __init__(self, path: Path, subscriptions: Mapping[str, list[str]],
-                 policy: BusPolicy = BusPolicy(), clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        path: Path,
+        subscriptions: Mapping[str, list[str]],
+        policy: BusPolicy = BusPolicy(),
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.db = Database(path, SCHEMA)
         self.subscriptions = {t: list(s) for t, s in subscriptions.items()}
         self.policy = policy
@@ -67,8 +72,9 @@ class SqliteEventBus(EventBus):
 
     # --- publishing (the port) -----------------------------------------------------------
     def publish(self, event: Event) -> str:
-        return self.publish_raw(event.TYPE, event.model_dump_json().encode(),
-                                message_attributes(event))
+        return self.publish_raw(
+            event.TYPE, event.model_dump_json().encode(), message_attributes(event)
+        )
 
     def publish_raw(self, topic: str, data: bytes, attributes: Mapping[str, str]) -> str:
         """Publish bytes as they are (tests use it to send malformed messages)."""
@@ -77,12 +83,16 @@ class SqliteEventBus(EventBus):
         message_id = uuid.uuid4().hex
         now = self.clock()
         with self.db.transaction() as db:
-            db.execute("INSERT INTO messages (message_id, topic, data, attributes, published_at) "
-                       "VALUES (?,?,?,?,?)",
-                       (message_id, topic, data, json.dumps(dict(attributes)), now))
-            db.executemany("INSERT INTO deliveries (message_id, subscription, state, available_at) "
-                           "VALUES (?,?,'pending',?)",
-                           [(message_id, sub, now) for sub in self.subscriptions[topic]])
+            db.execute(
+                "INSERT INTO messages (message_id, topic, data, attributes, published_at) "
+                "VALUES (?,?,?,?,?)",
+                (message_id, topic, data, json.dumps(dict(attributes)), now),
+            )
+            db.executemany(
+                "INSERT INTO deliveries (message_id, subscription, state, available_at) "
+                "VALUES (?,?,'pending',?)",
+                [(message_id, sub, now) for sub in self.subscriptions[topic]],
+            )
         return message_id
 
     # --- consuming (the runtime) ---------------------------------------------------------
@@ -95,22 +105,35 @@ class SqliteEventBus(EventBus):
                 "m.published_at FROM deliveries d JOIN messages m USING (message_id) "
                 "WHERE (d.state='pending' AND d.available_at<=?) "
                 "OR (d.state='leased' AND d.lease_until<=?) ORDER BY m.seq LIMIT ?",
-                (now, now, limit)).fetchall()
+                (now, now, limit),
+            ).fetchall()
             out = []
             for r in rows:
-                db.execute("UPDATE deliveries SET state='leased', attempts=attempts+1, "
-                           "lease_until=? WHERE message_id=? AND subscription=?",
-                           (now + self.policy.ack_deadline_s, r["message_id"], r["subscription"]))
-                out.append(Delivery(r["message_id"], r["subscription"], r["topic"], r["data"],
-                                    json.loads(r["attributes"]), r["attempts"] + 1,
-                                    r["published_at"]))
+                db.execute(
+                    "UPDATE deliveries SET state='leased', attempts=attempts+1, "
+                    "lease_until=? WHERE message_id=? AND subscription=?",
+                    (now + self.policy.ack_deadline_s, r["message_id"], r["subscription"]),
+                )
+                out.append(
+                    Delivery(
+                        r["message_id"],
+                        r["subscription"],
+                        r["topic"],
+                        r["data"],
+                        json.loads(r["attributes"]),
+                        r["attempts"] + 1,
+                        r["published_at"],
+                    )
+                )
             return out
 
     def ack(self, delivery: Delivery) -> None:
         with self.db.transaction() as db:
-            db.execute("UPDATE deliveries SET state='acked', lease_until=NULL "
-                       "WHERE message_id=? AND subscription=?",
-                       (delivery.message_id, delivery.subscription))
+            db.execute(
+                "UPDATE deliveries SET state='acked', lease_until=NULL "
+                "WHERE message_id=? AND subscription=?",
+                (delivery.message_id, delivery.subscription),
+            )
 
     def nack(self, delivery: Delivery, error: str) -> bool:
         """Schedule a retry, or dead-letter after the last attempt. True when dead-lettered."""
@@ -118,10 +141,16 @@ class SqliteEventBus(EventBus):
         if delivery.attempt < policy.max_delivery_attempts:
             backoff = min(policy.max_backoff_s, policy.min_backoff_s * 2 ** (delivery.attempt - 1))
             with self.db.transaction() as db:
-                db.execute("UPDATE deliveries SET state='pending', available_at=?, "
-                           "lease_until=NULL, last_error=? WHERE message_id=? AND subscription=?",
-                           (self.clock() + backoff, error[:2000], delivery.message_id,
-                            delivery.subscription))
+                db.execute(
+                    "UPDATE deliveries SET state='pending', available_at=?, "
+                    "lease_until=NULL, last_error=? WHERE message_id=? AND subscription=?",
+                    (
+                        self.clock() + backoff,
+                        error[:2000],
+                        delivery.message_id,
+                        delivery.subscription,
+                    ),
+                )
             return False
         if delivery.topic != policy.dead_letter_topic:
             attributes = {
@@ -133,21 +162,27 @@ class SqliteEventBus(EventBus):
             }
             self.publish_raw(policy.dead_letter_topic, delivery.data, attributes)
         with self.db.transaction() as db:
-            db.execute("UPDATE deliveries SET state='dead', lease_until=NULL, last_error=? "
-                       "WHERE message_id=? AND subscription=?",
-                       (error[:2000], delivery.message_id, delivery.subscription))
+            db.execute(
+                "UPDATE deliveries SET state='dead', lease_until=NULL, last_error=? "
+                "WHERE message_id=? AND subscription=?",
+                (error[:2000], delivery.message_id, delivery.subscription),
+            )
         return True
 
     def release_leases(self) -> int:
         """Make every leased delivery due now (the runtime that held them is gone)."""
         with self.db.transaction() as db:
-            return db.execute("UPDATE deliveries SET state='pending', lease_until=NULL, "
-                              "available_at=? WHERE state='leased'", (self.clock(),)).rowcount
+            return db.execute(
+                "UPDATE deliveries SET state='pending', lease_until=NULL, "
+                "available_at=? WHERE state='leased'",
+                (self.clock(),),
+            ).rowcount
 
     def outstanding(self) -> int:
         """Deliveries not yet acked or dead (pending, waiting for a retry, or leased)."""
-        rows = self.db.read("SELECT COUNT(*) AS n FROM deliveries "
-                            "WHERE state IN ('pending','leased')")
+        rows = self.db.read(
+            "SELECT COUNT(*) AS n FROM deliveries WHERE state IN ('pending','leased')"
+        )
         return int(rows[0]["n"])
 
     def next_due_in(self) -> float | None:
@@ -163,6 +198,9 @@ class SqliteEventBus(EventBus):
     def published(self, topic: str | None = None) -> list[tuple[str, dict[str, str], bytes]]:
         """(topic, attributes, data) of published messages in order (operators and tests)."""
         sql = "SELECT topic, attributes, data FROM messages"
-        rows = self.db.read(sql + " WHERE topic=? ORDER BY seq", (topic,)) if topic else \
-            self.db.read(sql + " ORDER BY seq")
+        rows = (
+            self.db.read(sql + " WHERE topic=? ORDER BY seq", (topic,))
+            if topic
+            else self.db.read(sql + " ORDER BY seq")
+        )
         return [(r["topic"], json.loads(r["attributes"]), r["data"]) for r in rows]

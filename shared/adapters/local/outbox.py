@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import os
+import secrets
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
-from datetime import UTC, datetime
 from pathlib import Path
 
 from shared.ports.notifier import Notification, Notifier
@@ -35,7 +36,7 @@ class OutboxNotifier(Notifier):
         msg.add_alternative(notification.html, subtype="html")
         self.folder.mkdir(parents=True, exist_ok=True)
         dest = self.path_for(notification.tale_id, notification.outcome)
-        tmp = dest.with_suffix(".tmp")
+        tmp = dest.with_name(f".{dest.name}.{secrets.token_hex(4)}.tmp")
         tmp.write_bytes(bytes(msg))
         os.replace(tmp, dest)
         return str(dest.resolve())

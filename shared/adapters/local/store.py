@@ -41,7 +41,7 @@ CREATE TABLE IF NOT EXISTS characters (
 CREATE TABLE IF NOT EXISTS shots (
     tale_id TEXT NOT NULL, idx INTEGER NOT NULL, attempt INTEGER NOT NULL, status TEXT NOT NULL,
     operation_id TEXT, clip_path TEXT, error TEXT, starts INTEGER NOT NULL DEFAULT 0,
-    claimed_at REAL, updated_at REAL NOT NULL,
+    claimed_at REAL, claimant TEXT, updated_at REAL NOT NULL,
     PRIMARY KEY (tale_id, idx)
 );
 CREATE TABLE IF NOT EXISTS events (
@@ -49,29 +49,46 @@ CREATE TABLE IF NOT EXISTS events (
     stage TEXT NOT NULL, message TEXT NOT NULL, level TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS events_tale ON events(tale_id, id);
-CREATE TABLE IF NOT EXISTS markers (key TEXT PRIMARY KEY, at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS markers (key TEXT PRIMARY KEY, at REAL NOT NULL, claimant TEXT);
 """
 
-_TALE_COLUMNS = ("tale_id, owner, state, stage, progress, title, language, shot_count, "
-                 "error_stage, error_reason, outputs, fan_in_key, created_at, updated_at")
+_TALE_COLUMNS = (
+    "tale_id, owner, state, stage, progress, title, language, shot_count, "
+    "error_stage, error_reason, outputs, fan_in_key, created_at, updated_at"
+)
 
 
 def _tale(row: sqlite3.Row) -> TaleRecord:
     return TaleRecord(
-        tale_id=row["tale_id"], owner=row["owner"], state=TaleState(row["state"]),
-        stage=row["stage"], progress=row["progress"], title=row["title"],
-        language=row["language"], shot_count=row["shot_count"], error_stage=row["error_stage"],
-        error_reason=row["error_reason"], outputs=json.loads(row["outputs"]),
-        fan_in_key=row["fan_in_key"], created_at=row["created_at"], updated_at=row["updated_at"],
+        tale_id=row["tale_id"],
+        owner=row["owner"],
+        state=TaleState(row["state"]),
+        stage=row["stage"],
+        progress=row["progress"],
+        title=row["title"],
+        language=row["language"],
+        shot_count=row["shot_count"],
+        error_stage=row["error_stage"],
+        error_reason=row["error_reason"],
+        outputs=json.loads(row["outputs"]),
+        fan_in_key=row["fan_in_key"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
     )
 
 
 def _shot(row: sqlite3.Row) -> ShotRecord:
     return ShotRecord(
-        tale_id=row["tale_id"], index=row["idx"], attempt=row["attempt"],
-        status=ShotStatus(row["status"]), operation_id=row["operation_id"],
-        clip_path=row["clip_path"], error=row["error"], starts=row["starts"],
+        tale_id=row["tale_id"],
+        index=row["idx"],
+        attempt=row["attempt"],
+        status=ShotStatus(row["status"]),
+        operation_id=row["operation_id"],
+        clip_path=row["clip_path"],
+        error=row["error"],
+        starts=row["starts"],
         updated_at=row["updated_at"],
+        claimant=row["claimant"],
     )
 
 
@@ -87,14 +104,30 @@ class SqliteTaleStore(TaleStore):
             cur = db.execute(
                 f"INSERT OR IGNORE INTO tales ({_TALE_COLUMNS}, submission) "
                 "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                (record.tale_id, record.owner, record.state.value, record.stage, record.progress,
-                 record.title, record.language, record.shot_count, None, None,
-                 json.dumps(record.outputs), None, now, now, submission.model_dump_json()),
+                (
+                    record.tale_id,
+                    record.owner,
+                    record.state.value,
+                    record.stage,
+                    record.progress,
+                    record.title,
+                    record.language,
+                    record.shot_count,
+                    None,
+                    None,
+                    json.dumps(record.outputs),
+                    None,
+                    now,
+                    now,
+                    submission.model_dump_json(),
+                ),
             )
             return cur.rowcount == 1
 
     def _get(self, db: sqlite3.Connection, tale_id: str) -> TaleRecord:
-        row = db.execute(f"SELECT {_TALE_COLUMNS} FROM tales WHERE tale_id=?", (tale_id,)).fetchone()
+        row = db.execute(
+            f"SELECT {_TALE_COLUMNS} FROM tales WHERE tale_id=?", (tale_id,)
+        ).fetchone()
         if row is None:
             raise TaleNotFound(tale_id)
         return _tale(row)
@@ -103,8 +136,13 @@ class SqliteTaleStore(TaleStore):
         rows = self.db.read(f"SELECT {_TALE_COLUMNS} FROM tales WHERE tale_id=?", (tale_id,))
         return _tale(rows[0]) if rows else None
 
-    def list(self, *, owner: str | None = None, states: Iterable[TaleState] | None = None,
-             limit: int = 100) -> list[TaleRecord]:
+    def list_tales(
+        self,
+        *,
+        owner: str | None = None,
+        states: Iterable[TaleState] | None = None,
+        limit: int = 100,
+    ) -> list[TaleRecord]:
         sql, params = f"SELECT {_TALE_COLUMNS} FROM tales WHERE 1=1", []
         if owner is not None:
             sql += " AND owner=?"
@@ -122,45 +160,81 @@ class SqliteTaleStore(TaleStore):
             raise TaleNotFound(tale_id)
         return StorySubmission.model_validate_json(rows[0]["submission"])
 
-    def transition(self, tale_id: str, sources: Iterable[TaleState], target: TaleState, *,
-                   stage: str, error_reason: str | None = None) -> bool:
+    def transition(
+        self,
+        tale_id: str,
+        sources: Iterable[TaleState],
+        target: TaleState,
+        *,
+        stage: str,
+        error_reason: str | None = None,
+    ) -> bool:
         with self.db.transaction() as db:
             tale = self._get(db, tale_id)
             if tale.state not in set(sources):
                 return False
             check_transition(tale.state, target)
-            value = progress(target, previous=tale.progress) if not target.terminal or \
-                target is TaleState.COMPLETED else tale.progress
+            value = (
+                progress(target, previous=tale.progress)
+                if not target.terminal or target is TaleState.COMPLETED
+                else tale.progress
+            )
             failed = target is TaleState.FAILED
             db.execute(
                 "UPDATE tales SET state=?, stage=?, progress=?, error_stage=?, error_reason=?, "
                 "updated_at=? WHERE tale_id=?",
-                (target.value, stage, value, stage if failed else tale.error_stage,
-                 error_reason if failed else tale.error_reason, self.clock(), tale_id),
+                (
+                    target.value,
+                    stage,
+                    value,
+                    stage if failed else tale.error_stage,
+                    error_reason if failed else tale.error_reason,
+                    self.clock(),
+                    tale_id,
+                ),
             )
-            self._log(db, tale_id, stage, f"{tale.state} → {target}"
-                      + (f": {error_reason}" if error_reason else ""),
-                      "error" if failed else "info")
+            self._log(
+                db,
+                tale_id,
+                stage,
+                f"{tale.state} → {target}" + (f": {error_reason}" if error_reason else ""),
+                "error" if failed else "info",
+            )
             return True
 
-    def update(self, tale_id: str, *, stage: str | None = None, progress: int | None = None,
-               title: str | None = None, outputs: dict[str, str] | None = None) -> None:
+    def update(
+        self,
+        tale_id: str,
+        *,
+        stage: str | None = None,
+        progress: int | None = None,
+        title: str | None = None,
+        outputs: dict[str, str] | None = None,
+    ) -> None:
         with self.db.transaction() as db:
             tale = self._get(db, tale_id)
             db.execute(
                 "UPDATE tales SET stage=?, progress=?, title=?, outputs=?, updated_at=? "
                 "WHERE tale_id=?",
-                (stage or tale.stage, max(progress or 0, tale.progress), title or tale.title,
-                 json.dumps({**tale.outputs, **(outputs or {})}), self.clock(), tale_id),
+                (
+                    stage or tale.stage,
+                    max(progress or 0, tale.progress),
+                    title or tale.title,
+                    json.dumps({**tale.outputs, **(outputs or {})}),
+                    self.clock(),
+                    tale_id,
+                ),
             )
 
     # --- plan and characters -------------------------------------------------------------
     def save_plan(self, tale_id: str, plan: StoryPlan) -> StoryPlan:
         with self.db.transaction() as db:
             self._get(db, tale_id)
-            db.execute("UPDATE tales SET plan=?, shot_count=?, language=? "
-                       "WHERE tale_id=? AND plan IS NULL",
-                       (plan.model_dump_json(), len(plan.shots), plan.language, tale_id))
+            db.execute(
+                "UPDATE tales SET plan=?, shot_count=?, language=? "
+                "WHERE tale_id=? AND plan IS NULL",
+                (plan.model_dump_json(), len(plan.shots), plan.language, tale_id),
+            )
             row = db.execute("SELECT plan FROM tales WHERE tale_id=?", (tale_id,)).fetchone()
             return StoryPlan.model_validate_json(row["plan"])
 
@@ -172,8 +246,9 @@ class SqliteTaleStore(TaleStore):
 
     def record_character(self, tale_id: str, name: str, image_path: str) -> None:
         with self.db.transaction() as db:
-            db.execute("INSERT OR REPLACE INTO characters VALUES (?,?,?)",
-                       (tale_id, name, image_path))
+            db.execute(
+                "INSERT OR REPLACE INTO characters VALUES (?,?,?)", (tale_id, name, image_path)
+            )
 
     def characters(self, tale_id: str) -> dict[str, str]:
         rows = self.db.read("SELECT name, image_path FROM characters WHERE tale_id=?", (tale_id,))
@@ -194,59 +269,86 @@ class SqliteTaleStore(TaleStore):
         return [_shot(r) for r in rows]
 
     def _shot_row(self, db: sqlite3.Connection, tale_id: str, index: int) -> ShotRecord:
-        row = db.execute("SELECT * FROM shots WHERE tale_id=? AND idx=?", (tale_id, index)).fetchone()
+        row = db.execute(
+            "SELECT * FROM shots WHERE tale_id=? AND idx=?", (tale_id, index)
+        ).fetchone()
         if row is None:
             raise TaleNotFound(f"{tale_id} shot {index}")
         return _shot(row)
 
-    def claim_shot(self, tale_id: str, index: int, attempt: int, *,
-                   lease_s: float | None = None) -> tuple[ShotRecord, bool]:
+    def claim_shot(
+        self,
+        tale_id: str,
+        index: int,
+        attempt: int,
+        *,
+        claimant: str = "",
+        lease_s: float | None = None,
+    ) -> tuple[ShotRecord, bool]:
         now = self.clock()
         with self.db.transaction() as db:
             shot = self._shot_row(db, tale_id, index)
             if shot.attempt != attempt:
                 return shot, False
-            claimed_at = db.execute("SELECT claimed_at FROM shots WHERE tale_id=? AND idx=?",
-                                    (tale_id, index)).fetchone()["claimed_at"]
-            expired = (shot.status is ShotStatus.CLAIMED and lease_s is not None
-                       and claimed_at is not None and now - claimed_at >= lease_s)
+            claimed_at = db.execute(
+                "SELECT claimed_at FROM shots WHERE tale_id=? AND idx=?", (tale_id, index)
+            ).fetchone()["claimed_at"]
+            expired = (
+                shot.status is ShotStatus.CLAIMED
+                and lease_s is not None
+                and claimed_at is not None
+                and now - claimed_at >= lease_s
+            )
             if shot.status is not ShotStatus.PENDING and not expired:
                 return shot, False
-            db.execute("UPDATE shots SET status='claimed', claimed_at=?, updated_at=? "
-                       "WHERE tale_id=? AND idx=?", (now, now, tale_id, index))
+            db.execute(
+                "UPDATE shots SET status='claimed', claimed_at=?, claimant=?, updated_at=? "
+                "WHERE tale_id=? AND idx=?",
+                (now, claimant, now, tale_id, index),
+            )
             return self._shot_row(db, tale_id, index), True
 
     def release_unstarted_claims(self) -> int:
         """Put claimed-but-never-started shots back to pending (only safe when no worker runs)."""
         with self.db.transaction() as db:
-            cur = db.execute("UPDATE shots SET status='pending', claimed_at=NULL "
-                             "WHERE status='claimed' AND operation_id IS NULL")
+            cur = db.execute(
+                "UPDATE shots SET status='pending', claimed_at=NULL "
+                "WHERE status='claimed' AND operation_id IS NULL"
+            )
             return cur.rowcount
 
     def mark_shot_started(self, tale_id: str, index: int, attempt: int, operation_id: str) -> None:
         with self.db.transaction() as db:
-            db.execute("UPDATE shots SET status='started', operation_id=?, starts=starts+1, "
-                       "updated_at=? WHERE tale_id=? AND idx=? AND attempt=? AND status='claimed'",
-                       (operation_id, self.clock(), tale_id, index, attempt))
+            db.execute(
+                "UPDATE shots SET status='started', operation_id=?, starts=starts+1, "
+                "updated_at=? WHERE tale_id=? AND idx=? AND attempt=? AND status='claimed'",
+                (operation_id, self.clock(), tale_id, index, attempt),
+            )
 
     def finish_shot(self, tale_id: str, index: int, attempt: int, clip_path: str) -> None:
         with self.db.transaction() as db:
-            db.execute("UPDATE shots SET status='rendered', clip_path=?, updated_at=? "
-                       "WHERE tale_id=? AND idx=? AND attempt=? AND status IN ('claimed','started')",
-                       (clip_path, self.clock(), tale_id, index, attempt))
+            db.execute(
+                "UPDATE shots SET status='rendered', clip_path=?, updated_at=? "
+                "WHERE tale_id=? AND idx=? AND attempt=? AND status IN ('claimed','started')",
+                (clip_path, self.clock(), tale_id, index, attempt),
+            )
 
     def fail_shot(self, tale_id: str, index: int, attempt: int, error: str) -> None:
         with self.db.transaction() as db:
-            db.execute("UPDATE shots SET status='failed', error=?, updated_at=? "
-                       "WHERE tale_id=? AND idx=? AND attempt=? AND status!='rendered'",
-                       (error, self.clock(), tale_id, index, attempt))
+            db.execute(
+                "UPDATE shots SET status='failed', error=?, updated_at=? "
+                "WHERE tale_id=? AND idx=? AND attempt=? AND status!='rendered'",
+                (error, self.clock(), tale_id, index, attempt),
+            )
 
     def retry_shot(self, tale_id: str, index: int, attempt: int) -> int:
         with self.db.transaction() as db:
-            db.execute("UPDATE shots SET attempt=attempt+1, status='pending', operation_id=NULL, "
-                       "clip_path=NULL, error=NULL, claimed_at=NULL, updated_at=? "
-                       "WHERE tale_id=? AND idx=? AND attempt=?",
-                       (self.clock(), tale_id, index, attempt))
+            db.execute(
+                "UPDATE shots SET attempt=attempt+1, status='pending', operation_id=NULL, "
+                "clip_path=NULL, error=NULL, claimed_at=NULL, updated_at=? "
+                "WHERE tale_id=? AND idx=? AND attempt=?",
+                (self.clock(), tale_id, index, attempt),
+            )
             return self._shot_row(db, tale_id, index).attempt
 
     def fan_in(self, tale_id: str, index: int, attempt: int, key: str) -> FanIn:
@@ -257,26 +359,43 @@ class SqliteTaleStore(TaleStore):
             total = tale.shot_count
             fan_in_key = tale.fan_in_key
             if tale.state is TaleState.RENDERING:
-                value = progress(TaleState.RENDERING, characters_done=True, shots_done=rendered,
-                                 shot_count=total, previous=tale.progress)
+                value = progress(
+                    TaleState.RENDERING,
+                    characters_done=True,
+                    shots_done=rendered,
+                    shot_count=total,
+                    previous=tale.progress,
+                )
                 if rendered == total and fan_in_key is None:
                     check_transition(tale.state, TaleState.STITCHING)
                     fan_in_key = key
-                    db.execute("UPDATE tales SET state='stitching', stage='stitching', "
-                               "progress=?, fan_in_key=?, updated_at=? WHERE tale_id=?",
-                               (progress(TaleState.STITCHING), key, self.clock(), tale_id))
-                    self._log(db, tale_id, "stitching", "rendering → stitching "
-                              f"(all {total} shots rendered)", "info")
+                    db.execute(
+                        "UPDATE tales SET state='stitching', stage='stitching', "
+                        "progress=?, fan_in_key=?, updated_at=? WHERE tale_id=?",
+                        (progress(TaleState.STITCHING), key, self.clock(), tale_id),
+                    )
+                    self._log(
+                        db,
+                        tale_id,
+                        "stitching",
+                        f"rendering → stitching (all {total} shots rendered)",
+                        "info",
+                    )
                 else:
-                    db.execute("UPDATE tales SET progress=?, updated_at=? WHERE tale_id=?",
-                               (value, self.clock(), tale_id))
+                    db.execute(
+                        "UPDATE tales SET progress=?, updated_at=? WHERE tale_id=?",
+                        (value, self.clock(), tale_id),
+                    )
             return FanIn(rendered=rendered, total=total, fan_in_key=fan_in_key)
 
     # --- event log -----------------------------------------------------------------------
-    def _log(self, db: sqlite3.Connection, tale_id: str, stage: str, message: str,
-             level: str) -> None:
-        db.execute("INSERT INTO events (tale_id, at, stage, message, level) VALUES (?,?,?,?,?)",
-                   (tale_id, self.clock(), stage, message, level))
+    def _log(
+        self, db: sqlite3.Connection, tale_id: str, stage: str, message: str, level: str
+    ) -> None:
+        db.execute(
+            "INSERT INTO events (tale_id, at, stage, message, level) VALUES (?,?,?,?,?)",
+            (tale_id, self.clock(), stage, message, level),
+        )
 
     def log(self, tale_id: str, stage: str, message: str, level: str = "info") -> None:
         with self.db.transaction() as db:
@@ -284,13 +403,22 @@ class SqliteTaleStore(TaleStore):
 
     def events(self, tale_id: str) -> list[TaleEvent]:
         rows = self.db.read("SELECT * FROM events WHERE tale_id=? ORDER BY id", (tale_id,))
-        return [TaleEvent(r["tale_id"], r["at"], r["stage"], r["message"], r["level"])
-                for r in rows]
+        return [
+            TaleEvent(r["tale_id"], r["at"], r["stage"], r["message"], r["level"]) for r in rows
+        ]
 
     def claim_once(self, key: str) -> bool:
         with self.db.transaction() as db:
-            cur = db.execute("INSERT OR IGNORE INTO markers VALUES (?,?)", (key, self.clock()))
+            cur = db.execute("INSERT OR IGNORE INTO markers VALUES (?,?,NULL)", (key, self.clock()))
             return cur.rowcount == 1
+
+    def claim(self, key: str, claimant: str) -> str:
+        with self.db.transaction() as db:
+            db.execute(
+                "INSERT OR IGNORE INTO markers VALUES (?,?,?)", (key, self.clock(), claimant)
+            )
+            row = db.execute("SELECT claimant FROM markers WHERE key=?", (key,)).fetchone()
+            return str(row["claimant"])
 
     def marked(self, key: str) -> bool:
         return bool(self.db.read("SELECT 1 FROM markers WHERE key=?", (key,)))

@@ -21,5 +21,10 @@ class OfflineImageGenerator(ImageGenerator):
     def character_reference(self, character: Character, plan: StoryPlan) -> bytes:
         from shared.media.cards import render_character_card
 
-        return render_character_card(character.name, character.description, plan.style.value,
-                                     seed=seed_of(character.name), font=self.font)
+        return render_character_card(
+            character.name,
+            character.description,
+            plan.style.value,
+            seed=seed_of(character.name),
+            font=self.font,
+        )

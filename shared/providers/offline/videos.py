@@ -31,8 +31,15 @@ def frame_size(aspect_ratio: str, height: int) -> tuple[int, int]:
 class OfflineVideoGenerator(VideoGenerator):
     paid = False
 
-    def __init__(self, blobs: BlobStore, *, height: int = 640, fps: int = 24,
-                 delay_s: float = 0.0, font: Path | None = None) -> None:
+    def __init__(
+        self,
+        blobs: BlobStore,
+        *,
+        height: int = 640,
+        fps: int = 24,
+        delay_s: float = 0.0,
+        font: Path | None = None,
+    ) -> None:
         self.blobs = blobs
         self.height = height
         self.fps = fps
@@ -59,10 +66,18 @@ class OfflineVideoGenerator(VideoGenerator):
                         local = None
                 refs.append((name, local))
             spec = ClipSpec(
-                width=width, height=height, fps=self.fps, seconds=float(shot.duration_s),
-                shot_number=shot.index + 1, shot_total=len(plan.shots), title=plan.title,
-                camera=shot.camera.value, prompt=shot.prompt, narration=shot.narration,
-                characters=tuple(refs), seed=seed_of(f"{plan.title}/{shot.index}"),
+                width=width,
+                height=height,
+                fps=self.fps,
+                seconds=float(shot.duration_s),
+                shot_number=shot.index + 1,
+                shot_total=len(plan.shots),
+                title=plan.title,
+                camera=shot.camera.value,
+                prompt=shot.prompt,
+                narration=shot.narration,
+                characters=tuple(refs),
+                seed=seed_of(f"{plan.title}/{shot.index}"),
                 font=self.font,
             )
             out = work / "clip.mp4"

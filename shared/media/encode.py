@@ -1,0 +1,72 @@
+"""Deterministic H.264 MP4 writing with PyAV's libx264.
+
+Identical frames give identical bytes: x264 runs on one thread, and the MP4 muxer
+writes no wall-clock creation time unless asked to. Every clip is written with the
+same settings, so clips of one size and rate share SPS/PPS (extradata) and can be
+concatenated by stream copy (see stitch.py).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+import av
+import numpy as np
+
+CRF = 23
+PRESET = "veryfast"
+
+
+@contextlib.contextmanager
+def atomic_path(out: Path, suffix: str = ".mp4") -> Iterator[Path]:
+    """Yield a temp path beside ``out``; on success it replaces ``out``, on error it is removed."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    # Not mkstemp: its 0600 mode would stick to the published file.
+    tmp = out.with_name(f".{out.stem}.{os.getpid()}.{secrets.token_hex(4)}.tmp{suffix}")
+    try:
+        yield tmp
+        os.replace(tmp, out)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def write_h264(
+    frames: Iterable[np.ndarray], out: Path, *, fps: int, width: int, height: int
+) -> None:
+    """Encode RGB uint8 frames (height × width × 3) to an H.264 (yuv420p) MP4 at ``out``.
+
+    libx264, CRF 23, preset veryfast, single thread (deterministic), first frame a
+    keyframe, ``+faststart``. The file appears at ``out`` only when complete.
+    Raises ValueError for odd or non-positive sizes, a bad fps, a frame of the wrong
+    shape, or no frames at all.
+    """
+    if width <= 0 or height <= 0 or width % 2 or height % 2:
+        raise ValueError(f"H.264 yuv420p needs positive even width/height, got {width}×{height}")
+    if fps <= 0:
+        raise ValueError(f"fps must be positive, got {fps}")
+    shape = (height, width, 3)
+    with atomic_path(out) as tmp:
+        count = 0
+        with av.open(str(tmp), mode="w", format="mp4", options={"movflags": "+faststart"}) as box:
+            stream = box.add_stream("libx264", rate=int(fps))
+            stream.width = width
+            stream.height = height
+            stream.pix_fmt = "yuv420p"
+            stream.codec_context.thread_count = 1
+            stream.options = {"crf": str(CRF), "preset": PRESET, "threads": "1"}
+            for frame in frames:
+                if frame.shape != shape or frame.dtype != np.uint8:
+                    raise ValueError(
+                        f"frame {count}: expected uint8 {shape}, got {frame.dtype} {frame.shape}"
+                    )
+                vf = av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format="rgb24")
+                vf.pts = count
+                box.mux(stream.encode(vf))
+                count += 1
+            if count == 0:
+                raise ValueError("no frames to encode")
+            box.mux(stream.encode(None))

@@ -1,0 +1,115 @@
+"""Storyboard contact sheets and posters (PNG bytes)."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from PIL import Image, ImageDraw, ImageOps
+
+from shared.media.fonts import fit_text, load_font
+
+BACKGROUND = (18, 18, 26)
+
+
+@dataclass(frozen=True)
+class StoryboardEntry:
+    """One shot on a sheet: its 1-based number, a representative frame and its texts."""
+
+    number: int
+    image: Image.Image
+    prompt: str
+    narration: str
+
+
+def _png(img: Image.Image) -> bytes:
+    buf = io.BytesIO()
+    img.save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def storyboard_sheet(
+    title: str,
+    entries: Sequence[StoryboardEntry],
+    *,
+    columns: int = 4,
+    font: Path | None = None,
+    cell_width: int = 240,
+) -> bytes:
+    """PNG of a grid: each cell holds the frame, "#n", narration and prompt (wrapped, cut).
+
+    Cells are ``cell_width`` px wide; frames keep their aspect ratio (that of the first
+    entry sets the cell's picture height). The title runs across the top.
+    """
+    if columns < 1:
+        raise ValueError(f"columns must be >= 1, got {columns}")
+    cols = max(1, min(columns, len(entries) or 1))
+    rows = max(1, -(-len(entries) // cols))
+    pad = 12
+    aspect = entries[0].image.height / entries[0].image.width if entries else 16 / 9
+    pic_h = max(1, round(cell_width * aspect))
+    f_title = load_font(30, bold=True, preferred=font)
+    f_num = load_font(18, bold=True, preferred=font)
+    f_narr = load_font(14, preferred=font)
+    f_prompt = load_font(12, preferred=font)
+    narr_lines, prompt_lines = 4, 3
+    text_h = 24 + narr_lines * 18 + 6 + prompt_lines * 15 + 6
+    cell_h = pic_h + text_h
+    width = pad + cols * (cell_width + pad)
+    title_lines = fit_text(title, f_title, width - 2 * pad, 2)
+    header = pad + len(title_lines) * 38 + pad
+    height = header + rows * (cell_h + pad)
+    sheet = Image.new("RGB", (width, height), BACKGROUND)
+    d = ImageDraw.Draw(sheet)
+    y = pad
+    for line in title_lines:
+        d.text((pad, y), line, font=f_title, fill=(255, 255, 255))
+        y += 38
+    for i, entry in enumerate(entries):
+        x0 = pad + (i % cols) * (cell_width + pad)
+        y0 = header + (i // cols) * (cell_h + pad)
+        pic = ImageOps.pad(entry.image.convert("RGB"), (cell_width, pic_h), color=(0, 0, 0))
+        sheet.paste(pic, (x0, y0))
+        d.rectangle((x0, y0 + pic_h, x0 + cell_width - 1, y0 + cell_h - 1), fill=(32, 32, 44))
+        ty = y0 + pic_h + 4
+        d.text((x0 + 6, ty), f"#{entry.number}", font=f_num, fill=(250, 196, 40))
+        ty += 24
+        for line in fit_text(entry.narration, f_narr, cell_width - 12, narr_lines):
+            d.text((x0 + 6, ty), line, font=f_narr, fill=(235, 235, 240))
+            ty += 18
+        ty = y0 + pic_h + 24 + narr_lines * 18 + 6
+        for line in fit_text(entry.prompt, f_prompt, cell_width - 12, prompt_lines):
+            d.text((x0 + 6, ty), line, font=f_prompt, fill=(160, 170, 190))
+            ty += 15
+    return _png(sheet)
+
+
+def poster(
+    frame: Image.Image, title: str, subtitle: str = "", *, font: Path | None = None
+) -> bytes:
+    """PNG of ``frame`` with a darkened band across its lower part carrying the title."""
+    img = frame.convert("RGB")
+    w, h = img.size
+    u = min(w, h)
+    pad = max(4, round(u * 0.05))
+    f_title = load_font(max(10, round(u * 0.09)), bold=True, preferred=font)
+    f_sub = load_font(max(8, round(u * 0.045)), preferred=font)
+    t_lh, s_lh = round(f_title.size * 1.2), round(f_sub.size * 1.3)
+    title_lines = fit_text(title, f_title, w - 2 * pad, 3)
+    sub_lines = fit_text(subtitle, f_sub, w - 2 * pad, 2) if subtitle else []
+    band_h = min(h, 2 * pad + t_lh * len(title_lines) + s_lh * len(sub_lines))
+    band_y = max(0, round(h * 0.78) - band_h // 2)
+    band_y = min(band_y, h - band_h)
+    overlay = Image.new("RGBA", (w, band_h), (0, 0, 0, 215))
+    img.paste(overlay.convert("RGB"), (0, band_y), overlay.getchannel("A"))
+    d = ImageDraw.Draw(img)
+    y = band_y + pad
+    for line in title_lines:
+        d.text((w // 2, y), line, font=f_title, fill=(255, 255, 255), anchor="ma")
+        y += t_lh
+    for line in sub_lines:
+        d.text((w // 2, y), line, font=f_sub, fill=(220, 220, 230), anchor="ma")
+        y += s_lh
+    return _png(img)

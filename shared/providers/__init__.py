@@ -1,0 +1,1 @@
+"""Providers: adapters that stand in for, or call, the generative models."""

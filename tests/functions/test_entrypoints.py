@@ -1,0 +1,108 @@
+"""The Cloud Functions through functions-framework's real app, with Eventarc-shaped
+CloudEvents in binary and structured mode."""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from functions_framework import create_app
+
+from schemas.events import TaleSubmitted
+from shared import bootstrap, envelope, service
+from shared.domain.tale import TaleState
+from shared.registry import FUNCTIONS
+from tests.conftest import make_submission
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def client(name: str) -> Any:
+    app = create_app(name, str(ROOT / "functions" / f"{name}.py"), "cloudevent")
+    return app.test_client()
+
+
+def pubsub_event(
+    data: bytes,
+    attributes: dict[str, str],
+    topic: str = "tale.submitted",
+    subscription: str = "plan_story",
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    return envelope.build(
+        project="test",
+        topic=topic,
+        subscription=subscription,
+        message_id="123",
+        data=data,
+        attributes=attributes,
+    )
+
+
+def post_binary(c: Any, attrs: dict[str, Any], body: dict[str, Any]) -> Any:
+    headers = {f"ce-{k}": v for k, v in attrs.items() if k != "datacontenttype"}
+    return c.post("/", headers={**headers, "Content-Type": "application/json"}, json=body)
+
+
+def post_structured(c: Any, attrs: dict[str, Any], body: dict[str, Any]) -> Any:
+    return c.post(
+        "/",
+        headers={"Content-Type": "application/cloudevents+json"},
+        data=json.dumps({**attrs, "data": body}),
+    )
+
+
+def submit(tale_home: Path) -> str:
+    c = bootstrap.container()
+    tale = service.submit(make_submission(3), owner="u", store=c.store, bus=c.bus, max_chars=20_000)
+    return tale.tale_id
+
+
+@pytest.mark.parametrize("post", [post_binary, post_structured], ids=["binary", "structured"])
+def test_plan_story_handles_an_eventarc_message(tale_home: Path, post: Any) -> None:
+    tale_id = submit(tale_home)
+    event = TaleSubmitted(tale_id=tale_id)
+    attrs, body = pubsub_event(event.model_dump_json().encode(), {"tale_id": tale_id})
+    response = post(client("plan_story"), attrs, body)
+    assert response.status_code == 200, response.data
+    store = bootstrap.container().store
+    tale = store.find(tale_id)
+    assert tale is not None and tale.state is TaleState.RENDERING
+    plan = store.plan(tale_id)
+    assert plan is not None and len(plan.shots) == 3
+
+
+@pytest.mark.parametrize("data", [b"not json", b'{"tale_id": "X"}', b"\xff\xfe"])
+def test_a_malformed_message_is_refused_for_redelivery_and_noted(
+    tale_home: Path, data: bytes
+) -> None:
+    tale_id = submit(tale_home)
+    attrs, body = pubsub_event(data, {"tale_id": tale_id})
+    response = post_binary(client("plan_story"), attrs, body)
+    assert response.status_code == 500  # Pub/Sub redelivers, then dead-letters
+    notes = [e.message for e in bootstrap.container().store.events(tale_id)]
+    assert any("invalid" in n or "not JSON" in n for n in notes)
+
+
+def test_a_non_pubsub_cloudevent_is_refused(tale_home: Path) -> None:
+    attrs = {
+        "specversion": "1.0",
+        "id": "1",
+        "source": "//storage.googleapis.com/x",
+        "type": "google.cloud.storage.object.v1.finalized",
+    }
+    response = post_binary(client("plan_story"), attrs, {"bucket": "b"})
+    assert response.status_code == 500
+
+
+def test_raw_base64_data_round_trips() -> None:
+    attrs, body = pubsub_event(b'{"a": 1}', {"k": "v"})
+    assert base64.b64decode(body["message"]["data"]) == b'{"a": 1}'
+    assert attrs["source"] == "//pubsub.googleapis.com/projects/test/topics/tale.submitted"
+
+
+@pytest.mark.parametrize("spec", FUNCTIONS, ids=lambda s: s.name)
+def test_every_registered_function_loads_in_functions_framework(spec: Any) -> None:
+    assert client(spec.name) is not None

@@ -1,0 +1,227 @@
+"""Stage handlers with hand-written fakes: idempotence, claims, fan-in, failures."""
+
+from __future__ import annotations
+
+import pytest
+
+from schemas.events import (
+    CharactersRequested,
+    ShotRendered,
+    ShotRequested,
+    StitchRequested,
+    TaleFinished,
+    TaleSubmitted,
+)
+from schemas.story import StoryOptions
+from shared.config import Settings
+from shared.domain.errors import PermanentError
+from shared.domain.tale import ShotStatus, TaleState
+from shared.envelope import Envelope
+from shared.ports.generators import Planner
+from shared.stages.characters import render_characters
+from shared.stages.collect import collect_shots
+from shared.stages.dead_letter import handle_dead_letter
+from shared.stages.notify import notify_user
+from shared.stages.plan import plan_story
+from shared.stages.shots import render_shot
+from tests.conftest import make_plan, make_record, make_submission
+from tests.fakes import (
+    FakeBus,
+    FakeImages,
+    FakeNotifier,
+    FakeVideos,
+    InMemoryTaleStore,
+    MemoryBlobs,
+)
+
+TALE = "tale-000001"
+FAST = Settings(shot_poll_budget_s=0.05, shot_poll_interval_s=0.01)
+MSG = Envelope(topic="shot.requested", message_id="message-1", data=b"")
+OTHER = Envelope(topic="shot.requested", message_id="message-2", data=b"")
+
+
+class CountingPlanner(Planner):
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def plan(self, submission):  # type: ignore[no-untyped-def]
+        self.calls += 1
+        return make_plan(submission.shot_count)
+
+
+def submitted(store: InMemoryTaleStore, **kw: object) -> None:
+    store.create(make_record(), make_submission(**kw))  # type: ignore[arg-type]
+
+
+def rendering(store: InMemoryTaleStore, shots: int = 3) -> None:
+    submitted(store, shots=shots)
+    store.save_plan(TALE, make_plan(shots))
+    store.transition(TALE, [TaleState.SUBMITTED], TaleState.PLANNING, stage="planning")
+    store.transition(TALE, [TaleState.PLANNING], TaleState.RENDERING, stage="characters")
+    store.init_shots(TALE, shots)
+
+
+def test_plan_runs_the_planner_once_under_redelivery() -> None:
+    store, bus, planner = InMemoryTaleStore(), FakeBus(), CountingPlanner()
+    submitted(store)
+    for _ in range(2):
+        plan_story(TaleSubmitted(tale_id=TALE), store, planner, bus)
+    tale = store.find(TALE)
+    assert tale is not None and tale.state is TaleState.RENDERING and tale.title
+    assert planner.calls == 1
+    assert {type(e) for e in bus.published} == {CharactersRequested}
+
+
+def test_plan_stops_at_the_approval_gate() -> None:
+    store, bus = InMemoryTaleStore(), FakeBus()
+    submitted(store, options=StoryOptions(approval_required=True))
+    plan_story(TaleSubmitted(tale_id=TALE), store, CountingPlanner(), bus)
+    tale = store.find(TALE)
+    assert tale is not None and tale.state is TaleState.AWAITING_APPROVAL
+    assert bus.published == []
+
+
+def test_characters_are_drawn_once_and_every_shot_is_requested() -> None:
+    store, bus, images, blobs = InMemoryTaleStore(), FakeBus(), FakeImages(), MemoryBlobs()
+    rendering(store, shots=4)
+    for _ in range(2):
+        render_characters(CharactersRequested(tale_id=TALE), store, images, blobs, bus)
+    assert images.drawn == ["Mina"]
+    assert blobs.exists(store.characters(TALE)["Mina"])
+    requested = [e.key for e in bus.of(ShotRequested)]
+    assert sorted(set(requested)) == [f"{TALE}:shot:{i}:1" for i in range(4)]
+
+
+def test_a_redelivered_shot_never_starts_a_second_generation() -> None:
+    store, bus, blobs = InMemoryTaleStore(), FakeBus(), MemoryBlobs()
+    videos = FakeVideos(blobs, paid=True)
+    rendering(store)
+    event = ShotRequested(tale_id=TALE, shot_index=1)
+    render_shot(event, store, videos, bus, FAST, MSG)
+    render_shot(event, store, videos, bus, FAST, MSG)
+    assert videos.started == [(1, 1)]
+    assert store.shots(TALE)[1].status is ShotStatus.RENDERED
+    assert [e.key for e in bus.of(ShotRendered)] == [f"{TALE}:shot:1:1"] * 2
+
+
+def test_a_slow_operation_is_handed_over_and_resumed_without_restarting() -> None:
+    store, bus, blobs = InMemoryTaleStore(), FakeBus(), MemoryBlobs()
+    videos = FakeVideos(blobs, polls_needed=1000)
+    rendering(store)
+    render_shot(ShotRequested(tale_id=TALE, shot_index=0), store, videos, bus, FAST, MSG)
+    (follow_up,) = bus.of(ShotRequested)
+    assert isinstance(follow_up, ShotRequested) and follow_up.poll == 1
+    videos.polls_needed = 0
+    render_shot(follow_up, store, videos, bus, FAST, MSG)
+    assert videos.started == [(0, 1)]
+    assert store.shots(TALE)[0].status is ShotStatus.RENDERED
+
+
+def test_a_duplicate_of_a_claimed_shot_is_left_to_the_claimant() -> None:
+    store, bus, blobs = InMemoryTaleStore(), FakeBus(), MemoryBlobs()
+    videos = FakeVideos(blobs)
+    rendering(store)
+    store.claim_shot(TALE, 2, 1, claimant=OTHER.message_id)
+    render_shot(ShotRequested(tale_id=TALE, shot_index=2), store, videos, bus, FAST, MSG)
+    assert videos.started == [] and bus.published == []
+
+
+@pytest.mark.parametrize("paid", [True, False])
+def test_the_same_message_back_after_a_crash_before_start(paid: bool) -> None:
+    store, bus, blobs = InMemoryTaleStore(), FakeBus(), MemoryBlobs()
+    videos = FakeVideos(blobs, paid=paid)
+    rendering(store)
+    store.claim_shot(TALE, 2, 1, claimant=MSG.message_id)  # then the worker died
+    event = ShotRequested(tale_id=TALE, shot_index=2)
+    if paid:
+        with pytest.raises(PermanentError, match="not starting a second paid generation"):
+            render_shot(event, store, videos, bus, FAST, MSG)
+        assert videos.started == []
+    else:
+        render_shot(event, store, videos, bus, FAST, MSG)
+        assert videos.started == [(2, 1)]
+        assert store.shots(TALE)[2].status is ShotStatus.RENDERED
+
+
+def test_refused_content_is_a_permanent_error() -> None:
+    store, bus, blobs = InMemoryTaleStore(), FakeBus(), MemoryBlobs()
+    rendering(store)
+    with pytest.raises(PermanentError, match="refused"):
+        render_shot(
+            ShotRequested(tale_id=TALE, shot_index=0),
+            store,
+            FakeVideos(blobs, refuse=[0]),
+            bus,
+            FAST,
+            MSG,
+        )
+    assert store.shots(TALE)[0].status is ShotStatus.FAILED
+
+
+def test_a_failed_operation_moves_to_a_new_attempt() -> None:
+    store, bus, blobs = InMemoryTaleStore(), FakeBus(), MemoryBlobs()
+    videos = FakeVideos(blobs, fail_first=[0])
+    rendering(store)
+    render_shot(ShotRequested(tale_id=TALE, shot_index=0), store, videos, bus, FAST, MSG)
+    (retry,) = bus.of(ShotRequested)
+    assert isinstance(retry, ShotRequested) and retry.attempt == 2
+    render_shot(retry, store, videos, bus, FAST, MSG)
+    render_shot(ShotRequested(tale_id=TALE, shot_index=0), store, videos, bus, FAST, MSG)  # stale
+    assert videos.started == [(0, 1), (0, 2)]
+    assert store.shots(TALE)[0].status is ShotStatus.RENDERED
+
+
+def test_fan_in_requests_stitching_once_whatever_is_redelivered() -> None:
+    store, bus = InMemoryTaleStore(), FakeBus()
+    rendering(store)
+    events = []
+    for i in range(3):
+        store.claim_shot(TALE, i, 1)
+        store.finish_shot(TALE, i, 1, f"c{i}")
+        events.append(ShotRendered(tale_id=TALE, shot_index=i, attempt=1, clip_path=f"c{i}"))
+    for event in events + events[::-1]:
+        collect_shots(event, store, bus)
+    assert len(bus.of(StitchRequested)) == 2  # the winning event, and its own redelivery
+    tale = store.find(TALE)
+    assert tale is not None and tale.state is TaleState.STITCHING
+    assert tale.fan_in_key == events[0].key  # the first to see every shot rendered
+
+
+def test_notify_once_per_outcome_in_the_tale_language() -> None:
+    store, notifier, blobs = InMemoryTaleStore(), FakeNotifier(), MemoryBlobs()
+    submitted(store)
+    store.update(TALE, title="달빛 토끼")
+    rec = store.find(TALE)
+    assert rec is not None
+    rec.language = "ko"
+    store._tales[TALE].record.language = "ko"
+    event = TaleFinished(tale_id=TALE, outcome="cancelled")
+    for _ in range(2):
+        notify_user(event, store, notifier, blobs, Settings(), MSG)
+    notify_user(event, store, notifier, blobs, Settings(), OTHER)
+    assert len(notifier.sent) == 1
+    assert "달빛 토끼" in notifier.sent[0].subject and "취소" in notifier.sent[0].subject
+
+
+def test_dead_letter_fails_the_tale_with_stage_and_last_error() -> None:
+    store, bus = InMemoryTaleStore(), FakeBus()
+    rendering(store)
+    store.log(TALE, "rendering", "attempt failed: ValueError: bad clip", "warning")
+    letter = Envelope(
+        topic="tale.dead-letter",
+        message_id="m1",
+        data=b"{}",
+        attributes={
+            "tale_id": TALE,
+            "type": "shot.requested",
+            "CloudPubSubDeadLetterSourceSubscription": "projects/p/subscriptions/render_shot",
+            "CloudPubSubDeadLetterSourceDeliveryCount": "5",
+        },
+    )
+    handle_dead_letter(letter, store, bus)
+    handle_dead_letter(letter, store, bus)
+    tale = store.find(TALE)
+    assert tale is not None and tale.state is TaleState.FAILED
+    assert tale.error_stage == "rendering"
+    assert tale.error_reason == "gave up after 5 attempts: ValueError: bad clip"
+    assert [e.key for e in bus.of(TaleFinished)] == [f"{TALE}:finished:failed"]
