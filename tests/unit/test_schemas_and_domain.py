@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 from pydantic import ValidationError
 
@@ -23,18 +25,29 @@ def test_events_carry_tale_id_and_logical_key_on_the_wire() -> None:
     assert wire["key"] == "tale-abc123:shot:3:2" and wire["version"] == 1
     again = ShotRequested.model_validate(wire)
     assert again == event
-    assert ShotRendered(tale_id="tale-abc123", shot_index=3, attempt=2, clip_path="x").key == \
-        event.key
-    assert TaleFinished(tale_id="tale-abc123", outcome="failed").key == "tale-abc123:finished:failed"
-    assert set(EVENT_TYPES) == {"tale.submitted", "characters.requested", "shot.requested",
-                                "shot.rendered", "stitch.requested", "tale.finished"}
+    assert (
+        ShotRendered(tale_id="tale-abc123", shot_index=3, attempt=2, clip_path="x").key == event.key
+    )
+    finished = TaleFinished(tale_id="tale-abc123", outcome="failed")
+    assert finished.key == "tale-abc123:finished:failed"
+    assert set(EVENT_TYPES) == {
+        "tale.submitted",
+        "characters.requested",
+        "shot.requested",
+        "shot.rendered",
+        "stitch.requested",
+        "tale.finished",
+    }
 
 
-@pytest.mark.parametrize("payload", [
-    {"tale_id": "BAD ID", "shot_index": 1},
-    {"tale_id": "tale-abc123", "shot_index": -1},
-    {"tale_id": "tale-abc123", "shot_index": 1, "version": 2},
-])
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"tale_id": "BAD ID", "shot_index": 1},
+        {"tale_id": "tale-abc123", "shot_index": -1},
+        {"tale_id": "tale-abc123", "shot_index": 1, "version": 2},
+    ],
+)
 def test_invalid_events_are_rejected(payload: dict[str, object]) -> None:
     with pytest.raises(ValidationError):
         ShotRequested.model_validate(payload)
@@ -58,9 +71,14 @@ def test_plan_rejects_unknown_characters_and_bad_numbering() -> None:
 
 
 def test_state_machine() -> None:
-    path = [TaleState.SUBMITTED, TaleState.PLANNING, TaleState.RENDERING, TaleState.STITCHING,
-            TaleState.COMPLETED]
-    for a, b in zip(path, path[1:], strict=False):
+    path = [
+        TaleState.SUBMITTED,
+        TaleState.PLANNING,
+        TaleState.RENDERING,
+        TaleState.STITCHING,
+        TaleState.COMPLETED,
+    ]
+    for a, b in itertools.pairwise(path):
         check_transition(a, b)
     assert allowed(TaleState.PLANNING, TaleState.AWAITING_APPROVAL)
     assert allowed(TaleState.AWAITING_APPROVAL, TaleState.RENDERING)
@@ -75,8 +93,10 @@ def test_state_machine() -> None:
 
 
 def test_progress_grows_with_rendered_shots_and_never_goes_back() -> None:
-    values = [progress(TaleState.RENDERING, characters_done=True, shots_done=n, shot_count=8)
-              for n in range(9)]
+    values = [
+        progress(TaleState.RENDERING, characters_done=True, shots_done=n, shot_count=8)
+        for n in range(9)
+    ]
     assert values == sorted(values) and values[0] == 20 and values[-1] == 90
     assert progress(TaleState.FAILED, previous=55) == 55
     assert progress(TaleState.PLANNING, previous=30) == 30
