@@ -177,6 +177,7 @@ def run(
         fail_input(describe(exc))
     except InvalidStory as exc:
         fail_input(str(exc))
+    _check_font(settings)
     container = bootstrap.container()
     with _runtime() as runtime:
         tale = service.submit(
@@ -191,6 +192,16 @@ def run(
     final = container.store.find(tale.tale_id)
     assert final is not None
     _report(final)
+
+
+def _check_font(settings: Settings) -> None:
+    """The offline renderers draw Korean text: without a Hangul font, say so before starting."""
+    from shared.media.fonts import FontMissing, find_font
+
+    try:
+        find_font(settings.font)
+    except FontMissing as exc:
+        fail_input(str(exc))
 
 
 def _tale(tale_id: str) -> TaleRecord:

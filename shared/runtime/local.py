@@ -112,13 +112,13 @@ class LocalRuntime:
     def run(
         self,
         *,
-        until: Callable[[], bool] | None = None,
         timeout: float | None = None,
         on_tick: Callable[[], Any] | None = None,
         tick_s: float = 0.2,
     ) -> RunStats:
-        """Deliver messages until ``until()`` holds and nothing is in flight, or the bus has
-        no outstanding work, or ``timeout`` seconds pass (then ``TimeoutError``)."""
+        """Deliver messages until the bus has no outstanding work (every delivery acked or
+        dead) and nothing is in flight, or ``timeout`` seconds pass (then ``TimeoutError``).
+        Deliveries waiting for a retry count as outstanding."""
         if self._lock_file is None:
             raise RuntimeError("use the runtime as a context manager")
         workers = self.container.settings.concurrency
@@ -129,9 +129,7 @@ class LocalRuntime:
             while True:
                 for future in [f for f in inflight if f.done()]:
                     self._settle(inflight.pop(future), future)
-                if not inflight and (
-                    (until is not None and until()) or self.bus.outstanding() == 0
-                ):
+                if not inflight and self.bus.outstanding() == 0:
                     break
                 if deadline is not None and time.monotonic() > deadline:
                     raise TimeoutError(f"work still outstanding after {timeout} s")

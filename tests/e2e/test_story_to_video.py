@@ -105,3 +105,25 @@ def test_the_approval_gate_waits_for_approve(tmp_path: Path) -> None:
     assert approved.returncode == 0, approved.stderr
     assert "final.mp4" in approved.stdout
     assert tale(home, "approve", tale_id).returncode == 2  # nothing left to approve
+
+
+def test_cancel_a_waiting_tale_tells_the_owner(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    first = tale(
+        home,
+        "run",
+        str(EXAMPLES / "moon-rabbit.ko.txt"),
+        "--shots",
+        "2",
+        "--seconds",
+        "4",
+        "--approval",
+        "--quiet",
+    )
+    tale_id = next(w for w in first.stdout.split() if w.startswith("tale-"))
+    assert tale(home, "cancel", tale_id).returncode == 0
+    assert "cancelled" in tale(home, "status", tale_id).stdout
+    email = read_email(home / "outbox" / f"{tale_id}-cancelled.eml")
+    assert "취소" in str(email["Subject"])
+    again = tale(home, "cancel", tale_id)
+    assert again.returncode == 2 and "already cancelled" in again.stderr
