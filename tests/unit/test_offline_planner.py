@@ -9,8 +9,10 @@ import pytest
 from schemas.plan import Camera, StoryPlan
 from schemas.story import Language, StorySubmission, Style
 from shared.ports.generators import Planner
-from shared.providers.offline.planner import STYLE_WORDING, OfflinePlanner, describe_character
-from shared.providers.offline.text import body_of, split_sentences
+from shared.providers.offline.looks import STYLE_WORDING, describe_character
+from shared.providers.offline.planner import OfflinePlanner
+from shared.providers.offline.sentences import split_sentences
+from shared.providers.offline.titles import body_of
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 KO_EXAMPLE = EXAMPLES / "moon-rabbit.ko.txt"

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from shared.providers.offline.text import (
-    body_of,
-    character_kind,
+from shared.providers.offline.kinds import character_kind
+from shared.providers.offline.names import extract_characters
+from shared.providers.offline.sentences import (
     ends_with_korean_sentence_ending,
-    extract_characters,
     paragraphs,
     split_sentences,
-    title_line,
-    title_of,
 )
+from shared.providers.offline.titles import body_of, title_line, title_of
 
 # --- sentences: Korean ---------------------------------------------------------------
 
