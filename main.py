@@ -6,6 +6,7 @@ from functions.notify_user import notify_user
 from functions.plan_story import plan_story
 from functions.render_characters import render_characters
 from functions.render_shot import render_shot
+from functions.settle_credits import settle_credits
 from functions.stitch_video import stitch_video
 
 __all__ = [
@@ -15,5 +16,6 @@ __all__ = [
     "plan_story",
     "render_characters",
     "render_shot",
+    "settle_credits",
     "stitch_video",
 ]

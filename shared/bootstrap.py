@@ -1,7 +1,7 @@
 """The composition root: builds adapters from settings, lazily, once per process.
 
 Handlers declare what they need by parameter name (``store``, ``bus``, ``blobs``, ``planner``,
-``images``, ``videos``, ``notifier``, ``settings``); ``Container.call`` injects exactly those,
+``images``, ``videos``, ``notifier``, ``ledger``, ``settings``); ``Container.call`` injects exactly those,
 so a function builds only the clients it uses (cold starts are billed and felt).
 """
 
@@ -12,12 +12,17 @@ import inspect
 import threading
 from collections.abc import Callable
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from shared.config import Settings
+
+if TYPE_CHECKING:
+    from shared.auth.local import LocalSigner
+    from shared.auth.tokens import TokenVerifier
 from shared.ports.blobs import BlobStore
 from shared.ports.bus import EventBus
 from shared.ports.generators import ImageGenerator, Planner, VideoGenerator
+from shared.ports.ledger import Ledger
 from shared.ports.notifier import Notifier
 from shared.ports.store import TaleStore
 
@@ -118,6 +123,54 @@ class Container:
             return OutboxNotifier(self.home / "outbox")
 
         return self._get("notifier", build)  # type: ignore[no-any-return]
+
+    @property
+    def ledger(self) -> Ledger:
+        def build() -> Ledger:
+            s = self.settings
+            if s.supabase_url and s.supabase_service_key:
+                from shared.adapters.supabase.ledger import SupabaseLedger
+
+                return SupabaseLedger.from_settings(s.supabase_url, s.supabase_service_key)
+            from shared.adapters.local.ledger import SqliteLedger
+
+            return SqliteLedger(self.home / "ledger.db")
+
+        return self._get("ledger", build)  # type: ignore[no-any-return]
+
+    @property
+    def verifier(self) -> TokenVerifier:
+        """Supabase access tokens (JWKS + legacy HS256) or, locally, tokens of ``signer``."""
+
+        def build() -> TokenVerifier:
+            s = self.settings
+            if s.supabase_url:
+                import httpx
+
+                from shared.auth.jwks import JwksSource, jwks_url
+                from shared.auth.tokens import TokenVerifier
+
+                issuer = s.supabase_url.rstrip("/") + "/auth/v1"
+                jwks = JwksSource(jwks_url(issuer), httpx.Client(timeout=5.0))
+                return TokenVerifier(issuer=issuer, jwks=jwks, hs256_secret=s.supabase_jwt_secret)
+            signer = self.signer
+            assert signer is not None
+            return signer.verifier()
+
+        return self._get("verifier", build)  # type: ignore[no-any-return]
+
+    @property
+    def signer(self) -> LocalSigner | None:
+        """The local development token signer; None when Supabase issues the tokens."""
+
+        def build() -> LocalSigner | None:
+            if self.settings.supabase_url:
+                return None
+            from shared.auth.local import LocalSigner
+
+            return LocalSigner(self.home / "keys")
+
+        return self._get("signer", build)  # type: ignore[no-any-return]
 
     def call(self, handler_path: str, payload: Any, **context: Any) -> None:
         """Call ``module:function`` with ``payload`` and the dependencies it names; names in

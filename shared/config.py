@@ -43,3 +43,29 @@ class Settings(BaseSettings):
         default=0.0, ge=0, description="Extra latency per shot (benchmarks)."
     )
     font: Path | None = Field(default=None, description="A TrueType/OpenType font with Hangul.")
+
+    # Plans and credits (a default tale of 8 shots × 8 s costs 8 credits; see domain/credits).
+    free_tales_per_month: int = Field(default=2, ge=0)
+    pro_tales_per_month: int = Field(default=20, ge=0)
+    business_tales_per_month: int = Field(default=100, ge=0)
+
+    # HTTP API.
+    api_rate_per_minute: int = Field(default=60, ge=1, description="Requests per user and minute.")
+    api_max_running_tales: int = Field(default=3, ge=1, description="Unfinished tales per user.")
+    api_max_body_bytes: int = Field(default=256 * 1024, ge=1024)
+    cors_origin: str = Field(default="http://localhost:3000", description="The frontend's origin.")
+    video_url_ttl_s: int = Field(default=3600, ge=60, le=7 * 24 * 3600)
+
+    # Supabase (accounts, credits, auth). Unset: the embedded default (local ledger and keys).
+    supabase_url: str | None = None
+    supabase_service_key: str | None = None
+    supabase_jwt_secret: str | None = Field(default=None, description="Legacy HS256 secret.")
+    webhook_secret: str | None = Field(default=None, description="Standard Webhooks v1,whsec_…")
+
+    def monthly_credits(self, plan: str) -> int:
+        """Credits a plan grants each month: its tales per month × the default tale's cost."""
+        from shared.domain.credits import tale_cost
+
+        tales = {"free": self.free_tales_per_month, "pro": self.pro_tales_per_month,
+                 "business": self.business_tales_per_month}[plan]
+        return tales * tale_cost(8, 8)

@@ -74,6 +74,14 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         timeout_s=60,
     ),
     FunctionSpec(
+        "settle_credits",
+        "tale.finished",
+        "shared.stages.settle:settle_credits",
+        "billing",
+        memory="256Mi",
+        timeout_s=60,
+    ),
+    FunctionSpec(
         "handle_dead_letter",
         DEAD_LETTER_TOPIC,
         "shared.stages.dead_letter:handle_dead_letter",

@@ -152,6 +152,7 @@ class InMemoryTaleStore(TaleStore):
         self._events: list[TaleEvent] = []
         self._markers: set[str] = set()
         self._claims: dict[str, str] = {}
+        self._counters: dict[str, int] = {}
         self._lock = threading.RLock()
 
     def _t(self, tale_id: str) -> _Tale:
@@ -353,6 +354,11 @@ class InMemoryTaleStore(TaleStore):
     def claim(self, key: str, claimant: str) -> str:
         with self._lock:
             return self._claims.setdefault(key, claimant)
+
+    def bump(self, key: str) -> int:
+        with self._lock:
+            self._counters[key] = self._counters.get(key, 0) + 1
+            return self._counters[key]
 
     def marked(self, key: str) -> bool:
         return key in self._markers

@@ -157,5 +157,10 @@ class TaleStore(ABC):
         holder's message sees itself and redoes the work."""
 
     @abstractmethod
+    def bump(self, key: str) -> int:
+        """Atomically add one to the counter ``key`` and return its new value (rate limits:
+        the key names its time window)."""
+
+    @abstractmethod
     def marked(self, key: str) -> bool:
         """Whether ``claim_once(key)`` has happened."""

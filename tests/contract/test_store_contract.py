@@ -166,3 +166,13 @@ def test_work_claims_name_their_holder(store: TaleStore) -> None:
     assert store.claim("stitch:t", "message-1") == "message-1"
     assert store.claim("stitch:t", "message-2") == "message-1"
     assert store.claim("stitch:t", "message-1") == "message-1"
+
+
+def test_counters_are_atomic(store: TaleStore) -> None:
+    threads = [threading.Thread(target=store.bump, args=("rate:u:1",)) for _ in range(20)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert store.bump("rate:u:1") == 21
+    assert store.bump("rate:u:2") == 1

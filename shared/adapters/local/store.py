@@ -50,6 +50,7 @@ CREATE TABLE IF NOT EXISTS events (
 );
 CREATE INDEX IF NOT EXISTS events_tale ON events(tale_id, id);
 CREATE TABLE IF NOT EXISTS markers (key TEXT PRIMARY KEY, at REAL NOT NULL, claimant TEXT);
+CREATE TABLE IF NOT EXISTS counters (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 """
 
 _TALE_COLUMNS = (
@@ -419,6 +420,13 @@ class SqliteTaleStore(TaleStore):
             )
             row = db.execute("SELECT claimant FROM markers WHERE key=?", (key,)).fetchone()
             return str(row["claimant"])
+
+    def bump(self, key: str) -> int:
+        with self.db.transaction() as db:
+            db.execute("INSERT INTO counters VALUES (?, 1) "
+                       "ON CONFLICT(key) DO UPDATE SET value = value + 1", (key,))
+            row = db.execute("SELECT value FROM counters WHERE key=?", (key,)).fetchone()
+            return int(row["value"])
 
     def marked(self, key: str) -> bool:
         return bool(self.db.read("SELECT 1 FROM markers WHERE key=?", (key,)))

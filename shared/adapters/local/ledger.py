@@ -1,0 +1,111 @@
+"""SQLite ledger: the embedded default of the ``Ledger`` port (same rules as the SQL in
+``supabase/migrations``: an append-only ledger with one grant per period and one reserve,
+settle and refund per tale)."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import cast
+
+from shared.ports.ledger import EntryKind, InsufficientCredits, Ledger, LedgerEntry, Plan, Profile
+
+from .sqlite import Database
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS profiles (
+    user_id TEXT PRIMARY KEY, email TEXT NOT NULL, plan TEXT NOT NULL
+        CHECK (plan IN ('free', 'pro', 'business')),
+    created_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS credit_ledger (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    user_id TEXT NOT NULL REFERENCES profiles(user_id),
+    kind TEXT NOT NULL CHECK (kind IN ('grant', 'reserve', 'settle', 'refund')),
+    amount INTEGER NOT NULL, tale_id TEXT, period TEXT, at REAL NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS one_grant_per_period
+    ON credit_ledger(user_id, period) WHERE kind = 'grant';
+CREATE UNIQUE INDEX IF NOT EXISTS one_per_tale
+    ON credit_ledger(tale_id, kind) WHERE kind IN ('reserve', 'settle', 'refund');
+CREATE TRIGGER IF NOT EXISTS ledger_no_update BEFORE UPDATE ON credit_ledger
+    BEGIN SELECT RAISE(ABORT, 'the credit ledger is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS ledger_no_delete BEFORE DELETE ON credit_ledger
+    BEGIN SELECT RAISE(ABORT, 'the credit ledger is append-only'); END;
+"""
+
+
+class SqliteLedger(Ledger):
+    def __init__(self, path: Path, clock: Callable[[], float] = time.time) -> None:
+        self.db = Database(path, SCHEMA)
+        self.clock = clock
+
+    @staticmethod
+    def _balance(db: sqlite3.Connection, user_id: str) -> int:
+        row = db.execute("SELECT COALESCE(SUM(amount), 0) AS b FROM credit_ledger "
+                         "WHERE user_id=?", (user_id,)).fetchone()
+        return int(row["b"])
+
+    def ensure_profile(self, user_id: str, email: str, plan: Plan = "free") -> bool:
+        with self.db.transaction() as db:
+            cur = db.execute("INSERT OR IGNORE INTO profiles VALUES (?,?,?,?)",
+                             (user_id, email, plan, self.clock()))
+            return cur.rowcount == 1
+
+    def profile(self, user_id: str) -> Profile | None:
+        with self.db.transaction() as db:
+            row = db.execute("SELECT * FROM profiles WHERE user_id=?", (user_id,)).fetchone()
+            if row is None:
+                return None
+            return Profile(row["user_id"], row["email"], cast(Plan, row["plan"]),
+                           self._balance(db, user_id))
+
+    def set_plan(self, user_id: str, plan: Plan) -> None:
+        with self.db.transaction() as db:
+            db.execute("UPDATE profiles SET plan=? WHERE user_id=?", (plan, user_id))
+
+    def grant_monthly(self, user_id: str, period: str, amount: int) -> bool:
+        with self.db.transaction() as db:
+            cur = db.execute("INSERT OR IGNORE INTO credit_ledger "
+                             "(user_id, kind, amount, period, at) VALUES (?, 'grant', ?, ?, ?)",
+                             (user_id, amount, period, self.clock()))
+            return cur.rowcount == 1
+
+    def reserve(self, user_id: str, tale_id: str, amount: int) -> bool:
+        with self.db.transaction() as db:
+            if db.execute("SELECT 1 FROM credit_ledger WHERE tale_id=? AND kind='reserve'",
+                          (tale_id,)).fetchone():
+                return False
+            balance = self._balance(db, user_id)
+            if balance < amount:
+                raise InsufficientCredits(amount, balance)
+            db.execute("INSERT INTO credit_ledger (user_id, kind, amount, tale_id, at) "
+                       "VALUES (?, 'reserve', ?, ?, ?)", (user_id, -amount, tale_id, self.clock()))
+            return True
+
+    def _close(self, tale_id: str, kind: EntryKind, other: EntryKind) -> bool:
+        with self.db.transaction() as db:
+            reserved = db.execute("SELECT user_id, amount FROM credit_ledger "
+                                  "WHERE tale_id=? AND kind='reserve'", (tale_id,)).fetchone()
+            closed = db.execute("SELECT 1 FROM credit_ledger WHERE tale_id=? AND kind IN (?, ?)",
+                                (tale_id, kind, other)).fetchone()
+            if reserved is None or closed is not None:
+                return False
+            amount = -int(reserved["amount"]) if kind == "refund" else 0
+            db.execute("INSERT INTO credit_ledger (user_id, kind, amount, tale_id, at) "
+                       "VALUES (?, ?, ?, ?, ?)",
+                       (reserved["user_id"], kind, amount, tale_id, self.clock()))
+            return True
+
+    def settle(self, tale_id: str) -> bool:
+        return self._close(tale_id, "settle", "refund")
+
+    def refund(self, tale_id: str) -> bool:
+        return self._close(tale_id, "refund", "settle")
+
+    def entries(self, user_id: str) -> list[LedgerEntry]:
+        rows = self.db.read("SELECT * FROM credit_ledger WHERE user_id=? ORDER BY id", (user_id,))
+        return [LedgerEntry(r["user_id"], cast(EntryKind, r["kind"]), r["amount"], r["tale_id"],
+                            r["period"], r["at"]) for r in rows]

@@ -1,0 +1,167 @@
+"""The ``/v1`` operations. Each takes the caller's identity and returns a model (or raises a
+``Problem``); ownership is checked on every tale, and another user's tale is reported as
+not found so that ids cannot be probed."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass
+
+from flask import Request
+from pydantic import BaseModel
+
+from schemas.events import ShotRequested
+from schemas.story import StorySubmission
+from shared import service
+from shared.api.problems import Problem, conflict, not_found
+from shared.api.requests import json_body, no_body
+from shared.api.views import Accepted, Me, TaleList, TaleView, Usage, VideoLink
+from shared.auth.tokens import Identity
+from shared.bootstrap import Container
+from shared.domain.credits import period_of, tale_cost
+from shared.domain.errors import IllegalTransition, InvalidStory
+from shared.domain.tale import TERMINAL, TaleRecord, TaleState
+from shared.ports.ledger import InsufficientCredits
+
+_RUNNING = [s for s in TaleState if s not in TERMINAL]
+
+
+@dataclass(frozen=True)
+class Call:
+    request: Request
+    identity: Identity
+    container: Container
+    params: dict[str, str]
+
+    @property
+    def user(self) -> str:
+        return self.identity.user_id
+
+
+def ensure_account(call: Call) -> None:
+    """Profile (if the sign-up webhook has not arrived yet) and this month's grant."""
+    ledger, settings = call.container.ledger, call.container.settings
+    ledger.ensure_profile(call.user, call.identity.email or "")
+    profile = ledger.profile(call.user)
+    assert profile is not None
+    ledger.grant_monthly(call.user, period_of(time.time()), settings.monthly_credits(profile.plan))
+
+
+def owned_tale(call: Call) -> TaleRecord:
+    tale = call.container.store.find(call.params["tale_id"])
+    if tale is None or tale.owner != call.user:
+        raise not_found(f"tale {call.params['tale_id']}")
+    return tale
+
+
+def create_tale(call: Call) -> tuple[int, BaseModel, dict[str, str]]:
+    c, settings = call.container, call.container.settings
+    submission = json_body(call.request, StorySubmission, settings.api_max_body_bytes)
+    try:
+        service.check_submission(submission, settings.max_story_chars)
+    except InvalidStory as exc:
+        raise Problem(422, "invalid-request", "Invalid request", f"text: {exc}") from exc
+    tale_id = service.new_tale_id()
+    key = call.request.headers.get("Idempotency-Key")
+    if key is not None:
+        if not 1 <= len(key) <= 200:
+            raise Problem(400, "bad-idempotency-key", "Bad Idempotency-Key",
+                          "the Idempotency-Key header must have 1 to 200 characters")
+        digest = hashlib.sha256(submission.model_dump_json().encode()).hexdigest()[:32]
+        held_id, _, held_digest = c.store.claim(f"idem:{call.user}:{key}",
+                                                f"{tale_id} {digest}").partition(" ")
+        if held_digest != digest:
+            raise Problem(422, "idempotency-key-reused", "Idempotency-Key reused",
+                          "this Idempotency-Key was used for a different request")
+        tale_id = held_id
+    existing = c.store.find(tale_id)
+    if existing is not None:
+        return 200, TaleView.of(existing), {"Location": f"/v1/tales/{tale_id}"}
+    running = c.store.list_tales(owner=call.user, states=_RUNNING,
+                                 limit=settings.api_max_running_tales)
+    if len(running) >= settings.api_max_running_tales:
+        raise Problem(429, "too-many-running-tales", "Too many running tales",
+                      f"you have {len(running)} tales in progress; the limit is "
+                      f"{settings.api_max_running_tales}", headers={"Retry-After": "30"})
+    ensure_account(call)
+    cost = tale_cost(submission.shot_count, submission.shot_seconds)
+    try:
+        c.ledger.reserve(call.user, tale_id, cost)
+    except InsufficientCredits as exc:
+        raise Problem(402, "insufficient-credits", "Not enough credits", str(exc),
+                      needed=exc.needed, balance=exc.balance) from exc
+    tale = service.submit(submission, owner=call.user, store=c.store, bus=c.bus,
+                          max_chars=settings.max_story_chars, tale_id=tale_id)
+    return 201, TaleView.of(tale), {"Location": f"/v1/tales/{tale_id}"}
+
+
+def list_tales(call: Call) -> TaleList:
+    tales = call.container.store.list_tales(owner=call.user, limit=100)
+    return TaleList(tales=[TaleView.of(t) for t in tales])
+
+
+def get_tale(call: Call) -> TaleView:
+    tale = owned_tale(call)
+    return TaleView.of(tale, call.container.store.shots(tale.tale_id))
+
+
+def approve_tale(call: Call) -> Accepted:
+    no_body(call.request)
+    tale = owned_tale(call)
+    c = call.container
+    try:
+        service.approve(tale.tale_id, store=c.store, bus=c.bus)
+    except IllegalTransition as exc:
+        raise conflict(str(exc)) from exc
+    return Accepted(id=tale.tale_id, status=TaleState.RENDERING.value)
+
+
+def cancel_tale(call: Call) -> Accepted:
+    no_body(call.request)
+    tale = owned_tale(call)
+    c = call.container
+    try:
+        service.cancel(tale.tale_id, store=c.store, bus=c.bus)
+    except IllegalTransition as exc:
+        raise conflict(str(exc)) from exc
+    return Accepted(id=tale.tale_id, status=TaleState.CANCELLED.value)
+
+
+def regenerate_shot(call: Call) -> Accepted:
+    no_body(call.request)
+    tale = owned_tale(call)
+    c = call.container
+    index = int(call.params["shot"]) - 1
+    if not 0 <= index < tale.shot_count:
+        raise not_found(f"shot {index + 1} of tale {tale.tale_id}")
+    if tale.state is not TaleState.RENDERING:
+        raise conflict(f"tale {tale.tale_id} is {tale.state}; shots can be regenerated while "
+                       "it is rendering")
+    shot = c.store.shots(tale.tale_id)[index]
+    attempt = c.store.retry_shot(tale.tale_id, index, shot.attempt)
+    c.bus.publish(ShotRequested(tale_id=tale.tale_id, shot_index=index, attempt=attempt))
+    return Accepted(id=tale.tale_id, status=f"shot {index + 1} attempt {attempt} requested")
+
+
+def video_link(call: Call) -> VideoLink:
+    tale = owned_tale(call)
+    path = tale.outputs.get("video")
+    if path is None:
+        raise conflict(f"tale {tale.tale_id} has no video yet (it is {tale.state})")
+    ttl = call.container.settings.video_url_ttl_s
+    return VideoLink(url=call.container.blobs.signed_url(path, ttl), expires_in=ttl)
+
+
+def me(call: Call) -> Me:
+    ensure_account(call)
+    ledger, settings = call.container.ledger, call.container.settings
+    profile = ledger.profile(call.user)
+    assert profile is not None
+    period = period_of(time.time())
+    entries = [e for e in ledger.entries(call.user) if period_of(e.at) == period]
+    spent = -sum(e.amount for e in entries if e.kind in ("reserve", "refund"))
+    started = sum(1 for e in entries if e.kind == "reserve")
+    return Me(user_id=profile.user_id, email=profile.email, plan=profile.plan,
+              balance=profile.balance, monthly_credits=settings.monthly_credits(profile.plan),
+              usage=Usage(period=period, tales_started=started, credits_spent=spent))

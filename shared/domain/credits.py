@@ -1,0 +1,23 @@
+"""What a tale costs and what each plan grants.
+
+A tale costs one credit per started 8 seconds of video: ``ceil(shots × seconds / 8)``. The
+default tale (8 shots × 8 s = 64 s) costs 8 credits; a 4-shot tale of 4-second shots costs 2.
+Monthly grants are set in settings as a number of default tales (free: 2, pro: 20,
+business: 100) so that "2 tales a month" stays true if the default length changes.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime
+
+SECONDS_PER_CREDIT = 8
+
+
+def tale_cost(shot_count: int, shot_seconds: int) -> int:
+    return max(1, math.ceil(shot_count * shot_seconds / SECONDS_PER_CREDIT))
+
+
+def period_of(ts: float) -> str:
+    """The grant period (``YYYY-MM``, UTC) a moment falls in."""
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m")
