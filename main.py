@@ -1,5 +1,7 @@
 """Every Cloud Function entry point, for ``--source=. --entry-point=<name>`` deployments."""
 
+from functions.api import api
+from functions.auth_webhook import auth_webhook
 from functions.collect_shots import collect_shots
 from functions.handle_dead_letter import handle_dead_letter
 from functions.notify_user import notify_user
@@ -10,6 +12,8 @@ from functions.settle_credits import settle_credits
 from functions.stitch_video import stitch_video
 
 __all__ = [
+    "api",
+    "auth_webhook",
     "collect_shots",
     "handle_dead_letter",
     "notify_user",

@@ -1,0 +1,112 @@
+"""The Supabase auth webhook: a new user gets a profile and this month's free-plan credits.
+
+Deliveries are verified as Standard Webhooks (``webhook-id``, ``webhook-timestamp``,
+``webhook-signature``; stale timestamps refused). Processing is idempotent (profile and grant
+are each created at most once), and a webhook id is marked *after* it was processed, so a
+retry of a delivery that crashed half way still completes while a replay of a processed one
+is refused.
+
+Accepted bodies: an auth hook (``{"user": {"id", "email"}}``) or a database webhook on
+``auth.users`` (``{"type": "INSERT", "table": "users", "record": {"id", "email"}}``).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import secrets
+import time
+from uuid import UUID
+
+from flask import Request, Response
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from shared import bootstrap
+from shared.api.problems import Problem
+from shared.auth.webhooks import WebhookError, WebhookVerifier
+from shared.domain.credits import period_of
+from shared.ports.store import TaleStore
+
+log = logging.getLogger("tale.webhook")
+MAX_BODY = 64 * 1024
+
+
+class _User(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    id: UUID
+    email: str = ""
+
+
+class SignupEvent(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    type: str | None = None
+    table: str | None = None
+    record: _User | None = None
+    user: _User | None = None
+
+    def new_user(self) -> _User:
+        if self.user is not None:
+            return self.user
+        if self.type == "INSERT" and self.table == "users" and self.record is not None:
+            return self.record
+        raise ValueError("not a sign-up: expected {'user': …} or an INSERT on auth.users")
+
+
+class _ProcessedGuard:
+    """Replay guard over the store: a webhook id counts as seen once it was processed."""
+
+    def __init__(self, store: TaleStore) -> None:
+        self.store = store
+
+    def first_time(self, webhook_id: str, expires_at: float) -> bool:
+        return not self.store.marked(f"webhook:{webhook_id}")
+
+
+def local_secret(container: bootstrap.Container) -> str:
+    """The configured secret, or (embedded default) one kept in the home's key folder."""
+    if container.settings.webhook_secret:
+        return container.settings.webhook_secret
+    path = container.home / "keys" / "webhook.secret"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("v1,whsec_" + base64.b64encode(secrets.token_bytes(32)).decode())
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def _process(request: Request, container: bootstrap.Container) -> dict[str, str]:
+    if request.method != "POST":
+        raise Problem(405, "method-not-allowed", "Method not allowed", "send POST",
+                      headers={"Allow": "POST"})
+    body = request.get_data(cache=False)
+    if len(body) > MAX_BODY:
+        raise Problem(413, "too-large", "Request too large", f"the limit is {MAX_BODY} bytes")
+    verifier = WebhookVerifier(local_secret(container), seen=_ProcessedGuard(container.store))
+    try:
+        webhook_id = verifier.verify(dict(request.headers), body)
+    except WebhookError as exc:
+        raise Problem(401, "bad-signature", "Webhook rejected", str(exc)) from exc
+    try:
+        user = SignupEvent.model_validate(json.loads(body)).new_user()
+    except (ValueError, ValidationError) as exc:  # JSONDecodeError is a ValueError
+        raise Problem(422, "invalid-webhook", "Invalid webhook body", str(exc)[:300]) from exc
+    ledger, settings = container.ledger, container.settings
+    created = ledger.ensure_profile(str(user.id), user.email)
+    profile = ledger.profile(str(user.id))
+    assert profile is not None
+    ledger.grant_monthly(profile.user_id, period_of(time.time()),
+                         settings.monthly_credits(profile.plan))
+    container.store.claim_once(f"webhook:{webhook_id}")
+    log.info("sign-up webhook %s: profile %s", webhook_id, "created" if created else "existed")
+    return {"id": webhook_id, "user_id": profile.user_id,
+            "profile": "created" if created else "existed"}
+
+
+def handle(request: Request) -> Response:
+    container = bootstrap.container()
+    try:
+        result = _process(request, container)
+    except Problem as problem:
+        return problem.response(request.path)
+    return Response(json.dumps(result), status=200, mimetype="application/json")
