@@ -12,6 +12,7 @@ import inspect
 import threading
 from collections.abc import Callable
 from functools import cache
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from shared.config import Settings
@@ -42,7 +43,7 @@ class Container:
             return self._built[name]
 
     @property
-    def home(self) -> Any:
+    def home(self) -> Path:
         return self.settings.home.resolve()
 
     @property

@@ -37,8 +37,9 @@ class Route:
 
     @property
     def regex(self) -> re.Pattern[str]:
-        return re.compile("^" + re.sub(r"\{(\w+)\}", r"(?P<\1>[A-Za-z0-9_-]{1,64})",
-                                       self.pattern) + "$")
+        return re.compile(
+            "^" + re.sub(r"\{(\w+)\}", r"(?P<\1>[A-Za-z0-9_-]{1,64})", self.pattern) + "$"
+        )
 
 
 ROUTES: tuple[Route, ...] = (
@@ -47,10 +48,18 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/v1/tales/{tale_id}", routes.get_tale, "Get one tale with its shots"),
     Route("POST", "/v1/tales/{tale_id}/approve", routes.approve_tale, "Approve the storyboard"),
     Route("POST", "/v1/tales/{tale_id}/cancel", routes.cancel_tale, "Cancel a tale"),
-    Route("POST", "/v1/tales/{tale_id}/shots/{shot}/regenerate", routes.regenerate_shot,
-          "Render one shot again"),
-    Route("GET", "/v1/tales/{tale_id}/video", routes.video_link,
-          "A time-limited signed URL for the video"),
+    Route(
+        "POST",
+        "/v1/tales/{tale_id}/shots/{shot}/regenerate",
+        routes.regenerate_shot,
+        "Render one shot again",
+    ),
+    Route(
+        "GET",
+        "/v1/tales/{tale_id}/video",
+        routes.video_link,
+        "A time-limited signed URL for the video",
+    ),
     Route("GET", "/v1/me", routes.me, "My plan, balance and usage"),
 )
 _COMPILED = [(r, r.regex) for r in ROUTES]
@@ -72,9 +81,13 @@ def _match(request: Request) -> tuple[Route, dict[str, str]]:
                 return route, found.groupdict()
             allowed.append(route.method)
     if allowed:
-        raise Problem(405, "method-not-allowed", "Method not allowed",
-                      f"{request.method} is not allowed on {request.path}",
-                      headers={"Allow": ", ".join(sorted(set(allowed)))})
+        raise Problem(
+            405,
+            "method-not-allowed",
+            "Method not allowed",
+            f"{request.method} is not allowed on {request.path}",
+            headers={"Allow": ", ".join(sorted(set(allowed)))},
+        )
     raise Problem(404, "not-found", "Not found", f"no such endpoint: {request.path}")
 
 
@@ -83,9 +96,13 @@ def _rate_limit(container: bootstrap.Container, user: str) -> None:
     minute = int(time.time() // 60)
     if container.store.bump(f"rate:{user}:{minute}") > limit:
         retry = 60 - int(time.time() % 60)
-        raise Problem(429, "rate-limited", "Too many requests",
-                      f"the limit is {limit} requests a minute",
-                      headers={"Retry-After": str(retry)})
+        raise Problem(
+            429,
+            "rate-limited",
+            "Too many requests",
+            f"the limit is {limit} requests a minute",
+            headers={"Retry-After": str(retry)},
+        )
 
 
 def _dispatch(request: Request, container: bootstrap.Container) -> Response:
@@ -97,28 +114,36 @@ def _dispatch(request: Request, container: bootstrap.Container) -> Response:
     try:
         identity = container.verifier.verify(request.headers.get("Authorization"))
     except AuthError as exc:
-        raise Problem(exc.status, "unauthorized" if exc.status == 401 else "forbidden",
-                      "Not authenticated" if exc.status == 401 else "Forbidden", str(exc),
-                      headers={"WWW-Authenticate": 'Bearer realm="tale"'}) from exc
+        raise Problem(
+            exc.status,
+            "unauthorized" if exc.status == 401 else "forbidden",
+            "Not authenticated" if exc.status == 401 else "Forbidden",
+            str(exc),
+            headers={"WWW-Authenticate": 'Bearer realm="tale"'},
+        ) from exc
     _rate_limit(container, identity.user_id)
     result = route.handler(routes.Call(request, identity, container, params))
     status, headers = route.status, {}
     if isinstance(result, tuple):
         status, result, headers = result
     assert isinstance(result, BaseModel)
-    return Response(result.model_dump_json(), status=status, headers=headers,
-                    mimetype="application/json")
+    return Response(
+        result.model_dump_json(), status=status, headers=headers, mimetype="application/json"
+    )
 
 
 def handle(request: Request) -> Response:
     container = bootstrap.container()
     origin = container.settings.cors_origin
     if request.method == "OPTIONS":
-        response = Response(status=204, headers={
-            "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
-            "Access-Control-Allow-Headers": "Authorization, Content-Type, Idempotency-Key",
-            "Access-Control-Max-Age": "600",
-        })
+        response = Response(
+            status=204,
+            headers={
+                "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
+                "Access-Control-Allow-Headers": "Authorization, Content-Type, Idempotency-Key",
+                "Access-Control-Max-Age": "600",
+            },
+        )
         return _cors(response, origin)
     try:
         response = _dispatch(request, container)
@@ -126,6 +151,10 @@ def handle(request: Request) -> Response:
         response = problem.response(request.path)
     except Exception:
         log.exception("unexpected error on %s %s", request.method, request.path)
-        response = Problem(500, "internal", "Internal error",
-                           "something went wrong on our side; retrying with the same Idempotency-Key is safe").response()
+        response = Problem(
+            500,
+            "internal",
+            "Internal error",
+            "something went wrong on our side; retrying with the same Idempotency-Key is safe",
+        ).response()
     return _cors(response, origin)

@@ -19,30 +19,46 @@ from shared.api.views import Accepted, Me, TaleList, TaleView, VideoLink
 
 PATH = Path(__file__).resolve().parents[2] / "schemas" / "openapi.json"
 _RESPONSES: dict[str, type[BaseModel]] = {
-    "create_tale": TaleView, "list_tales": TaleList, "get_tale": TaleView,
-    "approve_tale": Accepted, "cancel_tale": Accepted, "regenerate_shot": Accepted,
-    "video_link": VideoLink, "me": Me,
+    "create_tale": TaleView,
+    "list_tales": TaleList,
+    "get_tale": TaleView,
+    "approve_tale": Accepted,
+    "cancel_tale": Accepted,
+    "regenerate_shot": Accepted,
+    "video_link": VideoLink,
+    "me": Me,
 }
 _ERRORS = {
-    "400": "Malformed request", "401": "Missing or invalid access token",
-    "402": "Not enough credits", "404": "No such tale (or not yours)",
-    "409": "Not possible in the tale's current state", "413": "Body too large",
-    "415": "Not application/json", "422": "Invalid request",
+    "400": "Malformed request",
+    "401": "Missing or invalid access token",
+    "402": "Not enough credits",
+    "404": "No such tale (or not yours)",
+    "409": "Not possible in the tale's current state",
+    "413": "Body too large",
+    "415": "Not application/json",
+    "422": "Invalid request",
     "429": "Rate limit or running-tale cap (see Retry-After)",
 }
 _PROBLEM = {
-    "type": "object", "required": ["type", "title", "status", "detail"],
-    "properties": {"type": {"type": "string"}, "title": {"type": "string"},
-                   "status": {"type": "integer"}, "detail": {"type": "string"},
-                   "instance": {"type": "string"}},
+    "type": "object",
+    "required": ["type", "title", "status", "detail"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "instance": {"type": "string"},
+    },
 }
 
 
 def _schemas() -> dict[str, Any]:
     models = [(m, "serialization") for m in {*_RESPONSES.values()}]
     models.append((StorySubmission, "validation"))
-    _, defs = models_json_schema(sorted(models, key=lambda m: m[0].__name__),  # type: ignore[arg-type]
-                                 ref_template="#/components/schemas/{model}")
+    _, defs = models_json_schema(
+        sorted(models, key=lambda m: m[0].__name__),  # type: ignore[arg-type]
+        ref_template="#/components/schemas/{model}",
+    )
     return {**defs.get("$defs", {}), "Problem": _PROBLEM}
 
 
@@ -50,21 +66,47 @@ def _operation(route: Any) -> dict[str, Any]:
     name = route.handler.__name__
     ref = {"$ref": f"#/components/schemas/{_RESPONSES[name].__name__}"}
     op: dict[str, Any] = {
-        "operationId": name, "summary": route.summary,
-        "responses": {str(route.status): {"description": "OK",
-                                          "content": {"application/json": {"schema": ref}}}},
+        "operationId": name,
+        "summary": route.summary,
+        "responses": {
+            str(route.status): {
+                "description": "OK",
+                "content": {"application/json": {"schema": ref}},
+            }
+        },
     }
     for code, text in _ERRORS.items():
-        op["responses"][code] = {"description": text, "content": {"application/problem+json": {
-            "schema": {"$ref": "#/components/schemas/Problem"}}}}
-    params = [{"name": p, "in": "path", "required": True,
-               "schema": {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,64}$"}}
-              for p in ("tale_id", "shot") if "{" + p + "}" in route.pattern]
+        op["responses"][code] = {
+            "description": text,
+            "content": {
+                "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+            },
+        }
+    params: list[dict[str, Any]] = [
+        {
+            "name": p,
+            "in": "path",
+            "required": True,
+            "schema": {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,64}$"},
+        }
+        for p in ("tale_id", "shot")
+        if "{" + p + "}" in route.pattern
+    ]
     if name == "create_tale":
-        params.append({"name": "Idempotency-Key", "in": "header", "required": False,
-                       "schema": {"type": "string", "minLength": 1, "maxLength": 200}})
-        op["requestBody"] = {"required": True, "content": {"application/json": {
-            "schema": {"$ref": "#/components/schemas/StorySubmission"}}}}
+        params.append(
+            {
+                "name": "Idempotency-Key",
+                "in": "header",
+                "required": False,
+                "schema": {"type": "string", "minLength": 1, "maxLength": 200},
+            }
+        )
+        op["requestBody"] = {
+            "required": True,
+            "content": {
+                "application/json": {"schema": {"$ref": "#/components/schemas/StorySubmission"}}
+            },
+        }
     if params:
         op["parameters"] = params
     return op
@@ -78,14 +120,21 @@ def document() -> dict[str, Any]:
         paths.setdefault(route.pattern, {})[route.method.lower()] = _operation(route)
     return {
         "openapi": "3.1.0",
-        "info": {"title": "Tale API", "version": "1.0.0",
-                 "description": "Turn stories into short videos. Authenticate with a Supabase "
-                                "access token. Errors are RFC 9457 problem details."},
+        "info": {
+            "title": "Tale API",
+            "version": "1.0.0",
+            "description": "Turn stories into short videos. Authenticate with a Supabase "
+            "access token. Errors are RFC 9457 problem details.",
+        },
         "servers": [{"url": "/"}],
         "security": [{"bearer": []}],
         "paths": paths,
-        "components": {"schemas": _schemas(), "securitySchemes": {
-            "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}},
+        "components": {
+            "schemas": _schemas(),
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+            },
+        },
     }
 
 

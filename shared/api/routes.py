@@ -66,33 +66,60 @@ def create_tale(call: Call) -> tuple[int, BaseModel, dict[str, str]]:
     key = call.request.headers.get("Idempotency-Key")
     if key is not None:
         if not 1 <= len(key) <= 200:
-            raise Problem(400, "bad-idempotency-key", "Bad Idempotency-Key",
-                          "the Idempotency-Key header must have 1 to 200 characters")
+            raise Problem(
+                400,
+                "bad-idempotency-key",
+                "Bad Idempotency-Key",
+                "the Idempotency-Key header must have 1 to 200 characters",
+            )
         digest = hashlib.sha256(submission.model_dump_json().encode()).hexdigest()[:32]
-        held_id, _, held_digest = c.store.claim(f"idem:{call.user}:{key}",
-                                                f"{tale_id} {digest}").partition(" ")
+        held_id, _, held_digest = c.store.claim(
+            f"idem:{call.user}:{key}", f"{tale_id} {digest}"
+        ).partition(" ")
         if held_digest != digest:
-            raise Problem(422, "idempotency-key-reused", "Idempotency-Key reused",
-                          "this Idempotency-Key was used for a different request")
+            raise Problem(
+                422,
+                "idempotency-key-reused",
+                "Idempotency-Key reused",
+                "this Idempotency-Key was used for a different request",
+            )
         tale_id = held_id
     existing = c.store.find(tale_id)
     if existing is not None:
         return 200, TaleView.of(existing), {"Location": f"/v1/tales/{tale_id}"}
-    running = c.store.list_tales(owner=call.user, states=_RUNNING,
-                                 limit=settings.api_max_running_tales)
+    running = c.store.list_tales(
+        owner=call.user, states=_RUNNING, limit=settings.api_max_running_tales
+    )
     if len(running) >= settings.api_max_running_tales:
-        raise Problem(429, "too-many-running-tales", "Too many running tales",
-                      f"you have {len(running)} tales in progress; the limit is "
-                      f"{settings.api_max_running_tales}", headers={"Retry-After": "30"})
+        raise Problem(
+            429,
+            "too-many-running-tales",
+            "Too many running tales",
+            f"you have {len(running)} tales in progress; the limit is "
+            f"{settings.api_max_running_tales}",
+            headers={"Retry-After": "30"},
+        )
     ensure_account(call)
     cost = tale_cost(submission.shot_count, submission.shot_seconds)
     try:
         c.ledger.reserve(call.user, tale_id, cost)
     except InsufficientCredits as exc:
-        raise Problem(402, "insufficient-credits", "Not enough credits", str(exc),
-                      needed=exc.needed, balance=exc.balance) from exc
-    tale = service.submit(submission, owner=call.user, store=c.store, bus=c.bus,
-                          max_chars=settings.max_story_chars, tale_id=tale_id)
+        raise Problem(
+            402,
+            "insufficient-credits",
+            "Not enough credits",
+            str(exc),
+            needed=exc.needed,
+            balance=exc.balance,
+        ) from exc
+    tale = service.submit(
+        submission,
+        owner=call.user,
+        store=c.store,
+        bus=c.bus,
+        max_chars=settings.max_story_chars,
+        tale_id=tale_id,
+    )
     return 201, TaleView.of(tale), {"Location": f"/v1/tales/{tale_id}"}
 
 
@@ -136,8 +163,9 @@ def regenerate_shot(call: Call) -> Accepted:
     if not 0 <= index < tale.shot_count:
         raise not_found(f"shot {index + 1} of tale {tale.tale_id}")
     if tale.state is not TaleState.RENDERING:
-        raise conflict(f"tale {tale.tale_id} is {tale.state}; shots can be regenerated while "
-                       "it is rendering")
+        raise conflict(
+            f"tale {tale.tale_id} is {tale.state}; shots can be regenerated while it is rendering"
+        )
     shot = c.store.shots(tale.tale_id)[index]
     attempt = c.store.retry_shot(tale.tale_id, index, shot.attempt)
     c.bus.publish(ShotRequested(tale_id=tale.tale_id, shot_index=index, attempt=attempt))
@@ -162,6 +190,11 @@ def me(call: Call) -> Me:
     entries = [e for e in ledger.entries(call.user) if period_of(e.at) == period]
     spent = -sum(e.amount for e in entries if e.kind in ("reserve", "refund"))
     started = sum(1 for e in entries if e.kind == "reserve")
-    return Me(user_id=profile.user_id, email=profile.email, plan=profile.plan,
-              balance=profile.balance, monthly_credits=settings.monthly_credits(profile.plan),
-              usage=Usage(period=period, tales_started=started, credits_spent=spent))
+    return Me(
+        user_id=profile.user_id,
+        email=profile.email,
+        plan=profile.plan,
+        balance=profile.balance,
+        monthly_credits=settings.monthly_credits(profile.plan),
+        usage=Usage(period=period, tales_started=started, credits_spent=spent),
+    )

@@ -31,14 +31,21 @@ class TaleView(BaseModel):
     @classmethod
     def of(cls, tale: TaleRecord, shots: list[ShotRecord] | None = None) -> TaleView:
         return cls(
-            id=tale.tale_id, title=tale.title, status=tale.state.value, stage=tale.stage,
-            progress=tale.progress, language=tale.language, shot_count=tale.shot_count,
-            error_stage=tale.error_stage, error_reason=tale.error_reason,
-            has_video="video" in tale.outputs, created_at=tale.created_at,
+            id=tale.tale_id,
+            title=tale.title,
+            status=tale.state.value,
+            stage=tale.stage,
+            progress=tale.progress,
+            language=tale.language,
+            shot_count=tale.shot_count,
+            error_stage=tale.error_stage,
+            error_reason=tale.error_reason,
+            has_video="video" in tale.outputs,
+            created_at=tale.created_at,
             updated_at=tale.updated_at,
-            shots=None if shots is None else [
-                ShotView(index=s.index, attempt=s.attempt, status=s.status.value) for s in shots
-            ],
+            shots=None
+            if shots is None
+            else [ShotView(index=s.index, attempt=s.attempt, status=s.status.value) for s in shots],
         )
 
 

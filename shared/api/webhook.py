@@ -17,6 +17,7 @@ import json
 import logging
 import secrets
 import time
+from pathlib import Path
 from uuid import UUID
 
 from flask import Request, Response
@@ -67,7 +68,7 @@ def local_secret(container: bootstrap.Container) -> str:
     """The configured secret, or (embedded default) one kept in the home's key folder."""
     if container.settings.webhook_secret:
         return container.settings.webhook_secret
-    path = container.home / "keys" / "webhook.secret"
+    path: Path = container.home / "keys" / "webhook.secret"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text("v1,whsec_" + base64.b64encode(secrets.token_bytes(32)).decode())
@@ -77,8 +78,9 @@ def local_secret(container: bootstrap.Container) -> str:
 
 def _process(request: Request, container: bootstrap.Container) -> dict[str, str]:
     if request.method != "POST":
-        raise Problem(405, "method-not-allowed", "Method not allowed", "send POST",
-                      headers={"Allow": "POST"})
+        raise Problem(
+            405, "method-not-allowed", "Method not allowed", "send POST", headers={"Allow": "POST"}
+        )
     body = request.get_data(cache=False)
     if len(body) > MAX_BODY:
         raise Problem(413, "too-large", "Request too large", f"the limit is {MAX_BODY} bytes")
@@ -95,12 +97,16 @@ def _process(request: Request, container: bootstrap.Container) -> dict[str, str]
     created = ledger.ensure_profile(str(user.id), user.email)
     profile = ledger.profile(str(user.id))
     assert profile is not None
-    ledger.grant_monthly(profile.user_id, period_of(time.time()),
-                         settings.monthly_credits(profile.plan))
+    ledger.grant_monthly(
+        profile.user_id, period_of(time.time()), settings.monthly_credits(profile.plan)
+    )
     container.store.claim_once(f"webhook:{webhook_id}")
     log.info("sign-up webhook %s: profile %s", webhook_id, "created" if created else "existed")
-    return {"id": webhook_id, "user_id": profile.user_id,
-            "profile": "created" if created else "existed"}
+    return {
+        "id": webhook_id,
+        "user_id": profile.user_id,
+        "profile": "created" if created else "existed",
+    }
 
 
 def handle(request: Request) -> Response:

@@ -287,6 +287,56 @@ def cancel(tale_id: Annotated[str, typer.Argument(help="A tale that has not fini
     out.print(f"Cancelled {tale_id}.")
 
 
+@app.command("serve")
+def serve_command(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.")] = 8080,
+) -> None:
+    """Serve the HTTP API (/v1) and the auth webhook (/hooks/auth), running tales locally."""
+    from shared.api.webhook import local_secret
+    from shared.cli.serve import serve
+
+    container = bootstrap.container()
+    out.print(
+        f"Tale API on http://{host}:{port}/v1 (OpenAPI: /v1/openapi.json), "
+        f"webhook on /hooks/auth, home {container.home}"
+    )
+    if container.signer is not None:
+        out.print(
+            f"Webhook secret: {local_secret(container)}  ·  tokens: tale token --user ID",
+            soft_wrap=True,
+            highlight=False,
+        )
+    try:
+        serve(host, port)
+    except OSError as exc:
+        fail_input(f"cannot listen on {host}:{port}: {exc}")
+
+
+@app.command()
+def token(
+    user: Annotated[str, typer.Option(help="User id (a UUID, as Supabase issues).")],
+    email: Annotated[str, typer.Option(help="The user's email.")] = "dev@localhost",
+    ttl: Annotated[int, typer.Option(help="Lifetime in seconds.")] = 3600,
+) -> None:
+    """Mint a local development access token (only while the local signing key is in use)."""
+    import uuid
+
+    signer = bootstrap.container().signer
+    if signer is None:
+        fail_input(
+            "tokens are issued by Supabase in this configuration (TALE_SUPABASE_URL is "
+            "set); tale token only works with the local signing key"
+        )
+    try:
+        uuid.UUID(user)
+    except ValueError:
+        fail_input(f"--user must be a UUID, not {user!r}")
+    if not 60 <= ttl <= 7 * 24 * 3600:
+        fail_input("--ttl must be between 60 and 604800 seconds")
+    print(signer.mint(user, email, ttl))
+
+
 def main() -> None:
     app()
 

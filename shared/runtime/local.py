@@ -15,6 +15,7 @@ import fcntl
 import importlib
 import logging
 import os
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -115,10 +116,12 @@ class LocalRuntime:
         timeout: float | None = None,
         on_tick: Callable[[], Any] | None = None,
         tick_s: float = 0.2,
+        stop: threading.Event | None = None,
     ) -> RunStats:
         """Deliver messages until the bus has no outstanding work (every delivery acked or
         dead) and nothing is in flight, or ``timeout`` seconds pass (then ``TimeoutError``).
-        Deliveries waiting for a retry count as outstanding."""
+        Deliveries waiting for a retry count as outstanding. With ``stop``, keep serving
+        until it is set (``tale serve``)."""
         if self._lock_file is None:
             raise RuntimeError("use the runtime as a context manager")
         workers = self.container.settings.concurrency
@@ -129,7 +132,10 @@ class LocalRuntime:
             while True:
                 for future in [f for f in inflight if f.done()]:
                     self._settle(inflight.pop(future), future)
-                if not inflight and self.bus.outstanding() == 0:
+                if stop is not None:
+                    if stop.is_set():
+                        break
+                elif not inflight and self.bus.outstanding() == 0:
                     break
                 if deadline is not None and time.monotonic() > deadline:
                     raise TimeoutError(f"work still outstanding after {timeout} s")

@@ -16,8 +16,15 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture
 def api_settings(tmp_path: Path) -> Settings:
-    return Settings(home=tmp_path / "home", retry_min_backoff_s=0.01, retry_max_backoff_s=0.05,
-                    max_delivery_attempts=3, offline_height=160, offline_fps=8, concurrency=4)
+    return Settings(
+        home=tmp_path / "home",
+        retry_min_backoff_s=0.01,
+        retry_max_backoff_s=0.05,
+        max_delivery_attempts=3,
+        offline_height=160,
+        offline_fps=8,
+        concurrency=4,
+    )
 
 
 @pytest.fixture

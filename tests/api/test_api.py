@@ -11,8 +11,11 @@ from shared import bootstrap
 from shared.domain.tale import TaleState
 from shared.runtime.local import LocalRuntime
 
-STORY = {"text": "Mina walked to the sea. Mina met a fox. They became friends.",
-         "shot_count": 2, "shot_seconds": 4}
+STORY = {
+    "text": "Mina walked to the sea. Mina met a fox. They became friends.",
+    "shot_count": 2,
+    "shot_seconds": 4,
+}
 Tokens = Callable[..., dict[str, str]]
 
 
@@ -66,13 +69,25 @@ def test_authentication_is_required_and_checked(client: Any, token: Tokens) -> N
 
 def test_bad_requests_are_clear_4xx(client: Any, token: Tokens, api_settings: Any) -> None:
     me = token()
-    problem(client.post("/v1/tales", headers=me, data="{not json",
-                        content_type="application/json"), 400)
-    problem(client.post("/v1/tales", headers=me, data="text=hi",
-                        content_type="application/x-www-form-urlencoded"), 415)
+    problem(
+        client.post("/v1/tales", headers=me, data="{not json", content_type="application/json"), 400
+    )
+    problem(
+        client.post(
+            "/v1/tales",
+            headers=me,
+            data="text=hi",
+            content_type="application/x-www-form-urlencoded",
+        ),
+        415,
+    )
     big = "x" * (api_settings.api_max_body_bytes + 10)
-    problem(client.post("/v1/tales", headers=me, data=json.dumps({"text": big}),
-                        content_type="application/json"), 413)
+    problem(
+        client.post(
+            "/v1/tales", headers=me, data=json.dumps({"text": big}), content_type="application/json"
+        ),
+        413,
+    )
     unknown = problem(post(client, "/v1/tales", me, {**STORY, "colour": "red"}), 422)
     assert unknown["errors"][0]["field"] == "colour"
     problem(post(client, "/v1/tales", me, {k: v for k, v in STORY.items() if k != "text"}), 422)
@@ -98,8 +113,9 @@ def test_credits_run_out_with_402_and_nothing_is_charged(client: Any, token: Tok
 
 
 def test_rate_limit_and_running_cap(client: Any, token: Tokens, api_settings: Any) -> None:
-    container = bootstrap.configure(api_settings.model_copy(
-        update={"api_rate_per_minute": 3, "api_max_running_tales": 1}))
+    container = bootstrap.configure(
+        api_settings.model_copy(update={"api_rate_per_minute": 3, "api_max_running_tales": 1})
+    )
     assert container.settings.api_rate_per_minute == 3
     me = token()
     assert post(client, "/v1/tales", me, STORY).status_code == 201
@@ -135,8 +151,10 @@ def test_the_whole_journey(client: Any, token: Tokens) -> None:
     with LocalRuntime(container) as runtime:
         runtime.run(timeout=120)
         gated_id, plain_id = gated.json["id"], plain.json["id"]
-        assert client.get(f"/v1/tales/{gated_id}", headers=me).json["status"] == \
-            TaleState.AWAITING_APPROVAL
+        assert (
+            client.get(f"/v1/tales/{gated_id}", headers=me).json["status"]
+            == TaleState.AWAITING_APPROVAL
+        )
         problem(client.get(f"/v1/tales/{gated_id}/video", headers=me), 409)
         assert post(client, f"/v1/tales/{gated_id}/cancel", me).status_code == 200
         problem(post(client, f"/v1/tales/{gated_id}/approve", me), 409)

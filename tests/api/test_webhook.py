@@ -24,26 +24,46 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.fixture
 def hook(api_settings: Settings, tmp_path: Path) -> Iterator[Any]:
     bootstrap.configure(api_settings)
-    yield create_app("auth_webhook", str(ROOT / "functions" / "auth_webhook.py"),
-                     "http").test_client()
+    yield create_app(
+        "auth_webhook", str(ROOT / "functions" / "auth_webhook.py"), "http"
+    ).test_client()
     bootstrap.configure(Settings(home=tmp_path / "unused"))
 
 
-def deliver(hook: Any, body: bytes, *, webhook_id: str | None = None, at: float | None = None,
-            tamper: bool = False) -> Any:
+def deliver(
+    hook: Any,
+    body: bytes,
+    *,
+    webhook_id: str | None = None,
+    at: float | None = None,
+    tamper: bool = False,
+) -> Any:
     webhook_id = webhook_id or f"msg_{uuid.uuid4().hex}"
     stamp = int(at if at is not None else time.time())
     signature = sign(local_secret(bootstrap.container()), webhook_id, stamp, body)
     sent = body[:-1] + b" " if tamper else body
-    return hook.post("/", data=sent, content_type="application/json", headers={
-        "webhook-id": webhook_id, "webhook-timestamp": str(stamp),
-        "webhook-signature": signature})
+    return hook.post(
+        "/",
+        data=sent,
+        content_type="application/json",
+        headers={
+            "webhook-id": webhook_id,
+            "webhook-timestamp": str(stamp),
+            "webhook-signature": signature,
+        },
+    )
 
 
 def signup(user: str) -> bytes:
-    return json.dumps({"type": "INSERT", "table": "users", "schema": "auth",
-                       "record": {"id": user, "email": "new@example.com"},
-                       "old_record": None}).encode()
+    return json.dumps(
+        {
+            "type": "INSERT",
+            "table": "users",
+            "schema": "auth",
+            "record": {"id": user, "email": "new@example.com"},
+            "old_record": None,
+        }
+    ).encode()
 
 
 def test_signup_creates_profile_and_grant_once(hook: Any) -> None:

@@ -1,0 +1,55 @@
+"""``tale serve``: the API and the auth webhook over HTTP, with the local runtime behind them."""
+
+from __future__ import annotations
+
+import threading
+
+from flask import Flask, Request, Response, request
+from werkzeug.serving import make_server
+
+from shared import bootstrap
+from shared.runtime.local import LocalRuntime
+
+
+def build_app() -> Flask:
+    """One WSGI app that routes like the two deployed functions."""
+    from shared.api import app as api
+    from shared.api import webhook
+
+    flask_app = Flask("tale")
+    methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+
+    @flask_app.route("/hooks/auth", methods=methods)
+    def auth_hook() -> Response:
+        return webhook.handle(_current())
+
+    @flask_app.route("/", defaults={"path": ""}, methods=methods)
+    @flask_app.route("/<path:path>", methods=methods)
+    def api_any(path: str) -> Response:
+        return api.handle(_current())
+
+    return flask_app
+
+
+def _current() -> Request:
+    return request._get_current_object()  # type: ignore[attr-defined,no-any-return]
+
+
+def serve(
+    host: str, port: int, ready: threading.Event | None = None, stop: threading.Event | None = None
+) -> None:
+    """Serve until ``stop`` is set (or Ctrl-C); the runtime processes the pipeline meanwhile."""
+    stop = stop or threading.Event()
+    container = bootstrap.container()
+    server = make_server(host, port, build_app(), threaded=True)
+    web = threading.Thread(target=server.serve_forever, name="tale-http", daemon=True)
+    with LocalRuntime(container) as runtime:
+        web.start()
+        if ready is not None:
+            ready.set()
+        try:
+            runtime.run(stop=stop)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            server.shutdown()
