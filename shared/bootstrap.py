@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 from shared.ports.blobs import BlobStore
 from shared.ports.bus import EventBus
 from shared.ports.generators import ImageGenerator, Planner, VideoGenerator
+from shared.ports.keys import KeyWrapper
 from shared.ports.ledger import Ledger
 from shared.ports.notifier import Notifier
 from shared.ports.store import TaleStore
@@ -51,9 +52,20 @@ class Container:
         def build() -> TaleStore:
             from shared.adapters.local.store import SqliteTaleStore
 
-            return SqliteTaleStore(self.home / "state.db")
+            return SqliteTaleStore(self.home / "state.db", keys=self.keys)
 
         return self._get("store", build)  # type: ignore[no-any-return]
+
+    @property
+    def keys(self) -> KeyWrapper:
+        """The key-encryption key that wraps each story's data key (local key file)."""
+
+        def build() -> KeyWrapper:
+            from shared.adapters.local.keys import LocalKeyFile
+
+            return LocalKeyFile(self.home / "keys")
+
+        return self._get("keys", build)  # type: ignore[no-any-return]
 
     @property
     def bus(self) -> EventBus:

@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from shared.adapters.local.keys import LocalKeyFile
 from shared.adapters.local.store import SqliteTaleStore
+from shared.crypto.envelope import DecryptionError
 from shared.domain.errors import IllegalTransition, TaleNotFound
 from shared.domain.tale import ShotStatus, TaleState
 from shared.ports.store import TaleStore
@@ -18,6 +20,7 @@ from tests.fakes import InMemoryTaleStore
 ADAPTERS: dict[str, Callable[[Path], TaleStore]] = {
     "memory": lambda _: InMemoryTaleStore(),
     "sqlite": lambda tmp: SqliteTaleStore(tmp / "state.db"),
+    "sqlite-sealed": lambda tmp: SqliteTaleStore(tmp / "sealed.db", keys=LocalKeyFile(tmp / "k")),
 }
 
 
@@ -176,3 +179,17 @@ def test_counters_are_atomic(store: TaleStore) -> None:
         t.join()
     assert store.bump("rate:u:1") == 21
     assert store.bump("rate:u:2") == 1
+
+
+def test_the_story_is_sealed_at_rest(tmp_path: Path) -> None:
+    keys = LocalKeyFile(tmp_path / "keys")
+    store = SqliteTaleStore(tmp_path / "state.db", keys=keys)
+    secret = "비밀 이야기: the fox hid the moon in a teacup."
+    store.create(make_record(), make_submission(text=secret))
+    assert store.submission("tale-000001").text == secret
+    store.db.close()
+    raw = b"".join(p.read_bytes() for p in tmp_path.glob("state.db*"))
+    assert secret.encode() not in raw and "teacup".encode() not in raw
+    reader = SqliteTaleStore(tmp_path / "state.db", keys=LocalKeyFile(tmp_path / "other"))
+    with pytest.raises(DecryptionError):
+        reader.submission("tale-000001")

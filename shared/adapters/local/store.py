@@ -20,6 +20,8 @@ from shared.domain.tale import (
     check_transition,
     progress,
 )
+from shared.crypto.envelope import DecryptionError, Sealed, open_sealed, seal
+from shared.ports.keys import KeyWrapper
 from shared.ports.store import FanIn, TaleStore
 
 from .sqlite import Database
@@ -94,9 +96,12 @@ def _shot(row: sqlite3.Row) -> ShotRecord:
 
 
 class SqliteTaleStore(TaleStore):
-    def __init__(self, path: Path, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self, path: Path, clock: Callable[[], float] = time.time, keys: KeyWrapper | None = None
+    ) -> None:
         self.db = Database(path, SCHEMA)
         self.clock = clock
+        self.keys = keys
 
     # --- tales ---------------------------------------------------------------------------
     def create(self, record: TaleRecord, submission: StorySubmission) -> bool:
@@ -120,7 +125,7 @@ class SqliteTaleStore(TaleStore):
                     None,
                     now,
                     now,
-                    submission.model_dump_json(),
+                    self._seal(record, submission),
                 ),
             )
             return cur.rowcount == 1
@@ -155,11 +160,32 @@ class SqliteTaleStore(TaleStore):
         sql += " ORDER BY created_at DESC, tale_id LIMIT ?"
         return [_tale(r) for r in self.db.read(sql, (*params, limit))]
 
+    def _seal(self, record: TaleRecord, submission: StorySubmission) -> str:
+        """The submission as stored: the story text sealed (envelope encryption) when a
+        key-encryption key is configured, so the database never holds it in the clear."""
+        doc = submission.model_dump(mode="json")
+        if self.keys is not None:
+            sealed = seal(
+                doc.pop("text"), tale_id=record.tale_id, owner=record.owner, keys=self.keys
+            )
+            doc["sealed_text"] = sealed.to_json()
+        return json.dumps(doc)
+
     def submission(self, tale_id: str) -> StorySubmission:
-        rows = self.db.read("SELECT submission FROM tales WHERE tale_id=?", (tale_id,))
+        rows = self.db.read("SELECT owner, submission FROM tales WHERE tale_id=?", (tale_id,))
         if not rows:
             raise TaleNotFound(tale_id)
-        return StorySubmission.model_validate_json(rows[0]["submission"])
+        doc = json.loads(rows[0]["submission"])
+        if "sealed_text" in doc:
+            if self.keys is None:
+                raise DecryptionError(f"tale {tale_id}: the story is sealed and no key is set")
+            doc["text"] = open_sealed(
+                Sealed.from_json(doc.pop("sealed_text")),
+                tale_id=tale_id,
+                owner=rows[0]["owner"],
+                keys=self.keys,
+            )
+        return StorySubmission.model_validate(doc)
 
     def transition(
         self,
@@ -423,8 +449,11 @@ class SqliteTaleStore(TaleStore):
 
     def bump(self, key: str) -> int:
         with self.db.transaction() as db:
-            db.execute("INSERT INTO counters VALUES (?, 1) "
-                       "ON CONFLICT(key) DO UPDATE SET value = value + 1", (key,))
+            db.execute(
+                "INSERT INTO counters VALUES (?, 1) "
+                "ON CONFLICT(key) DO UPDATE SET value = value + 1",
+                (key,),
+            )
             row = db.execute("SELECT value FROM counters WHERE key=?", (key,)).fetchone()
             return int(row["value"])
 
