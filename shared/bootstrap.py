@@ -1,8 +1,9 @@
 """The composition root: builds adapters from settings, lazily, once per process.
 
-Handlers declare what they need by parameter name (``store``, ``bus``, ``blobs``, ``planner``,
-``images``, ``videos``, ``notifier``, ``ledger``, ``settings``); ``Container.call`` injects exactly those,
-so a function builds only the clients it uses (cold starts are billed and felt).
+Handlers declare what they need by parameter name (``store``, ``bus``, ``blobs``,
+``planner``, ``images``, ``videos``, ``notifier``, ``ledger``, ``settings``);
+``Container.call`` injects exactly those, so a function builds only the clients it uses
+(cold starts are billed and felt).
 """
 
 from __future__ import annotations
@@ -165,7 +166,9 @@ class Container:
 
                 issuer = s.supabase_url.rstrip("/") + "/auth/v1"
                 jwks = JwksSource(jwks_url(issuer), httpx.Client(timeout=5.0))
-                return TokenVerifier(issuer=issuer, jwks=jwks, hs256_secret=s.supabase_jwt_secret)
+                return TokenVerifier(
+                    issuer=issuer, jwks=jwks, hs256_secret=s.supabase_jwt_secret or None
+                )
             signer = self.signer
             assert signer is not None
             return signer.verifier()

@@ -66,6 +66,9 @@ class Settings(BaseSettings):
         """Credits a plan grants each month: its tales per month × the default tale's cost."""
         from shared.domain.credits import tale_cost
 
-        tales = {"free": self.free_tales_per_month, "pro": self.pro_tales_per_month,
-                 "business": self.business_tales_per_month}[plan]
+        tales = {
+            "free": self.free_tales_per_month,
+            "pro": self.pro_tales_per_month,
+            "business": self.business_tales_per_month,
+        }[plan]
         return tales * tale_cost(8, 8)

@@ -63,6 +63,11 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/v1/me", routes.me, "My plan, balance and usage"),
 )
 _COMPILED = [(r, r.regex) for r in ROUTES]
+_AUTH_PROBLEMS = {
+    401: ("unauthorized", "Not authenticated"),
+    403: ("forbidden", "Forbidden"),
+    503: ("auth-unavailable", "Authentication temporarily unavailable"),
+}
 
 
 def _cors(response: Response, origin: str) -> Response:
@@ -114,13 +119,11 @@ def _dispatch(request: Request, container: bootstrap.Container) -> Response:
     try:
         identity = container.verifier.verify(request.headers.get("Authorization"))
     except AuthError as exc:
-        raise Problem(
-            exc.status,
-            "unauthorized" if exc.status == 401 else "forbidden",
-            "Not authenticated" if exc.status == 401 else "Forbidden",
-            str(exc),
-            headers={"WWW-Authenticate": 'Bearer realm="tale"'},
-        ) from exc
+        kind, title = _AUTH_PROBLEMS.get(exc.status, _AUTH_PROBLEMS[401])
+        headers = {"WWW-Authenticate": 'Bearer realm="tale"'} if exc.status == 401 else {}
+        if exc.status == 503:
+            headers["Retry-After"] = "10"
+        raise Problem(exc.status, kind, title, str(exc), headers=headers) from exc
     _rate_limit(container, identity.user_id)
     result = route.handler(routes.Call(request, identity, container, params))
     status, headers = route.status, {}

@@ -10,7 +10,6 @@ same verification code path as production, only the transport differs.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
@@ -59,10 +58,14 @@ def _write_new_key(path: Path) -> None:
     finally:
         os.close(fd)
     try:
-        with contextlib.suppress(FileExistsError):
-            os.link(tmp, path)  # never replaces an existing key
+        os.link(tmp, path)  # atomic, and never replaces an existing key
+    except FileExistsError:
+        pass
+    except OSError:  # a file system without hard links
+        if not path.exists():
+            os.replace(tmp, path)
     finally:
-        tmp.unlink()
+        tmp.unlink(missing_ok=True)
 
 
 def _load_or_create_key(folder: Path) -> ec.EllipticCurvePrivateKey:

@@ -189,7 +189,7 @@ def test_the_story_is_sealed_at_rest(tmp_path: Path) -> None:
     assert store.submission("tale-000001").text == secret
     store.db.close()
     raw = b"".join(p.read_bytes() for p in tmp_path.glob("state.db*"))
-    assert secret.encode() not in raw and "teacup".encode() not in raw
+    assert secret.encode() not in raw and b"teacup" not in raw
     reader = SqliteTaleStore(tmp_path / "state.db", keys=LocalKeyFile(tmp_path / "other"))
     with pytest.raises(DecryptionError):
         reader.submission("tale-000001")

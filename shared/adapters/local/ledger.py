@@ -44,14 +44,17 @@ class SqliteLedger(Ledger):
 
     @staticmethod
     def _balance(db: sqlite3.Connection, user_id: str) -> int:
-        row = db.execute("SELECT COALESCE(SUM(amount), 0) AS b FROM credit_ledger "
-                         "WHERE user_id=?", (user_id,)).fetchone()
+        row = db.execute(
+            "SELECT COALESCE(SUM(amount), 0) AS b FROM credit_ledger WHERE user_id=?", (user_id,)
+        ).fetchone()
         return int(row["b"])
 
     def ensure_profile(self, user_id: str, email: str, plan: Plan = "free") -> bool:
         with self.db.transaction() as db:
-            cur = db.execute("INSERT OR IGNORE INTO profiles VALUES (?,?,?,?)",
-                             (user_id, email, plan, self.clock()))
+            cur = db.execute(
+                "INSERT OR IGNORE INTO profiles VALUES (?,?,?,?)",
+                (user_id, email, plan, self.clock()),
+            )
             return cur.rowcount == 1
 
     def profile(self, user_id: str) -> Profile | None:
@@ -59,8 +62,9 @@ class SqliteLedger(Ledger):
             row = db.execute("SELECT * FROM profiles WHERE user_id=?", (user_id,)).fetchone()
             if row is None:
                 return None
-            return Profile(row["user_id"], row["email"], cast(Plan, row["plan"]),
-                           self._balance(db, user_id))
+            return Profile(
+                row["user_id"], row["email"], cast(Plan, row["plan"]), self._balance(db, user_id)
+            )
 
     def set_plan(self, user_id: str, plan: Plan) -> None:
         with self.db.transaction() as db:
@@ -68,35 +72,47 @@ class SqliteLedger(Ledger):
 
     def grant_monthly(self, user_id: str, period: str, amount: int) -> bool:
         with self.db.transaction() as db:
-            cur = db.execute("INSERT OR IGNORE INTO credit_ledger "
-                             "(user_id, kind, amount, period, at) VALUES (?, 'grant', ?, ?, ?)",
-                             (user_id, amount, period, self.clock()))
+            cur = db.execute(
+                "INSERT OR IGNORE INTO credit_ledger "
+                "(user_id, kind, amount, period, at) VALUES (?, 'grant', ?, ?, ?)",
+                (user_id, amount, period, self.clock()),
+            )
             return cur.rowcount == 1
 
     def reserve(self, user_id: str, tale_id: str, amount: int) -> bool:
         with self.db.transaction() as db:
-            if db.execute("SELECT 1 FROM credit_ledger WHERE tale_id=? AND kind='reserve'",
-                          (tale_id,)).fetchone():
+            if db.execute(
+                "SELECT 1 FROM credit_ledger WHERE tale_id=? AND kind='reserve'", (tale_id,)
+            ).fetchone():
                 return False
             balance = self._balance(db, user_id)
             if balance < amount:
                 raise InsufficientCredits(amount, balance)
-            db.execute("INSERT INTO credit_ledger (user_id, kind, amount, tale_id, at) "
-                       "VALUES (?, 'reserve', ?, ?, ?)", (user_id, -amount, tale_id, self.clock()))
+            db.execute(
+                "INSERT INTO credit_ledger (user_id, kind, amount, tale_id, at) "
+                "VALUES (?, 'reserve', ?, ?, ?)",
+                (user_id, -amount, tale_id, self.clock()),
+            )
             return True
 
     def _close(self, tale_id: str, kind: EntryKind, other: EntryKind) -> bool:
         with self.db.transaction() as db:
-            reserved = db.execute("SELECT user_id, amount FROM credit_ledger "
-                                  "WHERE tale_id=? AND kind='reserve'", (tale_id,)).fetchone()
-            closed = db.execute("SELECT 1 FROM credit_ledger WHERE tale_id=? AND kind IN (?, ?)",
-                                (tale_id, kind, other)).fetchone()
+            reserved = db.execute(
+                "SELECT user_id, amount FROM credit_ledger WHERE tale_id=? AND kind='reserve'",
+                (tale_id,),
+            ).fetchone()
+            closed = db.execute(
+                "SELECT 1 FROM credit_ledger WHERE tale_id=? AND kind IN (?, ?)",
+                (tale_id, kind, other),
+            ).fetchone()
             if reserved is None or closed is not None:
                 return False
             amount = -int(reserved["amount"]) if kind == "refund" else 0
-            db.execute("INSERT INTO credit_ledger (user_id, kind, amount, tale_id, at) "
-                       "VALUES (?, ?, ?, ?, ?)",
-                       (reserved["user_id"], kind, amount, tale_id, self.clock()))
+            db.execute(
+                "INSERT INTO credit_ledger (user_id, kind, amount, tale_id, at) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (reserved["user_id"], kind, amount, tale_id, self.clock()),
+            )
             return True
 
     def settle(self, tale_id: str) -> bool:
@@ -107,5 +123,14 @@ class SqliteLedger(Ledger):
 
     def entries(self, user_id: str) -> list[LedgerEntry]:
         rows = self.db.read("SELECT * FROM credit_ledger WHERE user_id=? ORDER BY id", (user_id,))
-        return [LedgerEntry(r["user_id"], cast(EntryKind, r["kind"]), r["amount"], r["tale_id"],
-                            r["period"], r["at"]) for r in rows]
+        return [
+            LedgerEntry(
+                r["user_id"],
+                cast(EntryKind, r["kind"]),
+                r["amount"],
+                r["tale_id"],
+                r["period"],
+                r["at"],
+            )
+            for r in rows
+        ]

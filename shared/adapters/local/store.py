@@ -10,6 +10,7 @@ from pathlib import Path
 
 from schemas.plan import StoryPlan
 from schemas.story import StorySubmission
+from shared.crypto.envelope import DecryptionError, Sealed, open_sealed, seal
 from shared.domain.errors import TaleNotFound
 from shared.domain.tale import (
     ShotRecord,
@@ -20,7 +21,6 @@ from shared.domain.tale import (
     check_transition,
     progress,
 )
-from shared.crypto.envelope import DecryptionError, Sealed, open_sealed, seal
 from shared.ports.keys import KeyWrapper
 from shared.ports.store import FanIn, TaleStore
 
