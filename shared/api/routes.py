@@ -23,6 +23,7 @@ from shared.domain.credits import period_of, tale_cost
 from shared.domain.errors import IllegalTransition, InvalidStory
 from shared.domain.tale import TERMINAL, TaleRecord, TaleState
 from shared.ports.ledger import InsufficientCredits
+from shared.stages.shots import MAX_SHOT_ATTEMPTS
 
 _RUNNING = [s for s in TaleState if s not in TERMINAL]
 
@@ -167,6 +168,8 @@ def regenerate_shot(call: Call) -> Accepted:
             f"tale {tale.tale_id} is {tale.state}; shots can be regenerated while it is rendering"
         )
     shot = c.store.shots(tale.tale_id)[index]
+    if shot.attempt >= MAX_SHOT_ATTEMPTS:
+        raise conflict(f"shot {index + 1} was already rendered {shot.attempt} times")
     attempt = c.store.retry_shot(tale.tale_id, index, shot.attempt)
     c.bus.publish(ShotRequested(tale_id=tale.tale_id, shot_index=index, attempt=attempt))
     return Accepted(id=tale.tale_id, status=f"shot {index + 1} attempt {attempt} requested")

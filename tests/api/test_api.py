@@ -167,3 +167,24 @@ def test_the_whole_journey(client: Any, token: Tokens) -> None:
     kinds = sorted(e.kind for e in container.ledger.entries(container.store.find(plain_id).owner))  # type: ignore[union-attr]
     assert kinds == ["grant", "refund", "reserve", "reserve", "settle"]
     assert client.get("/v1/me", headers=me).json["balance"] == 16 - 1
+
+
+def test_regenerate_a_shot_while_rendering(client: Any, token: Tokens) -> None:
+    me = token()
+    tale_id = post(client, "/v1/tales", me, STORY).json["id"]
+    problem(post(client, f"/v1/tales/{tale_id}/shots/1/regenerate", me), 409)  # not rendering
+    container = bootstrap.container()
+    store = container.store
+    store.transition(tale_id, [TaleState.SUBMITTED], TaleState.PLANNING, stage="planning")
+    from tests.conftest import make_plan
+
+    store.save_plan(tale_id, make_plan(2))
+    store.transition(tale_id, [TaleState.PLANNING], TaleState.RENDERING, stage="shots")
+    store.init_shots(tale_id, 2)
+    ok = post(client, f"/v1/tales/{tale_id}/shots/2/regenerate", me)
+    assert ok.status_code == 200 and "attempt 2" in ok.json["status"]
+    assert store.shots(tale_id)[1].attempt == 2
+    post(client, f"/v1/tales/{tale_id}/shots/2/regenerate", me)
+    problem(post(client, f"/v1/tales/{tale_id}/shots/2/regenerate", me), 409)  # 3 attempts
+    problem(post(client, f"/v1/tales/{tale_id}/shots/9/regenerate", me), 404)
+    problem(post(client, f"/v1/tales/{tale_id}/shots/2/regenerate", token()), 404)
