@@ -31,6 +31,7 @@ import itertools
 import json
 import os
 import shutil
+import stat
 import tempfile
 import threading
 import uuid
@@ -163,7 +164,8 @@ class Database:
         self, role: str, sub: str | None = None, *, claims: dict[str, Any] | None = None
     ) -> Iterator[psycopg.Cursor[Any]]:
         """A cursor in a transaction acting as ``role`` with JWT claims ``sub``/``role``:
-        committed when the block ends, rolled back when it raises."""
+        committed when the block ends, rolled back when it raises. One at a time per
+        database (they share a connection): do not nest them."""
         payload: dict[str, Any] = {"role": role}
         if sub is not None:
             payload["sub"] = sub
@@ -236,22 +238,27 @@ class PgServer:
 
     @classmethod
     def _start_pgserver(cls) -> PgServer:
-        tmp = Path(tempfile.mkdtemp(prefix="tale-pg-"))
+        tmp = Path(tempfile.mkdtemp(prefix="tale-pg-", dir=_memory_dir()))
+        handle: Any = None
         try:
-            pgserver = _import_pgserver(tmp)
-            handle = pgserver.get_server(tmp / "data", cleanup_mode="stop")
-            with psycopg.connect(handle.get_uri(), autocommit=True) as conn:
-                for name, value in FAST_SETTINGS.items():
-                    conn.execute(
-                        sql.SQL("alter system set {} = {}").format(
-                            sql.Identifier(name), sql.Literal(value)
+            pgserver = _import_pgserver()
+            first = pgserver.get_server(tmp / "data", cleanup_mode="stop")
+            try:
+                with psycopg.connect(first.get_uri(), autocommit=True) as conn:
+                    for name, value in FAST_SETTINGS.items():
+                        conn.execute(
+                            sql.SQL("alter system set {} = {}").format(
+                                sql.Identifier(name), sql.Literal(value)
+                            )
                         )
-                    )
-            handle.cleanup()  # max_connections needs a restart
+            finally:
+                _stop(first)  # max_connections needs a restart
             handle = pgserver.get_server(tmp / "data", cleanup_mode="stop")
             server = cls(handle.get_uri(), owned=handle, tmp=tmp)
             server._prepare()
         except Exception as exc:
+            if handle is not None:
+                _stop(handle)
             shutil.rmtree(tmp, ignore_errors=True)
             raise ServerUnavailable(f"could not start PostgreSQL with pgserver: {exc!r}") from exc
         return server
@@ -325,25 +332,51 @@ class PgServer:
             pass
         self._databases.clear()
         if self._owned is not None:
-            self._owned.cleanup()
-            atexit.unregister(self._owned._cleanup)
+            _stop(self._owned)
             self._owned = None
         if self._tmp is not None:
             shutil.rmtree(self._tmp, ignore_errors=True)
             self._tmp = None
 
 
-def _import_pgserver(tmp: Path) -> Any:
+def _memory_dir() -> str | None:
+    """A RAM-backed directory for the server's data when there is one: cloning a database
+    from the template takes ~20 ms there, ten times less than on a disk."""
+    shm = "/dev/shm"
+    return shm if os.path.isdir(shm) and os.access(shm, os.W_OK | os.X_OK) else None
+
+
+def _stop(handle: Any) -> None:
+    """Stop a server pgserver started (and forget its exit hook, which would stop it again)."""
+    handle.cleanup()
+    atexit.unregister(handle._cleanup)
+
+
+def _runtime_dir() -> Path:
+    """A private runtime directory (owned by this user, mode 0700, as the XDG spec wants),
+    kept across sessions like ``/run/user/<uid>``."""
+    path = Path(tempfile.gettempdir()) / f"tale-pg-runtime-{os.getuid()}"
+    path.mkdir(mode=0o700, exist_ok=True)
+    info = path.lstat()
+    if (
+        not stat.S_ISDIR(info.st_mode)
+        or info.st_uid != os.getuid()
+        or stat.S_IMODE(info.st_mode) != 0o700
+    ):
+        return Path(tempfile.mkdtemp(prefix="tale-pg-runtime-"))
+    return path
+
+
+def _import_pgserver() -> Any:
     """Import pgserver without platformdirs' RuntimeDirWarning (pytest turns warnings into
-    errors): pgserver reads the user's runtime directory when imported, so give it a private
-    one (mode 0700, as the XDG spec wants) when ``XDG_RUNTIME_DIR`` is unset."""
+    errors): pgserver looks up the user's runtime directory (for its lock file) when
+    imported, so point ``XDG_RUNTIME_DIR`` at a private one during the import when it is
+    unset."""
     if os.environ.get("XDG_RUNTIME_DIR"):
         import pgserver
 
         return pgserver
-    runtime = tmp / "run"
-    runtime.mkdir(mode=0o700)
-    os.environ["XDG_RUNTIME_DIR"] = str(runtime)
+    os.environ["XDG_RUNTIME_DIR"] = str(_runtime_dir())
     try:
         import pgserver
     finally:

@@ -8,6 +8,12 @@ Credits move only through these operations, each atomic and idempotent:
   and never after a settle.
 The balance is the sum of the append-only ledger (grants and refunds positive, reservations
 negative, settlements zero), so it can always be audited.
+
+Boolean results say whether *this* call made the change; after a lost reply a retry answers
+False (already done), which callers must treat as success. User ids are UUID strings (the
+Supabase ``sub``). Both adapters raise ``LookupError`` for a missing profile (``set_plan``,
+``grant_monthly``) and ``ValueError`` for impossible requests (a non-positive reservation, a
+malformed period, a tale already reserved by another account).
 """
 
 from __future__ import annotations

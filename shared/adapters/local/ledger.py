@@ -4,6 +4,7 @@ settle and refund per tale)."""
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import time
 from collections.abc import Callable
@@ -13,6 +14,8 @@ from typing import cast
 from shared.ports.ledger import EntryKind, InsufficientCredits, Ledger, LedgerEntry, Plan, Profile
 
 from .sqlite import Database
+
+_PERIOD = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS profiles (
@@ -66,12 +69,23 @@ class SqliteLedger(Ledger):
                 row["user_id"], row["email"], cast(Plan, row["plan"]), self._balance(db, user_id)
             )
 
+    @staticmethod
+    def _require_profile(db: sqlite3.Connection, user_id: str) -> None:
+        if db.execute("SELECT 1 FROM profiles WHERE user_id=?", (user_id,)).fetchone() is None:
+            raise LookupError(f"no profile for {user_id}")
+
     def set_plan(self, user_id: str, plan: Plan) -> None:
         with self.db.transaction() as db:
+            self._require_profile(db, user_id)
             db.execute("UPDATE profiles SET plan=? WHERE user_id=?", (plan, user_id))
 
     def grant_monthly(self, user_id: str, period: str, amount: int) -> bool:
+        if amount < 0 or not _PERIOD.fullmatch(period):
+            raise ValueError(
+                f"a grant needs an amount ≥ 0 and a YYYY-MM period, not {amount!r} for {period!r}"
+            )
         with self.db.transaction() as db:
+            self._require_profile(db, user_id)
             cur = db.execute(
                 "INSERT OR IGNORE INTO credit_ledger "
                 "(user_id, kind, amount, period, at) VALUES (?, 'grant', ?, ?, ?)",
@@ -80,10 +94,15 @@ class SqliteLedger(Ledger):
             return cur.rowcount == 1
 
     def reserve(self, user_id: str, tale_id: str, amount: int) -> bool:
+        if amount <= 0:
+            raise ValueError(f"a reservation must be positive, not {amount!r}")
         with self.db.transaction() as db:
-            if db.execute(
-                "SELECT 1 FROM credit_ledger WHERE tale_id=? AND kind='reserve'", (tale_id,)
-            ).fetchone():
+            held = db.execute(
+                "SELECT user_id FROM credit_ledger WHERE tale_id=? AND kind='reserve'", (tale_id,)
+            ).fetchone()
+            if held is not None:
+                if held["user_id"] != user_id:
+                    raise ValueError(f"tale {tale_id} is reserved by another account")
                 return False
             balance = self._balance(db, user_id)
             if balance < amount:
