@@ -27,6 +27,7 @@ from shared.ports.generators import ImageGenerator, Planner, VideoGenerator
 from shared.ports.keys import KeyWrapper
 from shared.ports.ledger import Ledger
 from shared.ports.notifier import Notifier
+from shared.ports.records import TaleRecords, public_view
 from shared.ports.store import TaleStore
 
 
@@ -53,9 +54,30 @@ class Container:
         def build() -> TaleStore:
             from shared.adapters.local.store import SqliteTaleStore
 
-            return SqliteTaleStore(self.home / "state.db", keys=self.keys)
+            records = self.records
+            return SqliteTaleStore(
+                self.home / "state.db",
+                keys=self.keys,
+                on_change=lambda tale: records.upsert(public_view(tale)),
+            )
 
         return self._get("store", build)  # type: ignore[no-any-return]
+
+    @property
+    def records(self) -> TaleRecords:
+        """The user-facing tale records (Supabase ``public.tales`` or local SQLite)."""
+
+        def build() -> TaleRecords:
+            s = self.settings
+            if s.supabase_url and s.supabase_service_key:
+                from shared.adapters.supabase.records import SupabaseTaleRecords
+
+                return SupabaseTaleRecords.from_settings(s.supabase_url, s.supabase_service_key)
+            from shared.adapters.local.records import SqliteTaleRecords
+
+            return SqliteTaleRecords(self.home / "records.db")
+
+        return self._get("records", build)  # type: ignore[no-any-return]
 
     @property
     def keys(self) -> KeyWrapper:

@@ -167,6 +167,16 @@ def test_the_whole_journey(client: Any, token: Tokens) -> None:
     kinds = sorted(e.kind for e in container.ledger.entries(container.store.find(plain_id).owner))  # type: ignore[union-attr]
     assert kinds == ["grant", "refund", "reserve", "reserve", "settle"]
     assert client.get("/v1/me", headers=me).json["balance"] == 16 - 1
+    public = container.records.get(plain_id)  # the copy the frontend watches
+    assert public is not None and public.status == "completed" and public.progress == 100
+    assert public.video_path == done_paths(container, plain_id)
+    cancelled = container.records.get(gated_id)
+    assert cancelled is not None and cancelled.status == "cancelled"
+
+
+def done_paths(container: Any, tale_id: str) -> str:
+    tale = container.store.find(tale_id)
+    return str(tale.outputs["video"])
 
 
 def test_regenerate_a_shot_while_rendering(client: Any, token: Tokens) -> None:

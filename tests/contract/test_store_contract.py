@@ -193,3 +193,19 @@ def test_the_story_is_sealed_at_rest(tmp_path: Path) -> None:
     reader = SqliteTaleStore(tmp_path / "state.db", keys=LocalKeyFile(tmp_path / "other"))
     with pytest.raises(DecryptionError):
         reader.submission("tale-000001")
+
+
+def test_sqlite_store_reports_every_change_of_a_tale(tmp_path: Path) -> None:
+    seen: list[tuple[str, TaleState, int]] = []
+    store = SqliteTaleStore(
+        tmp_path / "state.db", on_change=lambda t: seen.append((t.tale_id, t.state, t.progress))
+    )
+    store.create(make_record(), make_submission())
+    store.transition("tale-000001", [TaleState.SUBMITTED], TaleState.PLANNING, stage="planning")
+    store.update("tale-000001", progress=7)
+    store.log("tale-000001", "planning", "not a change of the tale's fields")
+    assert seen == [
+        ("tale-000001", TaleState.SUBMITTED, 0),
+        ("tale-000001", TaleState.PLANNING, 5),
+        ("tale-000001", TaleState.PLANNING, 7),
+    ]

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import sqlite3
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any, TypeVar
 
 from schemas.plan import StoryPlan
 from schemas.story import StorySubmission
@@ -95,15 +97,42 @@ def _shot(row: sqlite3.Row) -> ShotRecord:
     )
 
 
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _mirrored(method: F) -> F:
+    """Call ``on_change`` with the tale after the method (its tale id is the first argument,
+    or the record's for ``create``)."""
+
+    @functools.wraps(method)
+    def wrapper(self: SqliteTaleStore, first: Any, *args: Any, **kwargs: Any) -> Any:
+        result = method(self, first, *args, **kwargs)
+        if self.on_change is not None:
+            tale = self.find(first if isinstance(first, str) else first.tale_id)
+            if tale is not None:
+                self.on_change(tale)
+        return result
+
+    return wrapper  # type: ignore[return-value]
+
+
 class SqliteTaleStore(TaleStore):
     def __init__(
-        self, path: Path, clock: Callable[[], float] = time.time, keys: KeyWrapper | None = None
+        self,
+        path: Path,
+        clock: Callable[[], float] = time.time,
+        keys: KeyWrapper | None = None,
+        on_change: Callable[[TaleRecord], None] | None = None,
     ) -> None:
         self.db = Database(path, SCHEMA)
         self.clock = clock
         self.keys = keys
+        self.on_change = on_change
+        """Called with the tale after every change of its user-facing fields, and on repeated
+        calls too, so a retried handler re-syncs a copy whose first write failed."""
 
     # --- tales ---------------------------------------------------------------------------
+    @_mirrored
     def create(self, record: TaleRecord, submission: StorySubmission) -> bool:
         now = self.clock()
         with self.db.transaction() as db:
@@ -187,6 +216,7 @@ class SqliteTaleStore(TaleStore):
             )
         return StorySubmission.model_validate(doc)
 
+    @_mirrored
     def transition(
         self,
         tale_id: str,
@@ -229,6 +259,7 @@ class SqliteTaleStore(TaleStore):
             )
             return True
 
+    @_mirrored
     def update(
         self,
         tale_id: str,
@@ -378,6 +409,7 @@ class SqliteTaleStore(TaleStore):
             )
             return self._shot_row(db, tale_id, index).attempt
 
+    @_mirrored
     def fan_in(self, tale_id: str, index: int, attempt: int, key: str) -> FanIn:
         with self.db.transaction() as db:
             tale = self._get(db, tale_id)
