@@ -14,6 +14,12 @@ make, executed on a real PostgreSQL (``tests.pg.Database``) the way PostgREST ex
 * ``GET /rest/v1/<table>?select=a,b&col=op.value&order=col.asc&limit=n&offset=n`` and
   ``PATCH`` with a JSON object and the same filters (``Prefer: return=representation`` →
   the updated rows, else 204); operators ``eq neq gt gte lt lte is``;
+* ``POST /rest/v1/<table>`` with a JSON object or array of objects: an insert (201), an upsert
+  with ``Prefer: resolution=merge-duplicates`` (``on conflict (…) do update`` of the given
+  columns) or ``resolution=ignore-duplicates`` (``do nothing``), the conflict target from
+  ``?on_conflict=a,b`` or else the primary key; the columns are ``?columns=a,b`` or else the
+  keys of the payload (a key missing from a row is null: ``Prefer: missing=default`` is not
+  implemented); ``Prefer: return=representation`` → the rows written, else no body;
 * errors as PostgREST sends them: ``{"code", "message", "details", "hint"}`` with PostgREST's
   mapping of SQLSTATE to HTTP status.
 
@@ -177,6 +183,8 @@ class PostgrestStandIn:
             return self._run(role, lambda cur: self._select(cur, resource, request))
         if "/" not in resource and request.method == "PATCH":
             return self._run(role, lambda cur: self._update(cur, resource, request))
+        if "/" not in resource and request.method == "POST":
+            return self._run(role, lambda cur: self._insert(cur, resource, request))
         raise Problem(405, "PGRST117", f"Unsupported HTTP method: {request.method} {path}")
 
     def _run(self, role: str, body: Any) -> httpx.Response:
@@ -321,8 +329,87 @@ class PostgrestStandIn:
             return httpx.Response(204)
         return self._rows(request, row[0])
 
+    def _insert(
+        self, cur: psycopg.Cursor[Any], table: str, request: httpx.Request
+    ) -> httpx.Response:
+        """An insert or upsert, as PostgREST builds it: the payload becomes rows of the table's
+        type (``json_populate_recordset``) of which the given columns are inserted."""
+        payload = json.loads(request.content or b"null")
+        rows = [payload] if isinstance(payload, dict) else payload
+        if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+            raise Problem(400, "PGRST102", "Empty or invalid JSON object or array")
+        params = request.url.params
+        prefer = {p.strip() for p in request.headers.get("prefer", "").split(",")}
+        if "missing=default" in prefer:
+            raise Problem(400, "PGRST122", "the stand-in does not implement missing=default")
+        if "columns" in params:
+            names = [c.strip() for c in params["columns"].split(",")]
+        else:
+            names = list(dict.fromkeys(key for row in rows for key in row))
+        if not names:
+            raise Problem(400, "PGRST102", "Empty or invalid JSON object or array")
+        columns = sql.SQL(", ").join(_identifier(c) for c in names)
+        target = sql.Identifier("public", table)
+        query = sql.SQL(
+            "insert into {} ({}) select {} from json_populate_recordset(null::{}, %s::json)"
+        ).format(target, columns, columns, target)
+        query += self._on_conflict(cur, table, params, prefer, names)
+        if "return=representation" not in prefer:
+            cur.execute(query, [json.dumps(rows)])
+            return httpx.Response(201)
+        query += sql.SQL(" returning *")
+        wrapped = sql.SQL("with t as ({}) select coalesce(json_agg(t), '[]') from t").format(query)
+        cur.execute(wrapped, [json.dumps(rows)])
+        row = cur.fetchone()
+        assert row is not None
+        return self._rows(request, row[0], status=201)
+
+    def _on_conflict(
+        self,
+        cur: psycopg.Cursor[Any],
+        table: str,
+        params: httpx.QueryParams,
+        prefer: set[str],
+        names: list[str],
+    ) -> sql.Composable:
+        """``Prefer: resolution=…`` as an ``on conflict`` clause; none without it."""
+        resolution = next((p for p in prefer if p.startswith("resolution=")), None)
+        if resolution is None:
+            return sql.SQL("")
+        if resolution not in {"resolution=merge-duplicates", "resolution=ignore-duplicates"}:
+            raise Problem(400, "PGRST122", f"Invalid preferences: {resolution}")
+        conflict = (
+            [c.strip() for c in params["on_conflict"].split(",")]
+            if "on_conflict" in params
+            else self._primary_key(cur, table)
+        )
+        clause = sql.SQL(" on conflict ({})").format(
+            sql.SQL(", ").join(_identifier(c) for c in conflict)
+        )
+        if resolution == "resolution=ignore-duplicates":
+            return clause + sql.SQL(" do nothing")
+        updates = sql.SQL(", ").join(
+            sql.SQL("{0} = excluded.{0}").format(_identifier(c)) for c in names
+        )
+        return clause + sql.SQL(" do update set ") + updates
+
     @staticmethod
-    def _rows(request: httpx.Request, rows: list[Any]) -> httpx.Response:
+    def _primary_key(cur: psycopg.Cursor[Any], table: str) -> list[str]:
+        cur.execute(
+            """
+            select a.attname
+            from pg_catalog.pg_index i
+            join pg_catalog.pg_attribute a
+              on a.attrelid = i.indrelid and a.attnum = any(i.indkey)
+            where i.indrelid = format('public.%%I', %s::text)::regclass and i.indisprimary
+            order by array_position(i.indkey::int2[], a.attnum)
+            """,
+            [table],
+        )
+        return [name for (name,) in cur.fetchall()]
+
+    @staticmethod
+    def _rows(request: httpx.Request, rows: list[Any], status: int = 200) -> httpx.Response:
         if request.headers.get("accept", "").startswith("application/vnd.pgrst.object+json"):
             if len(rows) != 1:
                 raise Problem(
@@ -331,9 +418,9 @@ class PostgrestStandIn:
                     "Cannot coerce the result to a single JSON object",
                     f"The result contains {len(rows)} rows",
                 )
-            return httpx.Response(200, json=rows[0])
+            return httpx.Response(status, json=rows[0])
         end = f"0-{len(rows) - 1}" if rows else "*"
-        return httpx.Response(200, json=rows, headers={"Content-Range": f"{end}/*"})
+        return httpx.Response(status, json=rows, headers={"Content-Range": f"{end}/*"})
 
 
 def supabase_client(stand_in: PostgrestStandIn, key: str = SERVICE_KEY) -> Any:
