@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from flask import Request
@@ -134,35 +135,32 @@ def get_tale(call: Call) -> TaleView:
     return TaleView.of(tale, call.container.store.shots(tale.tale_id))
 
 
-def approve_tale(call: Call) -> Accepted:
+def _act(call: Call, action: Callable[..., None], status: TaleState) -> Accepted:
     no_body(call.request)
     tale = owned_tale(call)
-    c = call.container
     try:
-        service.approve(tale.tale_id, store=c.store, bus=c.bus)
+        action(tale.tale_id, store=call.container.store, bus=call.container.bus)
     except IllegalTransition as exc:
         raise conflict(str(exc)) from exc
-    return Accepted(id=tale.tale_id, status=TaleState.RENDERING.value)
+    return Accepted(id=tale.tale_id, status=status.value)
+
+
+def approve_tale(call: Call) -> Accepted:
+    return _act(call, service.approve, TaleState.RENDERING)
 
 
 def cancel_tale(call: Call) -> Accepted:
-    no_body(call.request)
-    tale = owned_tale(call)
-    c = call.container
-    try:
-        service.cancel(tale.tale_id, store=c.store, bus=c.bus)
-    except IllegalTransition as exc:
-        raise conflict(str(exc)) from exc
-    return Accepted(id=tale.tale_id, status=TaleState.CANCELLED.value)
+    return _act(call, service.cancel, TaleState.CANCELLED)
 
 
 def regenerate_shot(call: Call) -> Accepted:
     no_body(call.request)
     tale = owned_tale(call)
     c = call.container
-    index = int(call.params["shot"]) - 1
+    number = call.params["shot"]
+    index = int(number) - 1 if number.isdigit() and len(number) <= 3 else -1
     if not 0 <= index < tale.shot_count:
-        raise not_found(f"shot {index + 1} of tale {tale.tale_id}")
+        raise not_found(f"shot {number} of tale {tale.tale_id}")
     if tale.state is not TaleState.RENDERING:
         raise conflict(
             f"tale {tale.tale_id} is {tale.state}; shots can be regenerated while it is rendering"

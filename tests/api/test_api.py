@@ -197,4 +197,5 @@ def test_regenerate_a_shot_while_rendering(client: Any, token: Tokens) -> None:
     post(client, f"/v1/tales/{tale_id}/shots/2/regenerate", me)
     problem(post(client, f"/v1/tales/{tale_id}/shots/2/regenerate", me), 409)  # 3 attempts
     problem(post(client, f"/v1/tales/{tale_id}/shots/9/regenerate", me), 404)
+    problem(post(client, f"/v1/tales/{tale_id}/shots/abc/regenerate", me), 404)
     problem(post(client, f"/v1/tales/{tale_id}/shots/2/regenerate", token()), 404)

@@ -34,9 +34,11 @@ FIELDS = st.fixed_dictionaries(
         "version": st.integers(0, 3),
     },
 )
-IDS = st.sampled_from(["tale-000000abcd", "x", "../etc", "tale-" + "a" * 70]) | st.text(
-    alphabet="abcdef0123456789-", min_size=1, max_size=20
-)
+OWNED = "tale-fuzz000001"  # exists and belongs to the fuzzing user, so actions reach it
+USER = "11111111-2222-3333-4444-555555555555"
+IDS = st.sampled_from(
+    [OWNED, OWNED, "tale-000000abcd", "x", "../etc", "tale-" + "a" * 70]
+) | st.text(alphabet="abcdef0123456789-", min_size=1, max_size=20)
 PATHS = st.one_of(
     st.just("/v1/tales"),
     st.just("/v1/me"),
@@ -88,7 +90,7 @@ def test_no_request_gets_a_5xx(
     key: str | None,
     authed: bool,
 ) -> None:
-    headers = token("11111111-2222-3333-4444-555555555555") if authed else {}
+    headers = token(USER) if authed else {}
     if key is not None and key.isprintable() and key.isascii():
         headers["Idempotency-Key"] = key
     data = junk if raw else json.dumps(body).encode()
