@@ -1,7 +1,8 @@
 """The single source of truth for topics and functions.
 
-Every Cloud Function, its trigger, its handler and its deployment settings are listed here;
-the local runtime subscribes from it and the deployment (terraform) is checked against it.
+Every Cloud Function — its trigger (a Pub/Sub topic or HTTP), entry point, handler,
+deployment settings and the clients it needs — is listed here. The local runtime subscribes
+from it, and the deployment (``terraform/``) is checked against it by the tests.
 """
 
 from __future__ import annotations
@@ -12,18 +13,38 @@ from schemas.events import EVENT_TYPES
 
 DEAD_LETTER_TOPIC = "tale.dead-letter"
 TOPICS: tuple[str, ...] = (*EVENT_TYPES, DEAD_LETTER_TOPIC)
+HTTP = "http"
+
+#: What a function may need, by the names the composition root injects (plus secrets).
+CLIENTS = frozenset(
+    {
+        "store",
+        "bus",
+        "blobs",
+        "ledger",
+        "records",
+        "keys",
+        "planner",
+        "images",
+        "videos",
+        "notifier",
+        "verifier",
+    }
+)
 
 
 @dataclass(frozen=True)
 class FunctionSpec:
     name: str
-    """Cloud Function name, entry point and subscription name."""
+    """Cloud Function name, entry point, subscription name and service account suffix."""
     trigger: str
-    """The topic whose messages trigger it."""
+    """The topic whose messages trigger it, or ``HTTP``."""
     handler: str
-    """``module:function`` of the stage handler in ``shared.stages``."""
+    """``module:function`` of the stage handler (Pub/Sub) or the request handler (HTTP)."""
     stage: str
     """The stage name users see."""
+    needs: tuple[str, ...] = ()
+    """The clients it uses; the deployment grants exactly the matching roles."""
     memory: str = "512Mi"
     timeout_s: int = 540
     concurrency: int = 1
@@ -33,14 +54,30 @@ class FunctionSpec:
     def module(self) -> str:
         return f"functions.{self.name}"
 
+    @property
+    def is_http(self) -> bool:
+        return self.trigger == HTTP
+
+    @property
+    def signature(self) -> str:
+        """functions-framework's signature type."""
+        return "http" if self.is_http else "cloudevent"
+
 
 FUNCTIONS: tuple[FunctionSpec, ...] = (
-    FunctionSpec("plan_story", "tale.submitted", "shared.stages.plan:plan_story", "planning"),
+    FunctionSpec(
+        "plan_story",
+        "tale.submitted",
+        "shared.stages.plan:plan_story",
+        "planning",
+        needs=("store", "keys", "planner", "bus", "records"),
+    ),
     FunctionSpec(
         "render_characters",
         "characters.requested",
         "shared.stages.characters:render_characters",
         "characters",
+        needs=("store", "images", "blobs", "bus", "records"),
         memory="1Gi",
     ),
     FunctionSpec(
@@ -48,6 +85,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         "shot.requested",
         "shared.stages.shots:render_shot",
         "rendering",
+        needs=("store", "videos", "bus", "blobs", "records"),
         memory="2Gi",
     ),
     FunctionSpec(
@@ -55,6 +93,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         "shot.rendered",
         "shared.stages.collect:collect_shots",
         "rendering",
+        needs=("store", "bus", "records"),
         memory="256Mi",
         timeout_s=60,
     ),
@@ -63,6 +102,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         "stitch.requested",
         "shared.stages.stitch:stitch_video",
         "stitching",
+        needs=("store", "blobs", "bus", "records"),
         memory="4Gi",
     ),
     FunctionSpec(
@@ -70,6 +110,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         "tale.finished",
         "shared.stages.notify:notify_user",
         "notify",
+        needs=("store", "notifier", "blobs", "records"),
         memory="256Mi",
         timeout_s=60,
     ),
@@ -78,6 +119,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         "tale.finished",
         "shared.stages.settle:settle_credits",
         "billing",
+        needs=("ledger", "store", "records"),
         memory="256Mi",
         timeout_s=60,
     ),
@@ -86,8 +128,29 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         DEAD_LETTER_TOPIC,
         "shared.stages.dead_letter:handle_dead_letter",
         "dead-letter",
+        needs=("store", "bus", "records"),
         memory="256Mi",
         timeout_s=60,
+    ),
+    FunctionSpec(
+        "api",
+        HTTP,
+        "shared.api.app:handle",
+        "api",
+        needs=("store", "keys", "bus", "blobs", "ledger", "records", "verifier"),
+        memory="512Mi",
+        timeout_s=60,
+        concurrency=40,
+    ),
+    FunctionSpec(
+        "auth_webhook",
+        HTTP,
+        "shared.api.webhook:handle",
+        "signup",
+        needs=("store", "ledger", "records"),
+        memory="256Mi",
+        timeout_s=30,
+        concurrency=20,
     ),
 )
 
@@ -95,8 +158,9 @@ BY_NAME: dict[str, FunctionSpec] = {f.name: f for f in FUNCTIONS}
 
 
 def subscriptions() -> dict[str, list[str]]:
-    """Topic → names of the subscriptions (one per function) that receive it."""
+    """Topic → names of the subscriptions (one per Pub/Sub function) that receive it."""
     out: dict[str, list[str]] = {t: [] for t in TOPICS}
     for spec in FUNCTIONS:
-        out[spec.trigger].append(spec.name)
+        if not spec.is_http:
+            out[spec.trigger].append(spec.name)
     return out

@@ -105,4 +105,27 @@ def test_raw_base64_data_round_trips() -> None:
 
 @pytest.mark.parametrize("spec", FUNCTIONS, ids=lambda s: s.name)
 def test_every_registered_function_loads_in_functions_framework(spec: Any) -> None:
-    assert client(spec.name) is not None
+    app = create_app(spec.name, str(ROOT / "functions" / f"{spec.name}.py"), spec.signature)
+    assert app.test_client() is not None
+
+
+def test_main_exports_every_registered_function() -> None:
+    import main
+
+    assert sorted(main.__all__) == sorted(s.name for s in FUNCTIONS)
+    for spec in FUNCTIONS:
+        assert callable(getattr(main, spec.name))
+
+
+@pytest.mark.parametrize("spec", [s for s in FUNCTIONS if not s.is_http], ids=lambda s: s.name)
+def test_registry_needs_match_what_each_stage_asks_for(spec: Any) -> None:
+    """Pub/Sub handlers get their dependencies by parameter name: the registry (and so the
+    deployment's permissions) must list at least those."""
+    import importlib
+    import inspect
+
+    module, _, attr = spec.handler.partition(":")
+    handler = getattr(importlib.import_module(module), attr)
+    asked = set(inspect.signature(handler).parameters) - {"event", "envelope", "settings"}
+    asked.discard(next(iter(inspect.signature(handler).parameters)))
+    assert asked <= set(spec.needs), f"{spec.name} needs {sorted(asked - set(spec.needs))}"
