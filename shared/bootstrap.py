@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from shared.config import Settings
+from shared.domain.tale import TaleRecord
 
 if TYPE_CHECKING:
     from shared.auth.local import LocalSigner
@@ -50,16 +51,42 @@ class Container:
         return self.settings.home.resolve()
 
     @property
+    def on_gcp(self) -> bool:
+        return self.settings.gcp_project is not None
+
+    def _gcp(self, what: str) -> str:
+        """The project, after checking the settings GCP mode needs."""
+        s = self.settings
+        missing = [
+            n
+            for n, v in (("TALE_MEDIA_BUCKET", s.media_bucket), ("TALE_KMS_KEY", s.kms_key))
+            if not v
+        ]
+        if missing:
+            raise RuntimeError(f"{what} on GCP needs {', '.join(missing)}")
+        assert s.gcp_project is not None
+        return s.gcp_project
+
+    @property
     def store(self) -> TaleStore:
         def build() -> TaleStore:
+            records = self.records
+
+            def mirror(tale: TaleRecord) -> None:
+                records.upsert(public_view(tale))
+
+            if self.on_gcp:
+                from shared.adapters.gcp.firestore_store import FirestoreTaleStore
+
+                return FirestoreTaleStore.from_settings(
+                    self._gcp("the tale store"),
+                    self.settings.firestore_database,
+                    keys=self.keys,
+                    on_change=mirror,
+                )
             from shared.adapters.local.store import SqliteTaleStore
 
-            records = self.records
-            return SqliteTaleStore(
-                self.home / "state.db",
-                keys=self.keys,
-                on_change=lambda tale: records.upsert(public_view(tale)),
-            )
+            return SqliteTaleStore(self.home / "state.db", keys=self.keys, on_change=mirror)
 
         return self._get("store", build)  # type: ignore[no-any-return]
 
@@ -84,6 +111,12 @@ class Container:
         """The key-encryption key that wraps each story's data key (local key file)."""
 
         def build() -> KeyWrapper:
+            if self.on_gcp:
+                from shared.adapters.gcp.kms_keys import KmsKeyWrapper
+
+                self._gcp("story encryption")
+                assert self.settings.kms_key is not None
+                return KmsKeyWrapper.from_settings(self.settings.kms_key)
             from shared.adapters.local.keys import LocalKeyFile
 
             return LocalKeyFile(self.home / "keys")
@@ -93,6 +126,10 @@ class Container:
     @property
     def bus(self) -> EventBus:
         def build() -> EventBus:
+            if self.on_gcp:
+                from shared.adapters.gcp.pubsub_bus import PubSubBus
+
+                return PubSubBus.from_settings(self._gcp("the event bus"))
             from shared.adapters.local.bus import BusPolicy, SqliteEventBus
             from shared.registry import DEAD_LETTER_TOPIC, subscriptions
 
@@ -111,6 +148,14 @@ class Container:
     @property
     def blobs(self) -> BlobStore:
         def build() -> BlobStore:
+            if self.on_gcp:
+                from shared.adapters.gcp.gcs_blobs import GcsBlobStore
+
+                project = self._gcp("the blob store")
+                assert self.settings.media_bucket is not None
+                return GcsBlobStore.from_settings(
+                    project, self.settings.media_bucket, signer_email=self.settings.signer_email
+                )
             from shared.adapters.local.blobs import FilesystemBlobStore
 
             return FilesystemBlobStore(self.home / "blobs")
@@ -154,8 +199,10 @@ class Container:
     @property
     def notifier(self) -> Notifier:
         def build() -> Notifier:
-            from shared.adapters.local.outbox import OutboxNotifier
+            from shared.adapters.local.outbox import BlobOutboxNotifier, OutboxNotifier
 
+            if self.on_gcp:  # until an email provider is configured: .eml files in the bucket
+                return BlobOutboxNotifier(self.blobs)
             return OutboxNotifier(self.home / "outbox")
 
         return self._get("notifier", build)  # type: ignore[no-any-return]

@@ -56,6 +56,17 @@ class Settings(BaseSettings):
     cors_origin: str = Field(default="http://localhost:3000", description="The frontend's origin.")
     video_url_ttl_s: int = Field(default=3600, ge=60, le=7 * 24 * 3600)
 
+    # Google Cloud. Unset: the embedded default. Set: Pub/Sub, Firestore, Cloud Storage.
+    gcp_project: str | None = Field(default=None, description="Runs on GCP when set.")
+    media_bucket: str | None = Field(default=None, description="Cloud Storage bucket for media.")
+    firestore_database: str = "(default)"
+    signer_email: str | None = Field(
+        default=None, description="Service account that signs URLs (IAM signBlob); default: own."
+    )
+    kms_key: str | None = Field(
+        default=None, description="Cloud KMS key that wraps story data keys (required on GCP)."
+    )
+
     # Supabase (accounts, credits, auth). Unset: the embedded default (local ledger and keys).
     supabase_url: str | None = None
     supabase_service_key: str | None = None

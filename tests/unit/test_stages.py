@@ -225,3 +225,26 @@ def test_dead_letter_fails_the_tale_with_stage_and_last_error() -> None:
     assert tale.error_stage == "rendering"
     assert tale.error_reason == "gave up after 5 attempts: ValueError: bad clip"
     assert [e.key for e in bus.of(TaleFinished)] == [f"{TALE}:finished:failed"]
+
+
+def test_blob_outbox_writes_one_email_per_outcome() -> None:
+    from email import message_from_bytes, policy
+
+    from shared.adapters.local.outbox import BlobOutboxNotifier
+    from shared.ports.notifier import Notification
+
+    blobs = MemoryBlobs()
+    note = Notification(
+        tale_id=TALE,
+        outcome="completed",
+        to="a@b.c",
+        subject="Ready",
+        text="plain",
+        html="<p>html</p>",
+        language="en",
+    )
+    notifier = BlobOutboxNotifier(blobs)
+    first = notifier.send(note)
+    assert notifier.send(note) == first and list(blobs.objects) == [f"outbox/{TALE}-completed.eml"]
+    msg = message_from_bytes(blobs.objects[f"outbox/{TALE}-completed.eml"], policy=policy.default)
+    assert msg["Subject"] == "Ready" and msg.is_multipart()

@@ -9,6 +9,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
 
+from shared.ports.blobs import BlobStore
 from shared.ports.notifier import Notification, Notifier
 
 
@@ -24,19 +25,38 @@ class OutboxNotifier(Notifier):
         return self.folder / f"{tale_id}-{outcome}.eml"
 
     def send(self, notification: Notification) -> str:
-        msg = EmailMessage()
-        msg["From"] = self.sender
-        msg["To"] = notification.to
-        msg["Subject"] = notification.subject
-        msg["Date"] = format_datetime(datetime.now(UTC))
-        msg["Message-ID"] = make_msgid(idstring=f"{notification.tale_id}.{notification.outcome}")
-        msg["Content-Language"] = notification.language
-        msg["X-Tale-Id"] = notification.tale_id
-        msg.set_content(notification.text)
-        msg.add_alternative(notification.html, subtype="html")
         self.folder.mkdir(parents=True, exist_ok=True)
         dest = self.path_for(notification.tale_id, notification.outcome)
         tmp = dest.with_name(f".{dest.name}.{secrets.token_hex(4)}.tmp")
-        tmp.write_bytes(bytes(msg))
+        tmp.write_bytes(render_email(notification, self.sender))
         os.replace(tmp, dest)
         return str(dest.resolve())
+
+
+class BlobOutboxNotifier(Notifier):
+    """The same ``.eml`` files in the blob store (``outbox/<tale>-<outcome>.eml``), for cloud
+    deployments without an email provider; one object per (tale, outcome)."""
+
+    def __init__(self, blobs: BlobStore, sender: str = "Tale <noreply@tale.local>") -> None:
+        self.blobs = blobs
+        self.sender = sender
+
+    def send(self, notification: Notification) -> str:
+        path = f"outbox/{notification.tale_id}-{notification.outcome}.eml"
+        self.blobs.put_bytes(path, render_email(notification, self.sender), "message/rfc822")
+        return self.blobs.uri(path)
+
+
+def render_email(notification: Notification, sender: str) -> bytes:
+    """An RFC 5322 message with plain-text and HTML alternatives."""
+    msg = EmailMessage()
+    msg["From"] = sender
+    msg["To"] = notification.to
+    msg["Subject"] = notification.subject
+    msg["Date"] = format_datetime(datetime.now(UTC))
+    msg["Message-ID"] = make_msgid(idstring=f"{notification.tale_id}.{notification.outcome}")
+    msg["Content-Language"] = notification.language
+    msg["X-Tale-Id"] = notification.tale_id
+    msg.set_content(notification.text)
+    msg.add_alternative(notification.html, subtype="html")
+    return bytes(msg)
