@@ -28,14 +28,24 @@ STORY = Path(__file__).resolve().parent.parent / "examples" / "lighthouse-fox.en
 
 def one_run(latency: float, concurrency: int) -> float:
     with tempfile.TemporaryDirectory(prefix="tale-bench-") as tmp:
-        settings = Settings(home=Path(tmp), offline_shot_delay_s=latency, concurrency=concurrency,
-                            offline_height=160, offline_fps=8)
+        settings = Settings(
+            home=Path(tmp),
+            offline_shot_delay_s=latency,
+            concurrency=concurrency,
+            offline_height=160,
+            offline_fps=8,
+        )
         container = bootstrap.configure(settings)
         submission = StorySubmission(text=STORY.read_text(), shot_count=8, shot_seconds=4)
         started = time.perf_counter()
         with LocalRuntime(container) as runtime:
-            tale = service.submit(submission, owner="bench", store=container.store,
-                                  bus=container.bus, max_chars=settings.max_story_chars)
+            tale = service.submit(
+                submission,
+                owner="bench",
+                store=container.store,
+                bus=container.bus,
+                max_chars=settings.max_story_chars,
+            )
             runtime.run(timeout=600)
         elapsed = time.perf_counter() - started
         final = container.store.find(tale.tale_id)
@@ -60,8 +70,10 @@ def main() -> None:
     print(f"{'parallel (8 workers)':<24}{med['parallel']:8.2f} s")
     print(f"{'sequential (1 worker)':<24}{med['sequential']:8.2f} s")
     print(f"{'critical path L + base':<24}{args.latency + med['base']:8.2f} s")
-    print(f"parallel / (L + base) = {med['parallel'] / (args.latency + med['base']):.2f} "
-          f"(budget 1.20: {'met' if med['parallel'] <= bound else 'MISSED'})")
+    print(
+        f"parallel / (L + base) = {med['parallel'] / (args.latency + med['base']):.2f} "
+        f"(budget 1.20: {'met' if med['parallel'] <= bound else 'MISSED'})"
+    )
     print(f"sequential / parallel = {med['sequential'] / med['parallel']:.1f}×")
 
 

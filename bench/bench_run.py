@@ -22,8 +22,11 @@ def one_run(story: Path) -> tuple[float, float]:
     with tempfile.TemporaryDirectory(prefix="tale-bench-") as tmp:
         env = {**os.environ, "TALE_HOME": tmp}
         started = time.perf_counter()
-        proc = subprocess.Popen([sys.executable, "-m", "shared.cli.main", "run", str(story),
-                                 "--quiet"], env=env, stdout=subprocess.DEVNULL)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "shared.cli.main", "run", str(story), "--quiet"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+        )
         _, status, usage = os.wait4(proc.pid, 0)
         elapsed = time.perf_counter() - started
         if status != 0:
@@ -40,8 +43,11 @@ def main() -> None:
     walls = [w for w, _ in results]
     peaks = [m for _, m in results]
     print(f"tale run {args.story.name} (8 shots × 8 s, 360×640, 24 fps) on {os.cpu_count()} cores")
-    print(f"wall time   median {statistics.median(walls):6.2f} s  (runs: "
-          + ", ".join(f"{w:.2f}" for w in walls) + ")")
+    print(
+        f"wall time   median {statistics.median(walls):6.2f} s  (runs: "
+        + ", ".join(f"{w:.2f}" for w in walls)
+        + ")"
+    )
     print(f"peak memory median {statistics.median(peaks):6.1f} MiB (max RSS of the process)")
 
 
