@@ -11,10 +11,12 @@ import pytest
 from shared.adapters.local.blobs import FilesystemBlobStore
 from shared.ports.blobs import BlobNotFound, BlobStore
 from tests.fakes import MemoryBlobs
+from tests.gcs_emulator import gcs_store_for_contract
 
 ADAPTERS: dict[str, Callable[[Path], BlobStore]] = {
     "memory": lambda _: MemoryBlobs(),
     "filesystem": lambda tmp: FilesystemBlobStore(tmp / "blobs"),
+    "gcs": lambda _: gcs_store_for_contract(),  # against gcp-storage-emulator
 }
 
 
