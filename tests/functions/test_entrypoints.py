@@ -129,3 +129,20 @@ def test_registry_needs_match_what_each_stage_asks_for(spec: Any) -> None:
     asked = set(inspect.signature(handler).parameters) - {"event", "envelope", "settings"}
     asked.discard(next(iter(inspect.signature(handler).parameters)))
     assert asked <= set(spec.needs), f"{spec.name} needs {sorted(asked - set(spec.needs))}"
+
+
+def test_a_raw_pubsub_push_reaches_the_function(tale_home: Path) -> None:
+    """Push subscriptions post the raw Pub/Sub body to <url>/projects/P/topics/T;
+    functions-framework turns it into the same messagePublished CloudEvent."""
+    tale_id = submit(tale_home)
+    data = TaleSubmitted(tale_id=tale_id).model_dump_json().encode()
+    push = {
+        "message": {"data": base64.b64encode(data).decode(), "attributes": {"tale_id": tale_id},
+                    "messageId": "42", "publishTime": "2026-11-21T00:00:00Z"},
+        "subscription": "projects/tale-prod/subscriptions/plan_story",
+        "deliveryAttempt": 1,
+    }
+    response = client("plan_story").post("/projects/tale-prod/topics/tale.submitted", json=push)
+    assert response.status_code == 200, response.data
+    tale = bootstrap.container().store.find(tale_id)
+    assert tale is not None and tale.state is TaleState.RENDERING
