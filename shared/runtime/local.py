@@ -53,11 +53,11 @@ class RunStats:
 class LocalRuntime:
     def __init__(self, container: Container) -> None:
         self.container = container
-        bus, store = container.bus, container.store
-        if not isinstance(bus, SqliteEventBus) or not isinstance(store, SqliteTaleStore):
-            raise TypeError("the local runtime needs the local bus and store")
+        bus = container.bus
+        if not isinstance(bus, SqliteEventBus):
+            raise TypeError("the local runtime delivers from the local bus")
         self.bus: SqliteEventBus = bus
-        self.store: SqliteTaleStore = store
+        self.store = container.store
         self._lock_file: IO[str] | None = None
         self.stats = RunStats()
 
@@ -88,7 +88,9 @@ class LocalRuntime:
     def recover(self) -> None:
         """Make the work of a runtime that died resumable."""
         released = self.bus.release_leases()
-        claims = 0 if self.container.videos.paid else self.store.release_unstarted_claims()
+        claims = 0
+        if isinstance(self.store, SqliteTaleStore) and not self.container.videos.paid:
+            claims = self.store.release_unstarted_claims()
         for tale in self.store.list_tales(states=[TaleState.SUBMITTED], limit=1000):
             self.bus.publish(TaleSubmitted(tale_id=tale.tale_id))
         if released or claims:

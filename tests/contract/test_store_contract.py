@@ -5,9 +5,11 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from shared.adapters.gcp.firestore_store import FirestoreTaleStore
 from shared.adapters.local.keys import LocalKeyFile
 from shared.adapters.local.store import SqliteTaleStore
 from shared.crypto.envelope import DecryptionError
@@ -15,17 +17,28 @@ from shared.domain.errors import IllegalTransition, TaleNotFound
 from shared.domain.tale import ShotStatus, TaleState
 from shared.ports.store import TaleStore
 from tests.conftest import make_plan, make_record, make_submission
+from tests.emulators import firestore_client, firestore_emulator, fresh_root
 from tests.fakes import InMemoryTaleStore
+
+__all__ = ["firestore_client", "firestore_emulator"]  # fixtures, for the firestore params
 
 ADAPTERS: dict[str, Callable[[Path], TaleStore]] = {
     "memory": lambda _: InMemoryTaleStore(),
     "sqlite": lambda tmp: SqliteTaleStore(tmp / "state.db"),
     "sqlite-sealed": lambda tmp: SqliteTaleStore(tmp / "sealed.db", keys=LocalKeyFile(tmp / "k")),
 }
+FIRESTORE: dict[str, Callable[[Path, Any], TaleStore]] = {
+    "firestore": lambda _, client: FirestoreTaleStore(client, root=fresh_root()),
+    "firestore-sealed": lambda tmp, client: FirestoreTaleStore(
+        client, root=fresh_root(), keys=LocalKeyFile(tmp / "k")
+    ),
+}
 
 
-@pytest.fixture(params=sorted(ADAPTERS))
+@pytest.fixture(params=sorted(ADAPTERS) + sorted(FIRESTORE))
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> TaleStore:
+    if request.param in FIRESTORE:  # the emulator starts only when these run
+        return FIRESTORE[request.param](tmp_path, request.getfixturevalue("firestore_client"))
     return ADAPTERS[request.param](tmp_path)
 
 

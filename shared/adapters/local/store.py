@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import functools
 import json
 import sqlite3
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, TypeVar
 
 from schemas.plan import StoryPlan
 from schemas.story import StorySubmission
+from shared.adapters.hooks import mirrored
 from shared.crypto.envelope import DecryptionError, Sealed, open_sealed, seal
 from shared.domain.errors import TaleNotFound
 from shared.domain.tale import (
@@ -97,25 +96,6 @@ def _shot(row: sqlite3.Row) -> ShotRecord:
     )
 
 
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def _mirrored(method: F) -> F:
-    """Call ``on_change`` with the tale after the method (its tale id is the first argument,
-    or the record's for ``create``)."""
-
-    @functools.wraps(method)
-    def wrapper(self: SqliteTaleStore, first: Any, *args: Any, **kwargs: Any) -> Any:
-        result = method(self, first, *args, **kwargs)
-        if self.on_change is not None:
-            tale = self.find(first if isinstance(first, str) else first.tale_id)
-            if tale is not None:
-                self.on_change(tale)
-        return result
-
-    return wrapper  # type: ignore[return-value]
-
-
 class SqliteTaleStore(TaleStore):
     def __init__(
         self,
@@ -132,7 +112,7 @@ class SqliteTaleStore(TaleStore):
         calls too, so a retried handler re-syncs a copy whose first write failed."""
 
     # --- tales ---------------------------------------------------------------------------
-    @_mirrored
+    @mirrored
     def create(self, record: TaleRecord, submission: StorySubmission) -> bool:
         now = self.clock()
         with self.db.transaction() as db:
@@ -216,7 +196,7 @@ class SqliteTaleStore(TaleStore):
             )
         return StorySubmission.model_validate(doc)
 
-    @_mirrored
+    @mirrored
     def transition(
         self,
         tale_id: str,
@@ -259,7 +239,7 @@ class SqliteTaleStore(TaleStore):
             )
             return True
 
-    @_mirrored
+    @mirrored
     def update(
         self,
         tale_id: str,
@@ -409,7 +389,7 @@ class SqliteTaleStore(TaleStore):
             )
             return self._shot_row(db, tale_id, index).attempt
 
-    @_mirrored
+    @mirrored
     def fan_in(self, tale_id: str, index: int, attempt: int, key: str) -> FanIn:
         with self.db.transaction() as db:
             tale = self._get(db, tale_id)
