@@ -137,8 +137,12 @@ def test_a_raw_pubsub_push_reaches_the_function(tale_home: Path) -> None:
     tale_id = submit(tale_home)
     data = TaleSubmitted(tale_id=tale_id).model_dump_json().encode()
     push = {
-        "message": {"data": base64.b64encode(data).decode(), "attributes": {"tale_id": tale_id},
-                    "messageId": "42", "publishTime": "2026-11-21T00:00:00Z"},
+        "message": {
+            "data": base64.b64encode(data).decode(),
+            "attributes": {"tale_id": tale_id},
+            "messageId": "42",
+            "publishTime": "2026-11-21T00:00:00Z",
+        },
         "subscription": "projects/tale-prod/subscriptions/plan_story",
         "deliveryAttempt": 1,
     }
