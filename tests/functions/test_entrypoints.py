@@ -150,3 +150,36 @@ def test_a_raw_pubsub_push_reaches_the_function(tale_home: Path) -> None:
     assert response.status_code == 200, response.data
     tale = bootstrap.container().store.find(tale_id)
     assert tale is not None and tale.state is TaleState.RENDERING
+
+
+SAMPLE_EVENTS = {
+    "tale.submitted": {"tale_id": "tale-unknown01"},
+    "characters.requested": {"tale_id": "tale-unknown01"},
+    "shot.requested": {"tale_id": "tale-unknown01", "shot_index": 0},
+    "shot.rendered": {
+        "tale_id": "tale-unknown01",
+        "shot_index": 0,
+        "attempt": 1,
+        "clip_path": "tales/x/shots/00-a1.mp4",
+    },
+    "stitch.requested": {"tale_id": "tale-unknown01"},
+    "tale.finished": {"tale_id": "tale-unknown01", "outcome": "completed"},
+    "tale.dead-letter": {"tale_id": "tale-unknown01"},
+}
+
+
+@pytest.mark.parametrize("spec", [s for s in FUNCTIONS if not s.is_http], ids=lambda s: s.name)
+def test_every_pubsub_function_acks_an_event_for_an_unknown_tale(
+    tale_home: Path, spec: Any
+) -> None:
+    """Decoded, validated and handled through the real app: an event about a tale that does
+    not exist is a permanent condition, acknowledged (200) rather than retried forever."""
+    data = json.dumps(SAMPLE_EVENTS[spec.trigger]).encode()
+    attrs, body = pubsub_event(
+        data,
+        {"tale_id": "tale-unknown01", "type": spec.trigger},
+        topic=spec.trigger,
+        subscription=spec.name,
+    )
+    response = post_structured(client(spec.name), attrs, body)
+    assert response.status_code == 200, response.data
