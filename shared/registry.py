@@ -44,7 +44,8 @@ class FunctionSpec:
     stage: str
     """The stage name users see."""
     needs: tuple[str, ...] = ()
-    """The clients it uses; the deployment grants exactly the matching roles."""
+    """The clients it uses; the deployment grants exactly the matching roles. Every Pub/Sub
+    function needs ``bus``: a permanent failure announces ``tale.finished``."""
     memory: str = "512Mi"
     timeout_s: int = 540
     concurrency: int = 1
@@ -110,7 +111,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         "tale.finished",
         "shared.stages.notify:notify_user",
         "notify",
-        needs=("store", "notifier", "blobs", "records"),
+        needs=("store", "notifier", "blobs", "bus", "records"),
         memory="256Mi",
         timeout_s=60,
     ),
@@ -119,7 +120,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         "tale.finished",
         "shared.stages.settle:settle_credits",
         "billing",
-        needs=("ledger", "store", "records"),
+        needs=("ledger", "store", "bus", "records"),
         memory="256Mi",
         timeout_s=60,
     ),

@@ -183,3 +183,8 @@ def test_every_pubsub_function_acks_an_event_for_an_unknown_tale(
     )
     response = post_structured(client(spec.name), attrs, body)
     assert response.status_code == 200, response.data
+
+
+def test_every_pubsub_function_may_publish() -> None:
+    """A permanent failure in any stage announces tale.finished, so each needs the bus."""
+    assert [s.name for s in FUNCTIONS if not s.is_http and "bus" not in s.needs] == []

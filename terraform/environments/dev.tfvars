@@ -1,0 +1,12 @@
+# Example settings for a development project. No secrets here: their values live in Secret
+# Manager (docs/deploy.md). source_object is passed by Cloud Build (-var=source_object=…).
+
+project_id      = "tale-dev-123456"
+environment     = "dev"
+region          = "us-central1"
+scenario        = "A"
+frontend_origin = "https://dev.tale.example.com"
+supabase_url    = "https://abcdefghijklmnop.supabase.co"
+
+max_instances       = 5
+deletion_protection = false

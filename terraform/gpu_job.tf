@@ -1,0 +1,184 @@
+# Scenario B: the GPU worker renders shots on our own model, as a Cloud Run job on an NVIDIA
+# L4. render_shot starts an execution per shot (with overrides naming the shot) and polls it.
+# A job has no ingress at all; its egress goes through a VPC without Cloud NAT (Direct VPC
+# egress, ALL_TRAFFIC), so it reaches Google APIs (Private Google Access) — our bucket and
+# services — and nothing on the internet. Model weights are baked into the image.
+#
+# Nothing here exists in scenario A (count = 0).
+
+resource "google_compute_network" "gpu" {
+  count = local.scenario_b ? 1 : 0
+
+  name                    = "tale-gpu"
+  auto_create_subnetworks = false
+  routing_mode            = "REGIONAL"
+
+  depends_on = [google_project_service.this]
+}
+
+resource "google_compute_subnetwork" "gpu" {
+  count = local.scenario_b ? 1 : 0
+
+  name                     = "tale-gpu-${var.region}"
+  region                   = var.region
+  network                  = google_compute_network.gpu[0].id
+  ip_cidr_range            = var.gpu_subnet_cidr
+  private_ip_google_access = true
+
+  log_config {
+    aggregation_interval = "INTERVAL_10_MIN"
+    flow_sampling        = 0.5
+    metadata             = "INCLUDE_ALL_METADATA"
+  }
+}
+
+# Nothing may connect into this network (a job has no ingress anyway); replaces the implicit
+# rules with explicit ones.
+resource "google_compute_firewall" "gpu_deny_ingress" {
+  count = local.scenario_b ? 1 : 0
+
+  name      = "tale-gpu-deny-ingress"
+  network   = google_compute_network.gpu[0].id
+  direction = "INGRESS"
+  priority  = 1000
+
+  source_ranges = ["0.0.0.0/0"]
+
+  deny {
+    protocol = "all"
+  }
+
+  log_config {
+    metadata = "INCLUDE_ALL_METADATA"
+  }
+}
+
+resource "google_service_account" "gpu_worker" {
+  count = local.scenario_b ? 1 : 0
+
+  account_id   = "tale-gpu-worker"
+  display_name = "Tale: GPU worker job (scenario B)"
+
+  depends_on = [google_project_service.this]
+}
+
+resource "google_cloud_run_v2_job" "gpu_worker" {
+  count = local.scenario_b ? 1 : 0
+
+  name                = "tale-gpu-worker"
+  location            = var.region
+  deletion_protection = var.deletion_protection
+
+  template {
+    task_count  = 1
+    parallelism = 1
+
+    template {
+      service_account = google_service_account.gpu_worker[0].email
+      timeout         = var.gpu_job_timeout
+      max_retries     = var.gpu_job_max_retries
+
+      containers {
+        image = var.gpu_job_image
+
+        resources {
+          limits = {
+            "nvidia.com/gpu" = "1"
+            cpu              = "4"
+            memory           = "16Gi"
+          }
+        }
+
+        env {
+          name  = "TALE_GCP_PROJECT"
+          value = var.project_id
+        }
+        env {
+          name  = "TALE_MEDIA_BUCKET"
+          value = local.media_bucket_name
+        }
+        env {
+          name  = "TALE_SCENARIO"
+          value = "B"
+        }
+      }
+
+      node_selector {
+        accelerator = "nvidia-l4"
+      }
+      # One L4 without a standby in another zone: cheaper, and a render is retried anyway.
+      gpu_zonal_redundancy_disabled = true
+
+      vpc_access {
+        egress = "ALL_TRAFFIC"
+        network_interfaces {
+          network    = google_compute_network.gpu[0].id
+          subnetwork = google_compute_subnetwork.gpu[0].id
+        }
+      }
+    }
+  }
+
+  lifecycle {
+    precondition {
+      condition     = var.gpu_job_image != null
+      error_message = "scenario \"B\" needs gpu_job_image (the worker image, built from worker/)."
+    }
+  }
+
+  depends_on = [google_project_service.this]
+}
+
+# The worker reads shot inputs and writes clips in the media bucket, nothing else.
+resource "google_storage_bucket_iam_member" "gpu_worker_media" {
+  count = local.scenario_b ? 1 : 0
+
+  bucket = google_storage_bucket.media.name
+  role   = "roles/storage.objectAdmin"
+  member = "serviceAccount:${google_service_account.gpu_worker[0].email}"
+}
+
+# render_shot starts executions with per-shot overrides and polls them (reads their state):
+# both on this job only.
+resource "google_cloud_run_v2_job_iam_member" "render_shot_runs_gpu_worker" {
+  count = local.scenario_b ? 1 : 0
+
+  project  = var.project_id
+  location = var.region
+  name     = google_cloud_run_v2_job.gpu_worker[0].name
+  role     = "roles/run.jobsExecutorWithOverrides"
+  member   = "serviceAccount:${google_service_account.fn["render_shot"].email}"
+}
+
+resource "google_cloud_run_v2_job_iam_member" "render_shot_reads_gpu_worker" {
+  count = local.scenario_b ? 1 : 0
+
+  project  = var.project_id
+  location = var.region
+  name     = google_cloud_run_v2_job.gpu_worker[0].name
+  role     = "roles/run.viewer"
+  member   = "serviceAccount:${google_service_account.fn["render_shot"].email}"
+}
+
+# Where Cloud Build pushes the worker image (bootstrap it with -target before the first build:
+# docs/deploy.md). Untagged images are cleaned up after two weeks.
+resource "google_artifact_registry_repository" "tale" {
+  #checkov:skip=CKV_GCP_84:Images hold code and model weights we publish ourselves, no user data; Google-managed encryption is enough.
+  count = local.scenario_b ? 1 : 0
+
+  repository_id = "tale"
+  location      = var.region
+  format        = "DOCKER"
+  description   = "Tale container images (the GPU worker)."
+
+  cleanup_policies {
+    id     = "delete-untagged"
+    action = "DELETE"
+    condition {
+      tag_state  = "UNTAGGED"
+      older_than = "1209600s"
+    }
+  }
+
+  depends_on = [google_project_service.this]
+}

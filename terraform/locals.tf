@@ -1,0 +1,102 @@
+# GENERATED from shared/registry.py by `python -m tests.infra.gen_tfvars`. Do not edit:
+# change the registry and regenerate (tests/infra/test_registry_sync.py fails when stale).
+
+locals {
+  dead_letter_topic     = "tale.dead-letter"
+  shot_clip_max_attempt = 20
+
+  # Every topic the code publishes to or subscribes from.
+  topics = [
+    "tale.submitted",
+    "characters.requested",
+    "shot.requested",
+    "shot.rendered",
+    "stitch.requested",
+    "tale.finished",
+    "tale.dead-letter",
+  ]
+
+  # Every Cloud Function, by name (= entry point).
+  functions = {
+    plan_story = {
+      trigger               = "tale.submitted"
+      memory                = "512Mi"
+      timeout_s             = 540
+      concurrency           = 1
+      max_delivery_attempts = 5
+      needs                 = ["store", "keys", "planner", "bus", "records"]
+    }
+    render_characters = {
+      trigger               = "characters.requested"
+      memory                = "1Gi"
+      timeout_s             = 540
+      concurrency           = 1
+      max_delivery_attempts = 5
+      needs                 = ["store", "images", "blobs", "bus", "records"]
+    }
+    render_shot = {
+      trigger               = "shot.requested"
+      memory                = "2Gi"
+      timeout_s             = 540
+      concurrency           = 1
+      max_delivery_attempts = 5
+      needs                 = ["store", "videos", "bus", "blobs", "records"]
+    }
+    collect_shots = {
+      trigger               = "shot.rendered"
+      memory                = "256Mi"
+      timeout_s             = 60
+      concurrency           = 1
+      max_delivery_attempts = 5
+      needs                 = ["store", "bus", "records"]
+    }
+    stitch_video = {
+      trigger               = "stitch.requested"
+      memory                = "4Gi"
+      timeout_s             = 540
+      concurrency           = 1
+      max_delivery_attempts = 5
+      needs                 = ["store", "blobs", "bus", "records"]
+    }
+    notify_user = {
+      trigger               = "tale.finished"
+      memory                = "256Mi"
+      timeout_s             = 60
+      concurrency           = 1
+      max_delivery_attempts = 5
+      needs                 = ["store", "notifier", "blobs", "bus", "records"]
+    }
+    settle_credits = {
+      trigger               = "tale.finished"
+      memory                = "256Mi"
+      timeout_s             = 60
+      concurrency           = 1
+      max_delivery_attempts = 5
+      needs                 = ["ledger", "store", "bus", "records"]
+    }
+    handle_dead_letter = {
+      trigger               = "tale.dead-letter"
+      memory                = "256Mi"
+      timeout_s             = 60
+      concurrency           = 1
+      max_delivery_attempts = 5
+      needs                 = ["store", "bus", "records"]
+    }
+    api = {
+      trigger               = "http"
+      memory                = "512Mi"
+      timeout_s             = 60
+      concurrency           = 40
+      max_delivery_attempts = 5
+      needs                 = ["store", "keys", "bus", "blobs", "ledger", "records", "verifier"]
+    }
+    auth_webhook = {
+      trigger               = "http"
+      memory                = "256Mi"
+      timeout_s             = 30
+      concurrency           = 20
+      max_delivery_attempts = 5
+      needs                 = ["store", "ledger", "records"]
+    }
+  }
+}

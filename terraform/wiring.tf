@@ -1,0 +1,103 @@
+# What each function gets, derived from the registry mirror (locals.tf) and the variables only:
+# no resource references here, so tests/infra can evaluate this file with `terraform console`.
+#
+# The clients a function `needs` (shared/registry.py) decide everything it is granted:
+#   store    → roles/datastore.user, limited to our Firestore database
+#   blobs    → roles/storage.objectAdmin on the media bucket only
+#   bus      → roles/pubsub.publisher on the pipeline topics
+#   keys     → roles/cloudkms.cryptoKeyEncrypterDecrypter on the story key
+#   ledger, records → the Supabase service key (secret) and URL
+#   verifier → the Supabase URL and JWT secret
+#   planner, images, videos → the model API key, in scenario A only
+#   notifier → the email API key
+
+locals {
+  scenario_a = var.scenario == "A"
+  scenario_b = var.scenario == "B"
+
+  media_bucket_name  = coalesce(var.media_bucket_name, "${var.project_id}-tale-media")
+  source_bucket_name = "${var.project_id}-tale-source"
+  firestore_location = coalesce(var.firestore_location, var.region)
+
+  # Pub/Sub-triggered functions (served over HTTP, fed by push subscriptions) and HTTP ones.
+  pubsub_functions = { for name, f in local.functions : name => f if f.trigger != "http" }
+  http_functions   = { for name, f in local.functions : name => f if f.trigger == "http" }
+
+  # Topics the functions publish to: all but the dead-letter topic, which only Pub/Sub feeds.
+  # (The registry does not say which topics each function publishes, so a function that needs
+  # the bus may publish to any pipeline topic; no project-wide role is granted.)
+  pipeline_topics = [for t in local.topics : t if t != local.dead_letter_topic]
+
+  # One service account per function: tale-<name with - for _>.
+  service_account_ids = { for name, f in local.functions : name => "tale-${replace(name, "_", "-")}" }
+
+  # Functions that sign media URLs (IAM signBlob as themselves).
+  url_signers = ["api", "notify_user"]
+
+  # Secret Manager secrets: the secret id and the setting (environment variable) it fills.
+  secrets = {
+    model_api_key        = { secret_id = "tale-model-api-key", env = "TALE_MODEL_API_KEY" }
+    email_api_key        = { secret_id = "tale-email-api-key", env = "TALE_EMAIL_API_KEY" }
+    supabase_service_key = { secret_id = "tale-supabase-service-key", env = "TALE_SUPABASE_SERVICE_KEY" }
+    supabase_jwt_secret  = { secret_id = "tale-supabase-jwt-secret", env = "TALE_SUPABASE_JWT_SECRET" }
+    webhook_secret       = { secret_id = "tale-webhook-secret", env = "TALE_WEBHOOK_SECRET" }
+  }
+
+  secrets_by_need = {
+    ledger   = ["supabase_service_key"]
+    records  = ["supabase_service_key"]
+    verifier = ["supabase_jwt_secret"]
+    notifier = ["email_api_key"]
+    planner  = local.scenario_a ? ["model_api_key"] : []
+    images   = local.scenario_a ? ["model_api_key"] : []
+    videos   = local.scenario_a ? ["model_api_key"] : []
+  }
+
+  # Secrets a function needs for what it is rather than for a client: the signup webhook
+  # verifies Standard Webhooks signatures.
+  secrets_by_function = {
+    auth_webhook = ["webhook_secret"]
+  }
+
+  function_secrets = {
+    for name, f in local.functions : name => sort(distinct(concat(
+      flatten([for need in f.needs : lookup(local.secrets_by_need, need, [])]),
+      lookup(local.secrets_by_function, name, []),
+    )))
+  }
+
+  # Plain settings (TALE_*, see shared/config.py). TALE_GCP_PROJECT selects the GCP adapters,
+  # which all check that the media bucket and the KMS key are configured, so every function
+  # gets the GCP settings (names are not permissions: the grants above follow `needs`).
+  # Resource-derived settings (the KMS key, the GPU job) are added in functions.tf.
+  function_env = {
+    for name, f in local.functions : name => merge(
+      {
+        TALE_GCP_PROJECT        = var.project_id
+        TALE_MEDIA_BUCKET       = local.media_bucket_name
+        TALE_FIRESTORE_DATABASE = var.firestore_database
+        TALE_SCENARIO           = var.scenario
+        TALE_HOME               = "/tmp/tale" # the only writable path in a function
+        LOG_EXECUTION_ID        = "true"
+      },
+      length(setintersection(f.needs, ["ledger", "records", "verifier"])) > 0 ? { TALE_SUPABASE_URL = var.supabase_url } : {},
+      name == "api" ? { TALE_CORS_ORIGIN = var.frontend_origin } : {},
+    )
+  }
+
+  # Flattened pairs for the per-resource IAM grants.
+  function_secret_grants = merge([
+    for name, keys in local.function_secrets : { for k in keys : "${name}/${k}" => { function = name, secret = k } }
+  ]...)
+
+  publisher_grants = merge([
+    for name, f in local.functions : {
+      for t in local.pipeline_topics : "${name}/${t}" => { function = name, topic = t }
+    } if contains(f.needs, "bus")
+  ]...)
+
+  store_users    = toset([for name, f in local.functions : name if contains(f.needs, "store")])
+  blob_users     = toset([for name, f in local.functions : name if contains(f.needs, "blobs")])
+  key_users      = toset([for name, f in local.functions : name if contains(f.needs, "keys")])
+  url_signer_set = toset([for name in local.url_signers : name if contains(local.functions[name].needs, "blobs")])
+}
