@@ -34,6 +34,29 @@ def atomic_path(out: Path, suffix: str = ".mp4") -> Iterator[Path]:
         tmp.unlink(missing_ok=True)
 
 
+def rgb_to_yuv420p(rgb: np.ndarray) -> np.ndarray:
+    """RGB → planar YUV 4:2:0 (BT.601, limited range) in integer arithmetic.
+
+    Done here rather than by libswscale because swscale picks SIMD or C paths by the input
+    buffer's memory alignment, and those round differently: the same frame could encode to
+    different bytes from one run to the next.
+    """
+    h, w, _ = rgb.shape
+    c = rgb.astype(np.uint16)  # the luma sum stays below 2**16
+    r, g, b = c[..., 0], c[..., 1], c[..., 2]
+    y = (66 * r + 129 * g + 25 * b + 128) >> 8
+    y += 16
+    quad = (c[0::2, 0::2] + c[1::2, 0::2] + c[0::2, 1::2] + c[1::2, 1::2]).astype(np.int32)
+    r2, g2, b2 = quad[..., 0], quad[..., 1], quad[..., 2]  # 4 × the 2×2 mean
+    u = ((-38 * r2 - 74 * g2 + 112 * b2 + 512) >> 10) + 128
+    v = ((112 * r2 - 94 * g2 - 18 * b2 + 512) >> 10) + 128
+    out = np.empty(h * w * 3 // 2, np.uint8)  # every byte is written below
+    out[: h * w] = y.ravel()  # 16..235: no clipping needed
+    out[h * w : h * w * 5 // 4] = u.ravel()  # 16..240
+    out[h * w * 5 // 4 :] = v.ravel()
+    return out.reshape(h * 3 // 2, w)
+
+
 def write_h264(
     frames: Iterable[np.ndarray], out: Path, *, fps: int, width: int, height: int
 ) -> None:
@@ -63,7 +86,7 @@ def write_h264(
                     raise ValueError(
                         f"frame {count}: expected uint8 {shape}, got {frame.dtype} {frame.shape}"
                     )
-                vf = av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format="rgb24")
+                vf = av.VideoFrame.from_ndarray(rgb_to_yuv420p(frame), format="yuv420p")
                 vf.pts = count
                 box.mux(stream.encode(vf))
                 count += 1

@@ -268,3 +268,19 @@ def test_card_sheet_poster_are_pngs(tmp_path: Path) -> None:
         assert im.format == "PNG" and im.width >= 4 * 240 and im.height > 2 * 240
     with Image.open(io.BytesIO(poster(frame, "달빛 아래의 여우", "8 shots"))) as im:
         assert (im.format, im.size) == ("PNG", (180, 320))
+
+
+def test_colour_conversion_ignores_buffer_alignment_and_keeps_colours(tmp_path: Path) -> None:
+    from shared.media.encode import rgb_to_yuv420p
+
+    rng = np.random.default_rng(7)
+    frame = rng.integers(0, 256, (16, 16, 3), dtype=np.uint8)
+    backing = np.zeros(16 * 16 * 3 + 1, np.uint8)
+    shifted = backing[1:].reshape(16, 16, 3)  # a misaligned buffer with the same pixels
+    shifted[...] = frame
+    assert rgb_to_yuv420p(frame).tobytes() == rgb_to_yuv420p(shifted).tobytes()
+    solid = np.full((32, 32, 3), (200, 40, 90), np.uint8)
+    write_h264([solid] * 3, tmp_path / "c.mp4", fps=8, width=32, height=32)
+    with av.open(str(tmp_path / "c.mp4")) as box:
+        back = next(box.decode(video=0)).to_ndarray(format="rgb24")
+    assert np.abs(back.astype(int).mean(axis=(0, 1)) - (200, 40, 90)).max() < 6
