@@ -30,6 +30,7 @@ from shared.ports.ledger import Ledger
 from shared.ports.notifier import Notifier
 from shared.ports.records import TaleRecords, public_view
 from shared.ports.store import TaleStore
+from shared.ports.usage import UsageRecorder
 
 
 class Container:
@@ -105,6 +106,23 @@ class Container:
             return SqliteTaleRecords(self.home / "records.db")
 
         return self._get("records", build)  # type: ignore[no-any-return]
+
+    @property
+    def usage(self) -> UsageRecorder:
+        """What each provider call consumed, per tale (cost reports)."""
+
+        def build() -> UsageRecorder:
+            if self.on_gcp:
+                from shared.adapters.gcp.firestore_usage import FirestoreUsage
+
+                return FirestoreUsage.from_settings(
+                    self._gcp("usage records"), self.settings.firestore_database
+                )
+            from shared.adapters.local.usage import SqliteUsage
+
+            return SqliteUsage(self.home / "usage.db")
+
+        return self._get("usage", build)  # type: ignore[no-any-return]
 
     @property
     def keys(self) -> KeyWrapper:

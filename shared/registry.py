@@ -29,6 +29,7 @@ CLIENTS = frozenset(
         "videos",
         "notifier",
         "verifier",
+        "usage",
     }
 )
 
@@ -71,14 +72,14 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         "tale.submitted",
         "shared.stages.plan:plan_story",
         "planning",
-        needs=("store", "keys", "planner", "bus", "records"),
+        needs=("store", "keys", "planner", "bus", "records", "usage"),
     ),
     FunctionSpec(
         "render_characters",
         "characters.requested",
         "shared.stages.characters:render_characters",
         "characters",
-        needs=("store", "images", "blobs", "bus", "records"),
+        needs=("store", "images", "blobs", "bus", "records", "usage"),
         memory="1Gi",
     ),
     FunctionSpec(
@@ -86,7 +87,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         "shot.requested",
         "shared.stages.shots:render_shot",
         "rendering",
-        needs=("store", "videos", "bus", "blobs", "records"),
+        needs=("store", "videos", "bus", "blobs", "records", "usage"),
         memory="2Gi",
     ),
     FunctionSpec(

@@ -24,7 +24,7 @@ locals {
       timeout_s             = 540
       concurrency           = 1
       max_delivery_attempts = 5
-      needs                 = ["store", "keys", "planner", "bus", "records"]
+      needs                 = ["store", "keys", "planner", "bus", "records", "usage"]
     }
     render_characters = {
       trigger               = "characters.requested"
@@ -32,7 +32,7 @@ locals {
       timeout_s             = 540
       concurrency           = 1
       max_delivery_attempts = 5
-      needs                 = ["store", "images", "blobs", "bus", "records"]
+      needs                 = ["store", "images", "blobs", "bus", "records", "usage"]
     }
     render_shot = {
       trigger               = "shot.requested"
@@ -40,7 +40,7 @@ locals {
       timeout_s             = 540
       concurrency           = 1
       max_delivery_attempts = 5
-      needs                 = ["store", "videos", "bus", "blobs", "records"]
+      needs                 = ["store", "videos", "bus", "blobs", "records", "usage"]
     }
     collect_shots = {
       trigger               = "shot.rendered"

@@ -78,7 +78,9 @@ class FakeImages(ImageGenerator):
     def __init__(self) -> None:
         self.drawn: list[str] = []
 
-    def character_reference(self, character: Character, plan: StoryPlan) -> bytes:
+    def character_reference(
+        self, character: Character, plan: StoryPlan, *, tale_id: str = ""
+    ) -> bytes:
         self.drawn.append(character.name)
         return b"\x89PNG fake " + character.name.encode()
 

@@ -17,13 +17,16 @@ from schemas.story import StorySubmission
 
 class Planner(ABC):
     @abstractmethod
-    def plan(self, submission: StorySubmission) -> StoryPlan:
-        """Split the story into characters, scenes and shots."""
+    def plan(self, submission: StorySubmission, *, tale_id: str = "") -> StoryPlan:
+        """Split the story into characters, scenes and shots (``tale_id`` for usage records
+        and audit; a planner must not depend on it)."""
 
 
 class ImageGenerator(ABC):
     @abstractmethod
-    def character_reference(self, character: Character, plan: StoryPlan) -> bytes:
+    def character_reference(
+        self, character: Character, plan: StoryPlan, *, tale_id: str = ""
+    ) -> bytes:
         """A PNG reference image of one character, in the plan's style."""
 
 
@@ -45,12 +48,16 @@ class VideoPoll:
     error: str | None = None
     refused: bool = False
     """True when the provider refused the content (safety filter): retrying will not help."""
+    units: dict[str, float] = field(default_factory=dict)
+    """What the finished operation consumed (e.g. ``video_seconds``), for usage records."""
 
 
 class VideoGenerator(ABC):
     #: True for providers that charge per generation: a claim without a recorded operation id
     #: is then never restarted (it may already be running and billed).
     paid: bool = True
+    provider: str = "unknown"
+    model: str = "unknown"
 
     @abstractmethod
     def start(self, request: VideoRequest) -> str:

@@ -32,7 +32,9 @@ def render_characters(
         if character.name in done:
             continue
         path = f"{tale_prefix(tale_id)}/characters/{number:02d}.png"
-        blobs.put_bytes(path, images.character_reference(character, plan), "image/png")
+        blobs.put_bytes(
+            path, images.character_reference(character, plan, tale_id=tale_id), "image/png"
+        )
         store.record_character(tale_id, character.name, path)
         store.log(tale_id, "characters", f"reference image for {character.name}")
     store.init_shots(tale_id, len(plan.shots))

@@ -25,7 +25,7 @@ def plan_story(event: TaleSubmitted, store: TaleStore, planner: Planner, bus: Ev
         submission = store.submission(tale_id)
         plan = store.plan(tale_id)
         if plan is None:
-            plan = store.save_plan(tale_id, planner.plan(submission))
+            plan = store.save_plan(tale_id, planner.plan(submission, tale_id=tale_id))
             store.log(
                 tale_id,
                 "planning",

@@ -27,6 +27,7 @@ from shared.envelope import Envelope
 from shared.ports.bus import EventBus
 from shared.ports.generators import VideoGenerator, VideoPoll, VideoRequest
 from shared.ports.store import TaleStore
+from shared.ports.usage import Usage, UsageRecorder
 from shared.stages.common import require_plan, require_tale, tale_prefix
 
 MAX_POLL_HANDOVERS = 30
@@ -40,6 +41,7 @@ def render_shot(
     bus: EventBus,
     settings: Settings,
     envelope: Envelope,
+    usage: UsageRecorder,
 ) -> None:
     if require_tale(store, event.tale_id).state is not TaleState.RENDERING:
         return
@@ -53,6 +55,17 @@ def render_shot(
             raise PermanentError(f"shot {event.shot_index + 1} did not finish in time")
         bus.publish(event.model_copy(update={"poll": event.poll + 1}))
         return
+    if result.units:
+        usage.record(
+            Usage(
+                event.tale_id,
+                f"shot:{event.shot_index}:{event.attempt}",
+                videos.provider,
+                videos.model,
+                result.units,
+                time.time(),
+            )
+        )
     _finish(store, bus, event, result)
 
 

@@ -18,6 +18,7 @@ from shared.domain.errors import PermanentError
 from shared.domain.tale import ShotStatus, TaleState
 from shared.envelope import Envelope
 from shared.ports.generators import Planner
+from shared.ports.usage import NoUsage
 from shared.stages.characters import render_characters
 from shared.stages.collect import collect_shots
 from shared.stages.dead_letter import handle_dead_letter
@@ -44,7 +45,7 @@ class CountingPlanner(Planner):
     def __init__(self) -> None:
         self.calls = 0
 
-    def plan(self, submission):  # type: ignore[no-untyped-def]
+    def plan(self, submission, *, tale_id=""):  # type: ignore[no-untyped-def]
         self.calls += 1
         return make_plan(submission.shot_count)
 
@@ -97,8 +98,8 @@ def test_a_redelivered_shot_never_starts_a_second_generation() -> None:
     videos = FakeVideos(blobs, paid=True)
     rendering(store)
     event = ShotRequested(tale_id=TALE, shot_index=1)
-    render_shot(event, store, videos, bus, FAST, MSG)
-    render_shot(event, store, videos, bus, FAST, MSG)
+    render_shot(event, store, videos, bus, FAST, MSG, NoUsage())
+    render_shot(event, store, videos, bus, FAST, MSG, NoUsage())
     assert videos.started == [(1, 1)]
     assert store.shots(TALE)[1].status is ShotStatus.RENDERED
     assert [e.key for e in bus.of(ShotRendered)] == [f"{TALE}:shot:1:1"] * 2
@@ -108,11 +109,11 @@ def test_a_slow_operation_is_handed_over_and_resumed_without_restarting() -> Non
     store, bus, blobs = InMemoryTaleStore(), FakeBus(), MemoryBlobs()
     videos = FakeVideos(blobs, polls_needed=1000)
     rendering(store)
-    render_shot(ShotRequested(tale_id=TALE, shot_index=0), store, videos, bus, FAST, MSG)
+    render_shot(ShotRequested(tale_id=TALE, shot_index=0), store, videos, bus, FAST, MSG, NoUsage())
     (follow_up,) = bus.of(ShotRequested)
     assert isinstance(follow_up, ShotRequested) and follow_up.poll == 1
     videos.polls_needed = 0
-    render_shot(follow_up, store, videos, bus, FAST, MSG)
+    render_shot(follow_up, store, videos, bus, FAST, MSG, NoUsage())
     assert videos.started == [(0, 1)]
     assert store.shots(TALE)[0].status is ShotStatus.RENDERED
 
@@ -122,7 +123,7 @@ def test_a_duplicate_of_a_claimed_shot_is_left_to_the_claimant() -> None:
     videos = FakeVideos(blobs)
     rendering(store)
     store.claim_shot(TALE, 2, 1, claimant=OTHER.message_id)
-    render_shot(ShotRequested(tale_id=TALE, shot_index=2), store, videos, bus, FAST, MSG)
+    render_shot(ShotRequested(tale_id=TALE, shot_index=2), store, videos, bus, FAST, MSG, NoUsage())
     assert videos.started == [] and bus.published == []
 
 
@@ -135,10 +136,10 @@ def test_the_same_message_back_after_a_crash_before_start(paid: bool) -> None:
     event = ShotRequested(tale_id=TALE, shot_index=2)
     if paid:
         with pytest.raises(PermanentError, match="not starting a second paid generation"):
-            render_shot(event, store, videos, bus, FAST, MSG)
+            render_shot(event, store, videos, bus, FAST, MSG, NoUsage())
         assert videos.started == []
     else:
-        render_shot(event, store, videos, bus, FAST, MSG)
+        render_shot(event, store, videos, bus, FAST, MSG, NoUsage())
         assert videos.started == [(2, 1)]
         assert store.shots(TALE)[2].status is ShotStatus.RENDERED
 
@@ -154,6 +155,7 @@ def test_refused_content_is_a_permanent_error() -> None:
             bus,
             FAST,
             MSG,
+            NoUsage(),
         )
     assert store.shots(TALE)[0].status is ShotStatus.FAILED
 
@@ -162,11 +164,13 @@ def test_a_failed_operation_moves_to_a_new_attempt() -> None:
     store, bus, blobs = InMemoryTaleStore(), FakeBus(), MemoryBlobs()
     videos = FakeVideos(blobs, fail_first=[0])
     rendering(store)
-    render_shot(ShotRequested(tale_id=TALE, shot_index=0), store, videos, bus, FAST, MSG)
+    render_shot(ShotRequested(tale_id=TALE, shot_index=0), store, videos, bus, FAST, MSG, NoUsage())
     (retry,) = bus.of(ShotRequested)
     assert isinstance(retry, ShotRequested) and retry.attempt == 2
-    render_shot(retry, store, videos, bus, FAST, MSG)
-    render_shot(ShotRequested(tale_id=TALE, shot_index=0), store, videos, bus, FAST, MSG)  # stale
+    render_shot(retry, store, videos, bus, FAST, MSG, NoUsage())
+    render_shot(
+        ShotRequested(tale_id=TALE, shot_index=0), store, videos, bus, FAST, MSG, NoUsage()
+    )  # stale
     assert videos.started == [(0, 1), (0, 2)]
     assert store.shots(TALE)[0].status is ShotStatus.RENDERED
 

@@ -18,7 +18,9 @@ class OfflineImageGenerator(ImageGenerator):
     def __init__(self, font: Path | None = None) -> None:
         self.font = font
 
-    def character_reference(self, character: Character, plan: StoryPlan) -> bytes:
+    def character_reference(
+        self, character: Character, plan: StoryPlan, *, tale_id: str = ""
+    ) -> bytes:
         from shared.media.cards import render_character_card
 
         return render_character_card(

@@ -179,7 +179,7 @@ class OfflinePlanner(Planner):
     story beat is quoted in the story's own language: ``Action: "<narration>"``.
     """
 
-    def plan(self, submission: StorySubmission) -> StoryPlan:
+    def plan(self, submission: StorySubmission, *, tale_id: str = "") -> StoryPlan:
         language = submission.resolved_language()
         text = submission.text
         body = body_of(text)

@@ -30,6 +30,8 @@ def frame_size(aspect_ratio: str, height: int) -> tuple[int, int]:
 
 class OfflineVideoGenerator(VideoGenerator):
     paid = False
+    provider = "offline"
+    model = "offline-clip-renderer"
 
     def __init__(
         self,
