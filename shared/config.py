@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -55,6 +56,19 @@ class Settings(BaseSettings):
     api_max_body_bytes: int = Field(default=256 * 1024, ge=1024)
     cors_origin: str = Field(default="http://localhost:3000", description="The frontend's origin.")
     video_url_ttl_s: int = Field(default=3600, ge=60, le=7 * 24 * 3600)
+
+    # Generators: "offline" placeholders (default), "A" Google models, "B" self-hosted.
+    scenario: Literal["offline", "A", "B"] = "offline"
+    vertex_project: str | None = Field(default=None, description="Default: TALE_GCP_PROJECT.")
+    vertex_location: str = "us-central1"
+    gemini_model: str = "gemini-2.5-flash"
+    imagen_model: str = "imagen-4.0-generate-001"
+    veo_model: str = "veo-3.1-generate-001"
+    veo_resolution: Literal["720p", "1080p"] = "720p"
+    veo_audio: bool = False
+    veo_requests_per_minute: int = Field(default=10, ge=1, description="Shared across instances.")
+    planner_max_attempts: int = Field(default=3, ge=1, le=10)
+    provider_retry_attempts: int = Field(default=5, ge=1, le=20)
 
     # Google Cloud. Unset: the embedded default. Set: Pub/Sub, Firestore, Cloud Storage.
     gcp_project: str | None = Field(default=None, description="Runs on GCP when set.")

@@ -59,6 +59,12 @@ class VideoGenerator(ABC):
     provider: str = "unknown"
     model: str = "unknown"
 
+    def admit(self) -> None:
+        """Called before a new generation is claimed: raise ``TransientError`` when the
+        provider's quota would be exceeded (the event is redelivered later). Default: no
+        quota."""
+        return None
+
     @abstractmethod
     def start(self, request: VideoRequest) -> str:
         """Begin rendering one shot; return the operation id."""

@@ -45,6 +45,9 @@ def render_shot(
 ) -> None:
     if require_tale(store, event.tale_id).state is not TaleState.RENDERING:
         return
+    current = store.shots(event.tale_id)[event.shot_index]
+    if current.status is ShotStatus.PENDING and current.attempt == event.attempt:
+        videos.admit()  # a quota refusal happens before the claim, so nothing is left held
     shot = _claim(event, store, videos, bus, settings, envelope.message_id)
     if shot is None:
         return
