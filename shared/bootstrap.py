@@ -183,6 +183,14 @@ class Container:
     @property
     def planner(self) -> Planner:
         def build() -> Planner:
+            if self.settings.scenario == "A":
+                from shared.providers.google.planner import GeminiPlanner
+
+                s = self.settings
+                return GeminiPlanner(
+                    self.genai, s.gemini_model, self.usage, max_attempts=s.planner_max_attempts
+                )
+            self._refuse_unbuilt_scenario()
             from shared.providers.offline.planner import OfflinePlanner
 
             return OfflinePlanner()
@@ -192,6 +200,11 @@ class Container:
     @property
     def images(self) -> ImageGenerator:
         def build() -> ImageGenerator:
+            if self.settings.scenario == "A":
+                from shared.providers.google.images import ImagenImages
+
+                return ImagenImages(self.genai, self.settings.imagen_model, self.usage)
+            self._refuse_unbuilt_scenario()
             from shared.providers.offline.images import OfflineImageGenerator
 
             return OfflineImageGenerator(font=self.settings.font)
@@ -201,9 +214,25 @@ class Container:
     @property
     def videos(self) -> VideoGenerator:
         def build() -> VideoGenerator:
+            s = self.settings
+            if s.scenario == "A":
+                from shared.providers.google.veo import VeoVideos
+
+                store = self.store
+                gcs = f"gs://{s.media_bucket}" if self.on_gcp and s.media_bucket else None
+                return VeoVideos(
+                    self.genai,
+                    s.veo_model,
+                    self.blobs,
+                    bump=store.bump,
+                    requests_per_minute=s.veo_requests_per_minute,
+                    resolution=s.veo_resolution,
+                    audio=s.veo_audio,
+                    output_gcs_uri=gcs,
+                )
+            self._refuse_unbuilt_scenario()
             from shared.providers.offline.videos import OfflineVideoGenerator
 
-            s = self.settings
             return OfflineVideoGenerator(
                 self.blobs,
                 height=s.offline_height,
@@ -274,6 +303,25 @@ class Container:
             return LocalSigner(self.home / "keys")
 
         return self._get("signer", build)  # type: ignore[no-any-return]
+
+    @property
+    def genai(self) -> Any:
+        """The google-genai client in Vertex mode (scenario A), built on first use."""
+
+        def build() -> Any:
+            from shared.providers.google.client import make_client
+
+            s = self.settings
+            project = s.vertex_project or s.gcp_project
+            if not project:
+                raise RuntimeError("scenario A needs TALE_VERTEX_PROJECT or TALE_GCP_PROJECT")
+            return make_client(project, s.vertex_location, retry_attempts=s.provider_retry_attempts)
+
+        return self._get("genai", build)
+
+    def _refuse_unbuilt_scenario(self) -> None:
+        if self.settings.scenario == "B":
+            raise RuntimeError("scenario B (self-hosted models) is not available in this build")
 
     def call(self, handler_path: str, payload: Any, **context: Any) -> None:
         """Call ``module:function`` with ``payload`` and the dependencies it names; names in
