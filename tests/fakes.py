@@ -16,7 +16,7 @@ from pathlib import Path
 from schemas.events import Event
 from schemas.plan import Character, StoryPlan
 from schemas.story import StorySubmission
-from shared.domain.errors import TaleNotFound
+from shared.domain.errors import NotStarted, TaleNotFound
 from shared.domain.tale import (
     ShotRecord,
     ShotStatus,
@@ -103,9 +103,13 @@ class FakeVideos(VideoGenerator):
         self.refuse = set(refuse)
         self.fail_first = set(fail_first)
         self.started: list[tuple[int, int]] = []
+        self.throttle_starts = throttle_starts
         self._ops: dict[str, list[object]] = {}
 
     def start(self, request: VideoRequest) -> str:
+        if self.throttle_starts:
+            self.throttle_starts -= 1
+            raise NotStarted("429 RESOURCE_EXHAUSTED: quota exceeded")
         key = (request.shot.index, request.attempt)
         self.started.append(key)
         op = f"op-{request.shot.index}-{request.attempt}-{len(self.started)}"
@@ -286,6 +290,17 @@ class InMemoryTaleStore(TaleStore):
             shot.status, shot.claimant = ShotStatus.CLAIMED, claimant
             shot.updated_at = t.claimed_at[index] = time.time()
             return replace(shot), True
+
+    def release_claim(self, tale_id: str, index: int, attempt: int, claimant: str) -> None:
+        with self._lock:
+            shot = self._t(tale_id).shots[index]
+            if (shot.attempt, shot.status, shot.operation_id, shot.claimant) == (
+                attempt,
+                ShotStatus.CLAIMED,
+                None,
+                claimant,
+            ):
+                shot.status, shot.claimant = ShotStatus.PENDING, None
 
     def mark_shot_started(self, tale_id: str, index: int, attempt: int, operation_id: str) -> None:
         with self._lock:

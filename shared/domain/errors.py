@@ -33,3 +33,9 @@ class IllegalTransition(TaleError):
 
 class TaleNotFound(TaleError):
     """No tale with that id."""
+
+
+class NotStarted(TransientError):
+    """The provider answered a start request with an error (throttled, unavailable): nothing
+    was started, so the attempt may be claimed and tried again. A timeout without an answer is
+    a plain ``TransientError``: the generation may have started."""

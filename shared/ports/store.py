@@ -120,6 +120,11 @@ class TaleStore(ABC):
         """
 
     @abstractmethod
+    def release_claim(self, tale_id: str, index: int, attempt: int, claimant: str) -> None:
+        """Undo an unstarted claim held by ``claimant``: the provider answered with an error,
+        so nothing was started and the attempt may be tried again."""
+
+    @abstractmethod
     def mark_shot_started(self, tale_id: str, index: int, attempt: int, operation_id: str) -> None:
         """Record the provider's operation id right after it exists (counts ``starts``)."""
 

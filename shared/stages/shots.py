@@ -21,7 +21,7 @@ import time
 
 from schemas.events import ShotRendered, ShotRequested
 from shared.config import Settings
-from shared.domain.errors import PermanentError, TransientError
+from shared.domain.errors import NotStarted, PermanentError, TransientError
 from shared.domain.tale import ShotRecord, ShotStatus, TaleState
 from shared.envelope import Envelope
 from shared.ports.bus import EventBus
@@ -51,7 +51,7 @@ def render_shot(
     shot = _claim(event, store, videos, bus, settings, envelope.message_id)
     if shot is None:
         return
-    operation_id = shot.operation_id or _start(event, store, videos)
+    operation_id = shot.operation_id or _start(event, store, videos, envelope.message_id)
     result = _poll(videos, operation_id, settings)
     if result is None:
         if event.poll >= MAX_POLL_HANDOVERS:
@@ -110,7 +110,7 @@ def _claim(
     return shot
 
 
-def _start(event: ShotRequested, store: TaleStore, videos: VideoGenerator) -> str:
+def _start(event: ShotRequested, store: TaleStore, videos: VideoGenerator, claimant: str) -> str:
     """Start the generation and record its operation id at once."""
     tale_id, index, attempt = event.tale_id, event.shot_index, event.attempt
     plan = require_plan(store, tale_id)
@@ -123,7 +123,11 @@ def _start(event: ShotRequested, store: TaleStore, videos: VideoGenerator) -> st
         reference_images=store.characters(tale_id),
     )
     store.log(tale_id, "rendering", f"shot {index + 1}: generation started (attempt {attempt})")
-    operation_id = videos.start(request)
+    try:
+        operation_id = videos.start(request)
+    except NotStarted:
+        store.release_claim(tale_id, index, attempt, claimant)
+        raise
     store.mark_shot_started(tale_id, index, attempt, operation_id)
     return operation_id
 

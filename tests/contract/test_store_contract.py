@@ -222,3 +222,16 @@ def test_sqlite_store_reports_every_change_of_a_tale(tmp_path: Path) -> None:
         ("tale-000001", TaleState.PLANNING, 5),
         ("tale-000001", TaleState.PLANNING, 7),
     ]
+
+
+def test_an_unstarted_claim_is_released_only_by_its_holder(store: TaleStore) -> None:
+    tale = _rendering(store)
+    store.claim_shot(tale, 0, 1, claimant="message-1")
+    store.release_claim(tale, 0, 1, "message-2")
+    assert store.shots(tale)[0].status is ShotStatus.CLAIMED
+    store.release_claim(tale, 0, 1, "message-1")
+    assert store.shots(tale)[0].status is ShotStatus.PENDING
+    assert store.claim_shot(tale, 0, 1, claimant="message-3")[1] is True
+    store.mark_shot_started(tale, 0, 1, "op")
+    store.release_claim(tale, 0, 1, "message-3")  # started: never released
+    assert store.shots(tale)[0].status is ShotStatus.STARTED

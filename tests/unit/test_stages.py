@@ -14,7 +14,7 @@ from schemas.events import (
 )
 from schemas.story import StoryOptions
 from shared.config import Settings
-from shared.domain.errors import PermanentError
+from shared.domain.errors import NotStarted, PermanentError
 from shared.domain.tale import ShotStatus, TaleState
 from shared.envelope import Envelope
 from shared.ports.generators import Planner
@@ -252,3 +252,16 @@ def test_blob_outbox_writes_one_email_per_outcome() -> None:
     assert notifier.send(note) == first and list(blobs.objects) == [f"outbox/{TALE}-completed.eml"]
     msg = message_from_bytes(blobs.objects[f"outbox/{TALE}-completed.eml"], policy=policy.default)
     assert msg["Subject"] == "Ready" and msg.is_multipart()
+
+
+def test_a_start_the_provider_refused_releases_the_claim_for_a_retry() -> None:
+    store, bus, blobs = InMemoryTaleStore(), FakeBus(), MemoryBlobs()
+    videos = FakeVideos(blobs, paid=True, throttle_starts=1)
+    rendering(store)
+    event = ShotRequested(tale_id=TALE, shot_index=1)
+    with pytest.raises(NotStarted):
+        render_shot(event, store, videos, bus, FAST, MSG, NoUsage())
+    assert store.shots(TALE)[1].status is ShotStatus.PENDING
+    render_shot(event, store, videos, bus, FAST, MSG, NoUsage())  # the redelivery
+    assert videos.started == [(1, 1)]
+    assert store.shots(TALE)[1].status is ShotStatus.RENDERED

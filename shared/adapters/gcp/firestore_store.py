@@ -520,6 +520,15 @@ class FirestoreTaleStore(TaleStore):
 
         self._atomic(body)
 
+    def release_claim(self, tale_id: str, index: int, attempt: int, claimant: str) -> None:
+        def change(d: Doc) -> Doc | None:
+            unstarted = d["status"] == ShotStatus.CLAIMED.value and not d.get("operation_id")
+            if d["attempt"] != attempt or not unstarted or d.get("claimant") != claimant:
+                return None
+            return {"status": ShotStatus.PENDING.value, "claimed_at": None, "claimant": None}
+
+        self._change_shot(tale_id, index, change)
+
     def mark_shot_started(self, tale_id: str, index: int, attempt: int, operation_id: str) -> None:
         def change(d: Doc) -> Doc | None:
             if d["attempt"] != attempt or d["status"] != ShotStatus.CLAIMED.value:

@@ -355,6 +355,15 @@ class SqliteTaleStore(TaleStore):
             )
             return cur.rowcount
 
+    def release_claim(self, tale_id: str, index: int, attempt: int, claimant: str) -> None:
+        with self.db.transaction() as db:
+            db.execute(
+                "UPDATE shots SET status='pending', claimed_at=NULL, claimant=NULL "
+                "WHERE tale_id=? AND idx=? AND attempt=? AND status='claimed' "
+                "AND operation_id IS NULL AND claimant=?",
+                (tale_id, index, attempt, claimant),
+            )
+
     def mark_shot_started(self, tale_id: str, index: int, attempt: int, operation_id: str) -> None:
         with self.db.transaction() as db:
             db.execute(
