@@ -96,6 +96,7 @@ class FakeVideos(VideoGenerator):
         polls_needed: int = 0,
         refuse: Iterable[int] = (),
         fail_first: Iterable[int] = (),
+        throttle_starts: int = 0,
     ) -> None:
         self.blobs = blobs
         self.paid = paid
