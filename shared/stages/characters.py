@@ -1,7 +1,8 @@
 """Stage ``render_characters`` (trigger: ``characters.requested``): one reference image per
 character, then the fan-out — one ``shot.requested`` per shot.
 
-Idempotent: characters that already have an image are skipped; shot records are created only
+Idempotent: the first message claims the work (a duplicate publish drops itself); characters
+that already have an image are skipped; shot records are created only
 if missing; rendered shots are not requested again.
 """
 
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 from schemas.events import CharactersRequested, ShotRequested
 from shared.domain.tale import ShotStatus, TaleState, progress
+from shared.envelope import Envelope
 from shared.ports.blobs import BlobStore
 from shared.ports.bus import EventBus
 from shared.ports.generators import ImageGenerator
@@ -22,10 +24,13 @@ def render_characters(
     images: ImageGenerator,
     blobs: BlobStore,
     bus: EventBus,
+    envelope: Envelope,
 ) -> None:
     tale_id = event.tale_id
     if require_tale(store, tale_id).state is not TaleState.RENDERING:
         return
+    if store.claim(event.key, envelope.message_id) != envelope.message_id:
+        return  # a duplicate: the holder's delivery draws (paid images are not drawn twice)
     plan = require_plan(store, tale_id)
     done = store.characters(tale_id)
     for number, character in enumerate(plan.characters):

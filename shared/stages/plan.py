@@ -1,25 +1,32 @@
 """Stage ``plan_story`` (trigger: ``tale.submitted``): the story becomes a plan.
 
-Idempotent on the tale id: the first stored plan wins; a redelivery after the plan exists
-does not call the planner again. With the approval gate on, the tale waits in
-``awaiting_approval`` until the owner approves (which publishes ``characters.requested``).
+Idempotent on the tale id: the first message claims the work (a duplicate publish drops
+itself, so the paid planner is not called twice at once), the first stored plan wins, and a
+redelivery after the plan exists does not call the planner again. With the approval gate on,
+the tale waits in ``awaiting_approval`` until the owner approves (which publishes
+``characters.requested``).
 """
 
 from __future__ import annotations
 
 from schemas.events import CharactersRequested, TaleSubmitted
 from shared.domain.tale import TaleState
+from shared.envelope import Envelope
 from shared.ports.bus import EventBus
 from shared.ports.generators import Planner
 from shared.ports.store import TaleStore
 from shared.stages.common import require_tale
 
 
-def plan_story(event: TaleSubmitted, store: TaleStore, planner: Planner, bus: EventBus) -> None:
+def plan_story(
+    event: TaleSubmitted, store: TaleStore, planner: Planner, bus: EventBus, envelope: Envelope
+) -> None:
     tale_id = event.tale_id
     tale = require_tale(store, tale_id)
     if tale.state.terminal:
         return
+    if store.claim(event.key, envelope.message_id) != envelope.message_id:
+        return  # a duplicate: the holder's delivery plans (or is redelivered until it does)
     store.transition(tale_id, {TaleState.SUBMITTED}, TaleState.PLANNING, stage="planning")
     if require_tale(store, tale_id).state is TaleState.PLANNING:
         submission = store.submission(tale_id)

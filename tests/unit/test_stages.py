@@ -66,7 +66,7 @@ def test_plan_runs_the_planner_once_under_redelivery() -> None:
     store, bus, planner = InMemoryTaleStore(), FakeBus(), CountingPlanner()
     submitted(store)
     for _ in range(2):
-        plan_story(TaleSubmitted(tale_id=TALE), store, planner, bus)
+        plan_story(TaleSubmitted(tale_id=TALE), store, planner, bus, MSG)
     tale = store.find(TALE)
     assert tale is not None and tale.state is TaleState.RENDERING and tale.title
     assert planner.calls == 1
@@ -76,7 +76,7 @@ def test_plan_runs_the_planner_once_under_redelivery() -> None:
 def test_plan_stops_at_the_approval_gate() -> None:
     store, bus = InMemoryTaleStore(), FakeBus()
     submitted(store, options=StoryOptions(approval_required=True))
-    plan_story(TaleSubmitted(tale_id=TALE), store, CountingPlanner(), bus)
+    plan_story(TaleSubmitted(tale_id=TALE), store, CountingPlanner(), bus, MSG)
     tale = store.find(TALE)
     assert tale is not None and tale.state is TaleState.AWAITING_APPROVAL
     assert bus.published == []
@@ -86,7 +86,7 @@ def test_characters_are_drawn_once_and_every_shot_is_requested() -> None:
     store, bus, images, blobs = InMemoryTaleStore(), FakeBus(), FakeImages(), MemoryBlobs()
     rendering(store, shots=4)
     for _ in range(2):
-        render_characters(CharactersRequested(tale_id=TALE), store, images, blobs, bus)
+        render_characters(CharactersRequested(tale_id=TALE), store, images, blobs, bus, MSG)
     assert images.drawn == ["Mina"]
     assert blobs.exists(store.characters(TALE)["Mina"])
     requested = [e.key for e in bus.of(ShotRequested)]
@@ -265,3 +265,22 @@ def test_a_start_the_provider_refused_releases_the_claim_for_a_retry() -> None:
     render_shot(event, store, videos, bus, FAST, MSG, NoUsage())  # the redelivery
     assert videos.started == [(1, 1)]
     assert store.shots(TALE)[1].status is ShotStatus.RENDERED
+
+
+def test_a_duplicate_publish_never_calls_the_paid_planner_or_images_again() -> None:
+    store, bus, planner, images, blobs = (
+        InMemoryTaleStore(),
+        FakeBus(),
+        CountingPlanner(),
+        FakeImages(),
+        MemoryBlobs(),
+    )
+    submitted(store)
+    store.claim(f"{TALE}:tale.submitted", OTHER.message_id)  # another delivery holds it
+    plan_story(TaleSubmitted(tale_id=TALE), store, planner, bus, MSG)
+    assert planner.calls == 0 and bus.published == []
+    plan_story(TaleSubmitted(tale_id=TALE), store, planner, bus, OTHER)  # the holder
+    assert planner.calls == 1
+    render_characters(CharactersRequested(tale_id=TALE), store, images, blobs, bus, OTHER)
+    render_characters(CharactersRequested(tale_id=TALE), store, images, blobs, bus, MSG)
+    assert images.drawn == ["Mina"]
