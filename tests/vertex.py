@@ -21,6 +21,7 @@ from PIL import Image
 
 from shared.providers.google.client import make_client
 
+VEO_RESPONSE_TYPE = "type.googleapis.com/cloud.ai.large_models.vision.GenerateVideoResponse"
 ENDPOINT = re.compile(r".*/publishers/google/models/(?P<model>[^/:]+):(?P<verb>\w+)")
 
 
@@ -135,7 +136,7 @@ class FakeVertex:
                 "name": name,
                 "done": True,
                 "response": {
-                    "@type": "type.googleapis.com/cloud.ai.large_models.vision.GenerateVideoResponse",
+                    "@type": VEO_RESPONSE_TYPE,
                     **response,
                 },
             },
