@@ -39,6 +39,8 @@ class VideoRequest:
     output_path: str
     reference_images: dict[str, str] = field(default_factory=dict)
     """Character name → blob path of its reference image."""
+    claimant: str = ""
+    """The message id of the delivery that claimed the shot (a redelivery keeps it)."""
 
 
 @dataclass(frozen=True)

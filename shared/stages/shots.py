@@ -121,6 +121,7 @@ def _start(event: ShotRequested, store: TaleStore, videos: VideoGenerator, claim
         attempt=attempt,
         output_path=f"{tale_prefix(tale_id)}/shots/{index:02d}-a{attempt}.mp4",
         reference_images=store.characters(tale_id),
+        claimant=claimant,
     )
     store.log(tale_id, "rendering", f"shot {index + 1}: generation started (attempt {attempt})")
     try:
