@@ -70,6 +70,18 @@ class Settings(BaseSettings):
     planner_max_attempts: int = Field(default=3, ge=1, le=10)
     provider_retry_attempts: int = Field(default=5, ge=1, le=20)
 
+    # Scenario B: self-hosted models inside the project.
+    gpu_job: str | None = Field(default=None, description="projects/P/locations/L/jobs/J")
+    gpu_tasks: int = Field(default=4, ge=1, le=100, description="Tasks per tale execution.")
+    gpu_pipeline: Literal["cogvideox", "wan"] = "cogvideox"
+    gpu_weights: str | None = Field(default=None, description="Video model weights (path/gs://).")
+    gpu_image_weights: str | None = Field(default=None, description="SDXL/Flux weights.")
+    planner_url: str | None = Field(default=None, description="OpenAI-compatible server (vLLM).")
+    planner_model: str = "Qwen/Qwen2.5-7B-Instruct"
+    egress_allow: list[str] = Field(
+        default_factory=list, description="Hosts of our own endpoints HTTP clients may reach."
+    )
+
     # Google Cloud. Unset: the embedded default. Set: Pub/Sub, Firestore, Cloud Storage.
     gcp_project: str | None = Field(default=None, description="Runs on GCP when set.")
     media_bucket: str | None = Field(default=None, description="Cloud Storage bucket for media.")

@@ -23,6 +23,10 @@ class Planner(ABC):
 
 
 class ImageGenerator(ABC):
+    #: True when the references are drawn later, by the GPU worker (scenario B): the
+    #: character stage then records none and goes straight to the shots.
+    deferred: bool = False
+
     @abstractmethod
     def character_reference(
         self, character: Character, plan: StoryPlan, *, tale_id: str = ""

@@ -34,7 +34,7 @@ def render_characters(
     plan = require_plan(store, tale_id)
     done = store.characters(tale_id)
     for number, character in enumerate(plan.characters):
-        if character.name in done:
+        if character.name in done or images.deferred:
             continue
         path = f"{tale_prefix(tale_id)}/characters/{number:02d}.png"
         blobs.put_bytes(
