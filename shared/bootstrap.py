@@ -22,6 +22,7 @@ from shared.domain.tale import TaleRecord
 if TYPE_CHECKING:
     from shared.auth.local import LocalSigner
     from shared.auth.tokens import TokenVerifier
+from shared.ports.audit import AuditLog
 from shared.ports.blobs import BlobStore
 from shared.ports.bus import EventBus
 from shared.ports.generators import ImageGenerator, Planner, VideoGenerator
@@ -183,6 +184,22 @@ class Container:
     @property
     def planner(self) -> Planner:
         def build() -> Planner:
+            if self.settings.scenario == "B":
+                from shared.providers.egress import guarded_client
+                from shared.providers.selfhosted.planner import OpenAICompatiblePlanner
+
+                s = self.settings
+                if not s.planner_url:
+                    raise RuntimeError("scenario B needs TALE_PLANNER_URL (the vLLM server)")
+                return OpenAICompatiblePlanner(
+                    guarded_client(s.egress_allow),
+                    s.planner_url,
+                    s.planner_model,
+                    self.usage,
+                    self.audit,
+                    max_attempts=s.planner_max_attempts,
+                    api_key=s.planner_api_key,
+                )
             if self.settings.scenario == "A":
                 from shared.providers.google.planner import GeminiPlanner
 
@@ -190,7 +207,6 @@ class Container:
                 return GeminiPlanner(
                     self.genai, s.gemini_model, self.usage, max_attempts=s.planner_max_attempts
                 )
-            self._refuse_unbuilt_scenario()
             from shared.providers.offline.planner import OfflinePlanner
 
             return OfflinePlanner()
@@ -200,11 +216,14 @@ class Container:
     @property
     def images(self) -> ImageGenerator:
         def build() -> ImageGenerator:
+            if self.settings.scenario == "B":
+                from shared.providers.selfhosted.worker_images import WorkerImages
+
+                return WorkerImages()
             if self.settings.scenario == "A":
                 from shared.providers.google.images import ImagenImages
 
                 return ImagenImages(self.genai, self.settings.imagen_model, self.usage)
-            self._refuse_unbuilt_scenario()
             from shared.providers.offline.images import OfflineImageGenerator
 
             return OfflineImageGenerator(font=self.settings.font)
@@ -215,6 +234,24 @@ class Container:
     def videos(self) -> VideoGenerator:
         def build() -> VideoGenerator:
             s = self.settings
+            if s.scenario == "B":
+                from shared.providers.selfhosted.gpu_job import GpuJobVideos
+
+                if not s.gpu_job:
+                    raise RuntimeError("scenario B needs TALE_GPU_JOB (the Cloud Run GPU job)")
+                store = self.store
+
+                def log(tale_id: str, message: str) -> None:
+                    store.log(tale_id, "rendering", message)
+
+                return GpuJobVideos.from_settings(
+                    s.gpu_job,
+                    self.blobs,
+                    claim=store.claim,
+                    log=log,
+                    tasks=s.gpu_tasks,
+                    model=s.gpu_pipeline,
+                )
             if s.scenario == "A":
                 from shared.providers.google.veo import VeoVideos
 
@@ -230,7 +267,6 @@ class Container:
                     audio=s.veo_audio,
                     output_gcs_uri=gcs,
                 )
-            self._refuse_unbuilt_scenario()
             from shared.providers.offline.videos import OfflineVideoGenerator
 
             return OfflineVideoGenerator(
@@ -309,6 +345,11 @@ class Container:
         """The google-genai client in Vertex mode (scenario A), built on first use."""
 
         def build() -> Any:
+            if self.settings.scenario == "B":
+                raise RuntimeError(
+                    "scenario B keeps every story inside the project: "
+                    "external AI providers are refused"
+                )
             from shared.providers.google.client import make_client
 
             s = self.settings
@@ -319,9 +360,22 @@ class Container:
 
         return self._get("genai", build)
 
-    def _refuse_unbuilt_scenario(self) -> None:
-        if self.settings.scenario == "B":
-            raise RuntimeError("scenario B (self-hosted models) is not available in this build")
+    @property
+    def audit(self) -> AuditLog:
+        """One record per inference: who, when, which tale, a hash of the prompt, the model."""
+
+        def build() -> AuditLog:
+            if self.on_gcp:
+                from shared.adapters.gcp.firestore_audit import FirestoreAudit
+
+                return FirestoreAudit.from_settings(
+                    self._gcp("the audit log"), self.settings.firestore_database
+                )
+            from shared.adapters.local.audit import SqliteAudit
+
+            return SqliteAudit(self.home / "audit.db")
+
+        return self._get("audit", build)  # type: ignore[no-any-return]
 
     def call(self, handler_path: str, payload: Any, **context: Any) -> None:
         """Call ``module:function`` with ``payload`` and the dependencies it names; names in

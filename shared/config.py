@@ -78,6 +78,7 @@ class Settings(BaseSettings):
     gpu_image_weights: str | None = Field(default=None, description="SDXL/Flux weights.")
     planner_url: str | None = Field(default=None, description="OpenAI-compatible server (vLLM).")
     planner_model: str = "Qwen/Qwen2.5-7B-Instruct"
+    planner_api_key: str | None = None
     egress_allow: list[str] = Field(
         default_factory=list, description="Hosts of our own endpoints HTTP clients may reach."
     )

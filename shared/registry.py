@@ -30,6 +30,7 @@ CLIENTS = frozenset(
         "notifier",
         "verifier",
         "usage",
+        "audit",
     }
 )
 
@@ -72,7 +73,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         "tale.submitted",
         "shared.stages.plan:plan_story",
         "planning",
-        needs=("store", "keys", "planner", "bus", "records", "usage"),
+        needs=("store", "keys", "planner", "bus", "records", "usage", "audit"),
     ),
     FunctionSpec(
         "render_characters",

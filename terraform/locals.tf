@@ -24,7 +24,7 @@ locals {
       timeout_s             = 540
       concurrency           = 1
       max_delivery_attempts = 5
-      needs                 = ["store", "keys", "planner", "bus", "records", "usage"]
+      needs                 = ["store", "keys", "planner", "bus", "records", "usage", "audit"]
     }
     render_characters = {
       trigger               = "characters.requested"
