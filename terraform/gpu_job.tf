@@ -69,6 +69,7 @@ resource "google_cloud_run_v2_job" "gpu_worker" {
   location            = var.region
   deletion_protection = var.deletion_protection
 
+  # One execution per tale: render_shot's dispatch overrides task_count and TALE_TALE_ID.
   template {
     task_count  = 1
     parallelism = 1
@@ -101,6 +102,28 @@ resource "google_cloud_run_v2_job" "gpu_worker" {
           name  = "TALE_SCENARIO"
           value = "B"
         }
+        env {
+          name  = "TALE_KMS_KEY"
+          value = google_kms_crypto_key.story.id
+        }
+        env {
+          name  = "TALE_GPU_WEIGHTS"
+          value = "/weights/${var.gpu_weights_path}"
+        }
+
+        volume_mounts {
+          name       = "weights"
+          mount_path = "/weights"
+        }
+      }
+
+      # Weights load once per task from the mounted bucket; nothing is fetched from a hub.
+      volumes {
+        name = "weights"
+        gcs {
+          bucket    = var.gpu_weights_bucket
+          read_only = true
+        }
       }
 
       node_selector {
@@ -123,6 +146,10 @@ resource "google_cloud_run_v2_job" "gpu_worker" {
     precondition {
       condition     = var.gpu_job_image != null
       error_message = "scenario \"B\" needs gpu_job_image (the worker image, built from worker/)."
+    }
+    precondition {
+      condition     = var.gpu_weights_bucket != null
+      error_message = "scenario \"B\" needs gpu_weights_bucket (the open model weights)."
     }
   }
 
@@ -181,4 +208,34 @@ resource "google_artifact_registry_repository" "tale" {
   }
 
   depends_on = [google_project_service.this]
+}
+
+# The worker reads the tale's plan (Firestore; the story is sealed with KMS), publishes
+# shot.rendered, and nothing more.
+resource "google_project_iam_member" "gpu_worker_firestore" {
+  count   = local.scenario_b ? 1 : 0
+  project = var.project_id
+  role    = "roles/datastore.user"
+  member  = "serviceAccount:${google_service_account.gpu_worker[0].email}"
+}
+
+resource "google_kms_crypto_key_iam_member" "gpu_worker_story_key" {
+  count         = local.scenario_b ? 1 : 0
+  crypto_key_id = google_kms_crypto_key.story.id
+  role          = "roles/cloudkms.cryptoKeyEncrypterDecrypter"
+  member        = "serviceAccount:${google_service_account.gpu_worker[0].email}"
+}
+
+resource "google_pubsub_topic_iam_member" "gpu_worker_publishes_rendered" {
+  count  = local.scenario_b ? 1 : 0
+  topic  = google_pubsub_topic.topic["shot.rendered"].name
+  role   = "roles/pubsub.publisher"
+  member = "serviceAccount:${google_service_account.gpu_worker[0].email}"
+}
+
+resource "google_storage_bucket_iam_member" "gpu_worker_weights" {
+  count  = local.scenario_b ? 1 : 0
+  bucket = var.gpu_weights_bucket
+  role   = "roles/storage.objectViewer"
+  member = "serviceAccount:${google_service_account.gpu_worker[0].email}"
 }

@@ -111,6 +111,18 @@ variable "gpu_job_image" {
   default     = null
 }
 
+variable "gpu_weights_bucket" {
+  description = "Bucket holding the open model weights (scenario B), mounted read-only into the GPU job."
+  type        = string
+  default     = null
+}
+
+variable "gpu_weights_path" {
+  description = "Folder of the video model's diffusers weights inside gpu_weights_bucket (CogVideoX-5B by default)."
+  type        = string
+  default     = "cogvideox-5b"
+}
+
 variable "gpu_job_timeout" {
   description = "Maximum run time of one GPU task attempt (scenario B), a duration such as \"3600s\"."
   type        = string

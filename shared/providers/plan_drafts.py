@@ -322,3 +322,21 @@ def rejection(exc: ValidationError | InvalidPlan) -> str:
     ``MAX_ERROR_CHARS`` characters)."""
     reason = describe_validation(exc) if isinstance(exc, ValidationError) else str(exc)
     return reason[:MAX_ERROR_CHARS]
+
+
+# Character reference images (Imagen in scenario A, SDXL/Flux in the GPU worker in B).
+
+REFERENCE_PROMPT = (
+    "Full-body character reference sheet of {description}. A single character, standing in a "
+    "relaxed neutral pose, seen from head to toe in a front view, centered, with the whole "
+    "figure in frame. Plain neutral light-grey background, soft even studio lighting, no "
+    "text, no other characters. Style: {style}."
+)
+
+
+def reference_prompt(character: Character, plan: StoryPlan) -> str:
+    """The English prompt for one character's reference image, in the plan's style."""
+    return REFERENCE_PROMPT.format(
+        description=character.description.strip().rstrip("."),
+        style=STYLE_WORDING[plan.style],
+    )

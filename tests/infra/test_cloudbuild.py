@@ -105,7 +105,10 @@ def test_the_gpu_image_is_built_only_when_asked() -> None:
     assert BUILD["substitutions"]["_BUILD_GPU_IMAGE"] == "false"
     assert '[ "${_BUILD_GPU_IMAGE}" != "true" ]' in gpu
     assert gpu.index("_BUILD_GPU_IMAGE") < gpu.index("docker build")
-    assert "docker build -t" in gpu and "worker/" in gpu
+    # the build context is the repository: the image needs shared/ and schemas/ too
+    assert "docker build -f worker/Dockerfile" in gpu and gpu.rstrip().endswith(
+        'docker push "${_GPU_IMAGE}:${SHORT_SHA}"'
+    )
 
 
 def test_every_user_substitution_is_declared() -> None:

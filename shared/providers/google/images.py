@@ -19,7 +19,7 @@ from shared.domain.errors import PermanentError
 from shared.ports.generators import ImageGenerator
 from shared.ports.usage import Usage, UsageRecorder
 from shared.providers.google.client import SDK_ERRORS, classify
-from shared.providers.offline.looks import STYLE_WORDING
+from shared.providers.plan_drafts import REFERENCE_PROMPT, reference_prompt
 
 __all__ = ["REFERENCE_PROMPT", "ImagenImages", "reference_prompt"]
 
@@ -27,21 +27,6 @@ PROVIDER = "imagen"
 #: Reference sheets are square whatever the video's aspect ratio: the whole figure fits and
 #: the video model only takes the character's looks from it.
 ASPECT_RATIO = "1:1"
-
-REFERENCE_PROMPT = (
-    "Full-body character reference sheet of {description}. A single character, standing in a "
-    "relaxed neutral pose, seen from head to toe in a front view, centered, with the whole "
-    "figure in frame. Plain neutral light-grey background, soft even studio lighting, no "
-    "text, no other characters. Style: {style}."
-)
-
-
-def reference_prompt(character: Character, plan: StoryPlan) -> str:
-    """The English prompt for one character's reference image, in the plan's style."""
-    return REFERENCE_PROMPT.format(
-        description=character.description.strip().rstrip("."),
-        style=STYLE_WORDING[plan.style],
-    )
 
 
 class ImagenImages(ImageGenerator):

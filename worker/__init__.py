@@ -1,0 +1,1 @@
+"""Scenario B's GPU worker (a Cloud Run GPU job): see ``worker.tale_worker``."""

@@ -1,0 +1,105 @@
+"""Entry point of the GPU job: ``python -m worker.tale_worker``.
+
+Cloud Run sets ``CLOUD_RUN_TASK_INDEX`` and ``CLOUD_RUN_TASK_COUNT`` (defaults 0 and 1); the
+execution's override sets ``TALE_TALE_ID``. The weights load once per task, and only when the
+task has work left. Exit status 0: done (or nothing to do); 1: failed — Cloud Run retries the
+task, which skips the shots already rendered; 2: misconfigured.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import time
+
+from shared.bootstrap import Container
+from shared.config import Settings
+
+log = logging.getLogger("worker.tale_worker")
+
+
+def main() -> int:
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    tale_id = os.environ.get("TALE_TALE_ID", "").strip()
+    try:
+        task_index = int(os.environ.get("CLOUD_RUN_TASK_INDEX", "0"))
+        task_count = int(os.environ.get("CLOUD_RUN_TASK_COUNT", "1"))
+    except ValueError:
+        log.error("CLOUD_RUN_TASK_INDEX / CLOUD_RUN_TASK_COUNT must be integers")
+        return 2
+    if not tale_id:
+        log.error("TALE_TALE_ID is not set: which tale should this task render?")
+        return 2
+    if not 0 <= task_index < task_count:
+        log.error("task index %d is outside 0..%d", task_index, task_count - 1)
+        return 2
+    try:
+        return _run(tale_id, task_index, task_count)
+    except Exception:
+        log.exception("tale %s task %d/%d failed", tale_id, task_index, task_count)
+        return 1
+
+
+def _run(tale_id: str, task_index: int, task_count: int) -> int:
+    from worker.tale_worker.config import WorkerSettings
+    from worker.tale_worker.pipelines import (
+        DiffusersImage,
+        default_device,
+        detect_kind,
+        load_image_pipeline,
+        load_video_pipeline,
+    )
+    from worker.tale_worker.run import has_work, run_task
+    from worker.tale_worker.weights import local_weights
+
+    started = time.monotonic()
+    ws = WorkerSettings()  # TALE_GPU_WEIGHTS is required
+    container = Container(Settings())
+    if not has_work(container, tale_id, task_index, task_count):
+        log.info("tale %s task %d/%d: nothing left to render", tale_id, task_index, task_count)
+        return 0
+    device = ws.device or default_device()
+    path = local_weights(ws.weights, ws.cache)
+    kind = detect_kind(path) if ws.kind == "auto" else ws.kind
+    video = load_video_pipeline(
+        path, kind, device, steps=ws.steps, guidance=ws.guidance, offload=ws.offload
+    )
+    images: DiffusersImage | None = None
+    if ws.image_weights:
+        images = load_image_pipeline(
+            local_weights(ws.image_weights, ws.cache),
+            device,
+            steps=ws.image_steps,
+            offload=ws.offload,
+        )
+    else:
+        log.info("TALE_GPU_IMAGE_WEIGHTS is unset: character references will not be drawn")
+    log.info("models ready in %.0f s", time.monotonic() - started)
+    report = run_task(
+        container,
+        tale_id,
+        task_index,
+        task_count,
+        video,
+        images,
+        fps=ws.fps or video.native_fps,
+        reference_size=ws.reference_size,
+        reference_wait_s=ws.reference_wait_s,
+    )
+    log.info(
+        "tale %s task %d/%d done in %.0f s: %d rendered, %d skipped",
+        tale_id,
+        task_index,
+        task_count,
+        time.monotonic() - started,
+        len(report.rendered),
+        len(report.skipped),
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
