@@ -135,7 +135,7 @@ class CloudRunStandIn:
 
 def test_a_tale_that_never_leaves_the_project(
     tmp_path: Path,
-    tiny_weights: Path,
+    tiny_weights: Path,  # noqa: F811
     no_external_connections: list[str],
 ) -> None:
     require_model_libraries()
