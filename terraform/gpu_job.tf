@@ -34,6 +34,42 @@ resource "google_compute_subnetwork" "gpu" {
 
 # Nothing may connect into this network (a job has no ingress anyway); replaces the implicit
 # rules with explicit ones.
+# No route to the internet: the network has no Cloud NAT, and egress is denied everywhere
+# except Google's private API range (Private Google Access: Firestore, Storage, Pub/Sub, KMS)
+# and the subnet itself (our model servers). A story cannot leave the project from here.
+resource "google_compute_firewall" "gpu_deny_egress" {
+  count = local.scenario_b ? 1 : 0
+
+  name               = "tale-gpu-deny-egress"
+  network            = google_compute_network.gpu[0].id
+  direction          = "EGRESS"
+  priority           = 65000
+  destination_ranges = ["0.0.0.0/0"]
+
+  deny {
+    protocol = "all"
+  }
+
+  log_config {
+    metadata = "INCLUDE_ALL_METADATA"
+  }
+}
+
+resource "google_compute_firewall" "gpu_allow_private_google" {
+  count = local.scenario_b ? 1 : 0
+
+  name               = "tale-gpu-allow-private-google"
+  network            = google_compute_network.gpu[0].id
+  direction          = "EGRESS"
+  priority           = 1000
+  destination_ranges = ["199.36.153.8/30", var.gpu_subnet_cidr]
+
+  allow {
+    protocol = "tcp"
+    ports    = ["443", "8000"]
+  }
+}
+
 resource "google_compute_firewall" "gpu_deny_ingress" {
   count = local.scenario_b ? 1 : 0
 

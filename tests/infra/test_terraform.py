@@ -543,3 +543,12 @@ def test_checkov_skips_are_inside_resources_and_give_a_reason() -> None:
                 in_resources += 1
     text = "\n".join(p.read_text(encoding="utf-8") for p in TERRAFORM.glob("*.tf"))
     assert text.count("#checkov:skip=") == in_resources
+
+
+def test_the_gpu_network_denies_egress_to_the_internet() -> None:
+    deny = CONFIG.resource("google_compute_firewall.gpu_deny_egress").body
+    assert deny["direction"] == "EGRESS" and deny["destination_ranges"] == ["0.0.0.0/0"]
+    assert "deny" in deny and "allow" not in deny
+    allow = CONFIG.resource("google_compute_firewall.gpu_allow_private_google").body
+    assert "199.36.153.8/30" in str(allow["destination_ranges"])  # private.googleapis.com
+    assert not CONFIG.of_type("google_compute_router_nat")  # no route out
