@@ -33,13 +33,26 @@ class Event(BaseModel):
         return f"{self.tale_id}:{self.TYPE}"
 
 
-class TaleSubmitted(Event):
+class _Rerunnable(Event):
+    """A tale-level request an operator may issue again (``tale retry``): each retry round
+    gets its own logical key, so the handlers' claims do not treat it as a duplicate."""
+
+    round: int = Field(default=0, ge=0, le=1000)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def key(self) -> str:
+        base = f"{self.tale_id}:{self.TYPE}"
+        return f"{base}:r{self.round}" if self.round else base
+
+
+class TaleSubmitted(_Rerunnable):
     """A tale was accepted (and paid for): plan it."""
 
     TYPE: ClassVar[str] = "tale.submitted"
 
 
-class CharactersRequested(Event):
+class CharactersRequested(_Rerunnable):
     """The plan is final (and approved when the gate is on): draw the character references."""
 
     TYPE: ClassVar[str] = "characters.requested"
@@ -73,7 +86,7 @@ class ShotRendered(Event):
         return f"{self.tale_id}:shot:{self.shot_index}:{self.attempt}"
 
 
-class StitchRequested(Event):
+class StitchRequested(_Rerunnable):
     """Every shot is rendered: stitch the final video. Published once by the fan-in."""
 
     TYPE: ClassVar[str] = "stitch.requested"

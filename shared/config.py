@@ -25,6 +25,9 @@ class Settings(BaseSettings):
     retry_min_backoff_s: float = Field(default=0.5, ge=0)
     retry_max_backoff_s: float = Field(default=10.0, ge=0)
     ack_deadline_s: float = Field(default=600.0, gt=0)
+    sweep_interval_s: float = Field(
+        default=60.0, gt=0, description="How often the local runtime looks for stuck tales."
+    )
 
     # Shot rendering.
     shot_poll_budget_s: float = Field(

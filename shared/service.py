@@ -5,10 +5,16 @@ from __future__ import annotations
 import secrets
 import time
 
-from schemas.events import CharactersRequested, TaleFinished, TaleSubmitted
+from schemas.events import (
+    CharactersRequested,
+    ShotRequested,
+    StitchRequested,
+    TaleFinished,
+    TaleSubmitted,
+)
 from schemas.story import StorySubmission
 from shared.domain.errors import IllegalTransition, InvalidStory, TaleNotFound
-from shared.domain.tale import TERMINAL, TaleRecord, TaleState
+from shared.domain.tale import TERMINAL, ShotStatus, TaleRecord, TaleState
 from shared.ports.bus import EventBus
 from shared.ports.store import TaleStore
 
@@ -87,3 +93,66 @@ def cancel(tale_id: str, *, store: TaleStore, bus: EventBus) -> None:
     if not store.transition(tale_id, sources, TaleState.CANCELLED, stage="cancelled"):
         raise IllegalTransition(f"tale {tale_id} is already {tale.state}")
     bus.publish(TaleFinished(tale_id=tale_id, outcome="cancelled"))
+
+
+def retry(tale_id: str, *, store: TaleStore, bus: EventBus) -> TaleState:
+    """Resume a failed tale from its last good stage (an operator's decision; the tale was
+    refunded when it failed and is not charged again). Returns the stage it resumes at."""
+    tale = store.find(tale_id)
+    if tale is None:
+        raise TaleNotFound(tale_id)
+    if tale.state is not TaleState.FAILED:
+        raise IllegalTransition(f"tale {tale_id} is {tale.state}; only failed tales are retried")
+    round_ = store.bump(f"retry:{tale_id}")
+    shots = store.shots(tale_id) if store.plan(tale_id) is not None else []
+    if store.plan(tale_id) is None:
+        target, stage = TaleState.PLANNING, "planning"
+    elif not shots:
+        target, stage = TaleState.RENDERING, "characters"
+    elif all(s.status is ShotStatus.RENDERED for s in shots):
+        target, stage = TaleState.STITCHING, "stitching"
+    else:
+        target, stage = TaleState.RENDERING, "shots"
+    if not store.transition(tale_id, {TaleState.FAILED}, target, stage=stage):
+        raise IllegalTransition(f"tale {tale_id} changed while it was being retried")
+    store.log(tale_id, stage, f"retried by an operator (round {round_}) from {stage}")
+    if target is TaleState.PLANNING:
+        bus.publish(TaleSubmitted(tale_id=tale_id, round=round_))
+    elif target is TaleState.STITCHING:
+        bus.publish(StitchRequested(tale_id=tale_id, round=round_))
+    elif not shots:
+        bus.publish(CharactersRequested(tale_id=tale_id, round=round_))
+    else:
+        for shot in shots:
+            if shot.status is not ShotStatus.RENDERED:
+                attempt = store.retry_shot(tale_id, shot.index, shot.attempt)
+                bus.publish(ShotRequested(tale_id=tale_id, shot_index=shot.index, attempt=attempt))
+    return target
+
+
+DEFAULT_DEADLINES_S = {"submitted": 600, "planning": 900, "rendering": 3600, "stitching": 1200}
+
+
+def sweep(
+    *, store: TaleStore, bus: EventBus, now: float, deadlines_s: dict[str, int] | None = None
+) -> list[tuple[str, str]]:
+    """Fail tales that made no progress within their stage's deadline (they are refunded and
+    their owners told); returns (tale id, state) of each. Safe to run often and twice."""
+    from shared.stages.failure import fail_tale
+
+    limits = deadlines_s or DEFAULT_DEADLINES_S
+    stuck = []
+    states = [TaleState(s) for s in limits]
+    for tale in store.list_tales(states=states, limit=1000):
+        limit = limits[tale.state.value]
+        if now - tale.updated_at > limit:
+            fail_tale(
+                store,
+                bus,
+                tale.tale_id,
+                tale.stage,
+                f"no progress for {int(now - tale.updated_at) // 60} min "
+                f"(the {tale.state} deadline is {limit // 60} min)",
+            )
+            stuck.append((tale.tale_id, tale.state.value))
+    return stuck

@@ -338,6 +338,9 @@ def token(
 
 
 def main() -> None:
+    from shared.cli.ops import register
+
+    register(app)
     app()
 
 

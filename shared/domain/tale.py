@@ -34,8 +34,15 @@ _FORWARD: dict[TaleState, frozenset[TaleState]] = {
 }
 
 
+#: An operator may retry a failed tale from its last good stage (``tale retry``).
+RETRY_TARGETS = frozenset({TaleState.PLANNING, TaleState.RENDERING, TaleState.STITCHING})
+
+
 def allowed(source: TaleState, target: TaleState) -> bool:
-    """Forward along the pipeline, or to failed / cancelled from any non-terminal state."""
+    """Forward along the pipeline, to failed / cancelled from any non-terminal state, or
+    from failed back to the stage a retry resumes."""
+    if source is TaleState.FAILED:
+        return target in RETRY_TARGETS
     if source.terminal:
         return False
     if target in (TaleState.FAILED, TaleState.CANCELLED):

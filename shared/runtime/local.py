@@ -130,6 +130,7 @@ class LocalRuntime:
         deadline = None if timeout is None else time.monotonic() + timeout
         inflight: dict[Future[None], Delivery] = {}
         last_tick = 0.0
+        next_sweep = time.monotonic() + self.container.settings.sweep_interval_s
         with ThreadPoolExecutor(workers, thread_name_prefix="tale-worker") as pool:
             while True:
                 for future in [f for f in inflight if f.done()]:
@@ -141,6 +142,7 @@ class LocalRuntime:
                     break
                 if deadline is not None and time.monotonic() > deadline:
                     raise TimeoutError(f"work still outstanding after {timeout} s")
+                next_sweep = self._sweep_when_due(next_sweep)
                 for delivery in self.bus.lease(workers - len(inflight)):
                     inflight[pool.submit(self.deliver, delivery)] = delivery
                     self.stats.delivered += 1
@@ -155,6 +157,22 @@ class LocalRuntime:
         if on_tick is not None:
             on_tick()
         return self.stats
+
+    def _sweep_when_due(self, due: float) -> float:
+        """The local stand-in for Cloud Scheduler: sweep when due; the next due time."""
+        if time.monotonic() < due:
+            return due
+        self.sweep()
+        return time.monotonic() + self.container.settings.sweep_interval_s
+
+    def sweep(self) -> list[tuple[str, str]]:
+        """Fail tales stuck past their stage's deadline (see ``service.sweep``)."""
+        from shared.service import sweep
+
+        stuck = sweep(store=self.store, bus=self.bus, now=time.time())
+        for tale_id, state in stuck:
+            log.warning("tale %s was stuck in %s and has been failed", tale_id, state)
+        return stuck
 
     def _settle(self, delivery: Delivery, future: Future[None]) -> None:
         error = future.exception()

@@ -17,6 +17,8 @@ from shared.ports.store import TaleStore
 from shared.stages.common import require_tale
 
 LINK_TTL_S = 7 * 24 * 3600
+#: The outputs that are media in the blob store (``email`` records where a notice went).
+MEDIA_OUTPUTS = ("video", "poster", "storyboard")
 
 
 def notify_user(
@@ -35,7 +37,11 @@ def notify_user(
         return
     tale = require_tale(store, event.tale_id)
     links = (
-        {name: blobs.signed_url(path, LINK_TTL_S) for name, path in tale.outputs.items()}
+        {
+            name: blobs.signed_url(tale.outputs[name], LINK_TTL_S)
+            for name in MEDIA_OUTPUTS
+            if name in tale.outputs
+        }
         if event.outcome == "completed"
         else {}
     )

@@ -49,6 +49,15 @@ class Delivery:
 
 
 @dataclass(frozen=True)
+class DeadLetter:
+    message_id: str
+    subscription: str
+    topic: str
+    attributes: dict[str, str]
+    last_error: str
+
+
+@dataclass(frozen=True)
 class BusPolicy:
     max_delivery_attempts: int = 5
     min_backoff_s: float = 0.5
@@ -204,3 +213,36 @@ class SqliteEventBus(EventBus):
             else self.db.read(sql + " ORDER BY seq")
         )
         return [(r["topic"], json.loads(r["attributes"]), r["data"]) for r in rows]
+
+    def dead_letters(self) -> list[DeadLetter]:
+        """Deliveries a subscription gave up on (excluding the dead-letter handler's own)."""
+        rows = self.db.read(
+            "SELECT d.message_id, d.subscription, d.last_error, m.topic, m.attributes "
+            "FROM deliveries d JOIN messages m USING (message_id) WHERE d.state='dead' "
+            "AND m.topic != ? ORDER BY m.seq",
+            (self.policy.dead_letter_topic,),
+        )
+        return [
+            DeadLetter(
+                r["message_id"],
+                r["subscription"],
+                r["topic"],
+                json.loads(r["attributes"]),
+                r["last_error"] or "",
+            )
+            for r in rows
+        ]
+
+    def replay(self, message_id: str) -> str:
+        """Publish a dead-lettered message again on its topic (operators: after a fix)."""
+        rows = self.db.read(
+            "SELECT topic, data, attributes FROM messages WHERE message_id=?", (message_id,)
+        )
+        if not rows:
+            raise KeyError(f"no message {message_id}")
+        attributes = {
+            k: v
+            for k, v in json.loads(rows[0]["attributes"]).items()
+            if not k.startswith("CloudPubSubDeadLetter")
+        }
+        return self.publish_raw(rows[0]["topic"], rows[0]["data"], attributes)
