@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from schemas.story import StorySubmission
 from shared.providers.offline.planner import OfflinePlanner
 from shared.registry import FUNCTIONS
-from tests.functions.test_entrypoints import client, pubsub_event, post_structured
+from tests.functions.test_entrypoints import client, post_structured, pubsub_event
 
 PUBSUB = [s for s in FUNCTIONS if not s.is_http]
 JSONISH = st.recursive(
