@@ -18,7 +18,7 @@ from shared import bootstrap
 from shared.domain.errors import MalformedEvent, PermanentError
 from shared.envelope import CloudEventLike, Envelope, decode, parse
 from shared.registry import BY_NAME, DEAD_LETTER_TOPIC
-from shared.stages.failure import fail_tale
+from shared.stages.failure import fail_tale, reannounce_failure
 
 log = logging.getLogger("tale.functions")
 
@@ -32,6 +32,11 @@ def handle_pubsub(cloud_event: CloudEventLike, function: str) -> None:
         if spec.trigger != DEAD_LETTER_TOPIC:
             payload = parse(envelope, EVENT_TYPES[spec.trigger])
         container.call(spec.handler, payload, envelope=envelope)
+        if envelope.tale_id and envelope.delivery_attempt != 1:
+            # A redelivery (or unknown: Pub/Sub reports the attempt only with a dead-letter
+            # policy). An earlier attempt may have failed the tale and died before announcing
+            # it; this attempt's handler then returned early on the finished tale.
+            reannounce_failure(container.store, container.bus, envelope.tale_id)
     except PermanentError as exc:
         tale_id = envelope.tale_id
         log.warning("%s: permanent failure for tale %s: %s", function, tale_id, exc)

@@ -337,6 +337,38 @@ def token(
     print(signer.mint(user, email, ttl))
 
 
+@app.command()
+def chaos(
+    tales: Annotated[int, typer.Option(help="Tales to submit.", min=1, max=10_000)] = 30,
+    seed: Annotated[int, typer.Option(help="Seed of every fault decision.")] = 7,
+    home: Annotated[
+        Path | None,
+        typer.Option("--home", help="A new or empty folder for the run (default: a temp one)."),
+    ] = None,
+    concurrency: Annotated[
+        int, typer.Option(help="Workers (1 makes the run reproducible).", min=1, max=64)
+    ] = 4,
+) -> None:
+    """Fault-injection run: many users' tales under duplicated, delayed and reordered
+    messages, crashes before and after each effect, provider failures and runtime kills;
+    then the invariants (exit 1 if any fails)."""
+    import tempfile
+
+    from shared.chaos.faults import FaultPlan
+    from shared.chaos.run import run_chaos
+    from shared.chaos.summary import summary
+
+    if home is None:
+        home = Path(tempfile.mkdtemp(prefix="tale-chaos-"))
+    elif home.exists() and (not home.is_dir() or any(home.iterdir())):
+        fail_input(f"--home {home} must be a new or empty folder")
+    out.print(f"chaos run: {tales} tales, seed {seed}, home {home}")
+    report = run_chaos(tales, seed, home, FaultPlan.default(), concurrency=concurrency)
+    out.print(summary(report))
+    if not report.ok:
+        raise typer.Exit(1)
+
+
 def main() -> None:
     from shared.cli.ops import register
 

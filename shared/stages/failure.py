@@ -33,3 +33,22 @@ def fail_tale(store: TaleStore, bus: EventBus, tale_id: str, stage: str, reason:
         and not store.marked(f"notified:{announcement.key}")
     ):
         bus.publish(announcement)
+
+
+def reannounce_failure(store: TaleStore, bus: EventBus, tale_id: str) -> bool:
+    """Announce a failed tale again while its owner has not been notified; True if it did.
+
+    The handler that failed the tale may have died between the transition and the publish of
+    ``tale.finished``; its redelivery finds the tale finished and returns early, so without
+    this the owner is never told and the reservation never refunded. The entry points call it
+    after every redelivery (see ``shared.entrypoints``)."""
+    tale = store.find(tale_id)
+    announcement = TaleFinished(tale_id=tale_id, outcome="failed")
+    if (
+        tale is None
+        or tale.state is not TaleState.FAILED
+        or store.marked(f"notified:{announcement.key}")
+    ):
+        return False
+    bus.publish(announcement)
+    return True

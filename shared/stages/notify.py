@@ -57,6 +57,6 @@ def notify_user(
             language=tale.language,
         )
     )
-    if store.claim_once(marker):
+    store.update(tale.tale_id, outputs={"email": where})  # before the marker: a redelivery
+    if store.claim_once(marker):  # after it returns early, so this must not depend on it
         store.log(tale.tale_id, "notify", f"owner notified ({event.outcome}): {where}")
-        store.update(tale.tale_id, outputs={"email": where})

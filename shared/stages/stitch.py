@@ -72,5 +72,10 @@ def stitch_video(
         f"{'stream copy' if report.method == 'copy' else 're-encoding'}: "
         f"{report.duration:.1f} s, {report.width}×{report.height}, {report.frames} frames",
     )
-    store.transition(tale_id, {TaleState.STITCHING}, TaleState.COMPLETED, stage="completed")
+    moved = store.transition(tale_id, {TaleState.STITCHING}, TaleState.COMPLETED, stage="completed")
+    state = TaleState.COMPLETED if moved else require_tale(store, tale_id).state
+    if state is not TaleState.COMPLETED:
+        # Cancelled or failed while stitching: that outcome was announced, not this one.
+        store.log(tale_id, "stitching", f"stitched, but the tale was {state} meanwhile")
+        return
     bus.publish(TaleFinished(tale_id=tale_id, outcome="completed"))

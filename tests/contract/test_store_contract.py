@@ -85,7 +85,7 @@ def test_transition_is_compare_and_set(store: TaleStore) -> None:
         "boom",
     )
     with pytest.raises(IllegalTransition):
-        store.transition("tale-000001", [TaleState.FAILED], TaleState.PLANNING, stage="x")
+        store.transition("tale-000001", [TaleState.FAILED], TaleState.COMPLETED, stage="x")
 
 
 def test_first_plan_wins_and_progress_never_goes_back(store: TaleStore) -> None:

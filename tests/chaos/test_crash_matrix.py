@@ -1,0 +1,195 @@
+"""The crash-point and duplicate-delivery matrix: every function × every effect it performs,
+the handler dying just before and just after it (once), one small tale each; every topic
+duplicated; the runtime killed during each delivery.
+
+Each tale must end completed — or failed with a reason where the scenario is a permanent
+fault, or where the crash lands between claiming a shot and recording its paid operation
+(by design a paid generation is never started twice: the ambiguous attempt fails the tale,
+which is refunded) — and every invariant must hold.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from shared.chaos.faults import FaultPlan, When
+from shared.chaos.world import ChaosWorld
+from shared.domain.tale import TaleState
+from tests.chaos.helpers import run_world, small_world, violations
+
+pytestmark = pytest.mark.slow
+
+#: The effects each function performs on the happy path, in order.
+EFFECTS: dict[str, tuple[str, ...]] = {
+    "plan_story": ("store.claim", "store.transition", "store.save_plan", "bus.publish"),
+    "render_characters": ("store.claim", "blobs.put_bytes", "bus.publish"),
+    "render_shot": (
+        "store.claim_shot",
+        "videos.start",
+        "store.mark_shot_started",
+        "videos.poll",
+        "store.finish_shot",
+        "bus.publish",
+    ),
+    "collect_shots": ("store.fan_in", "bus.publish"),
+    "stitch_video": (
+        "store.claim",
+        "blobs.put_file",
+        "blobs.put_bytes",
+        "store.transition",
+        "bus.publish",
+    ),
+    "notify_user": ("store.claim", "store.claim_once"),
+    "settle_credits": ("ledger.settle",),
+}
+
+#: Scenarios beyond the happy path, and the effects only they perform.
+SCENARIOS: dict[str, tuple[FaultPlan, dict[str, tuple[str, ...]]]] = {
+    # Every shot's first attempt fails: a second attempt is requested.
+    "retried": (FaultPlan(failed_attempts=1), {"render_shot": ("store.retry_shot",)}),
+    # The safety filter refuses the shot: the tale fails (permanent) and is refunded.
+    "refused": (
+        FaultPlan(refused=1.0),
+        {
+            "render_shot": ("store.fail_shot", "store.transition"),
+            "settle_credits": ("ledger.refund",),
+        },
+    ),
+    # The provider never answers a poll: retries, the dead letter fails the tale.
+    "outage": (
+        FaultPlan(poll_error=1.0),
+        {
+            "handle_dead_letter": ("store.transition", "bus.publish"),
+            "settle_credits": ("ledger.refund",),
+        },
+    ),
+}
+
+#: Crashes between claiming a shot and recording its operation: the paid start is
+#: ambiguous, so the attempt is failed rather than started again.
+AMBIGUOUS = {
+    ("render_shot", "store.claim_shot", "after"),
+    ("render_shot", "videos.start", "before"),
+    ("render_shot", "videos.start", "after"),
+    ("render_shot", "store.mark_shot_started", "before"),
+}
+AMBIGUOUS_REASON = "its operation was never recorded"
+FAILURE_REASONS = {"refused": "safety filter", "outage": "gave up after 5 attempts"}
+WHENS: tuple[When, ...] = ("before", "after")
+
+
+def points(effects: dict[str, tuple[str, ...]]) -> list[tuple[str, str, When]]:
+    return [(fn, site, when) for fn, sites in effects.items() for site in sites for when in WHENS]
+
+
+MATRIX = [("ok", *p) for p in points(EFFECTS)] + [
+    (name, *p) for name, (_, extra) in SCENARIOS.items() for p in points(extra)
+]
+
+
+def plan_of(scenario: str) -> FaultPlan:
+    return FaultPlan.none() if scenario == "ok" else SCENARIOS[scenario][0]
+
+
+def outcome(world: ChaosWorld) -> tuple[TaleState, str]:
+    tale = world.store.find(world.tales[0].tale_id)
+    assert tale is not None
+    return tale.state, tale.error_reason or ""
+
+
+def assert_ends_well(world: ChaosWorld, scenario: str, ambiguous: bool) -> None:
+    state, reason = outcome(world)
+    if scenario in FAILURE_REASONS:
+        assert state is TaleState.FAILED
+        assert FAILURE_REASONS[scenario] in reason or (ambiguous and AMBIGUOUS_REASON in reason)
+    elif ambiguous:
+        assert state is TaleState.FAILED and AMBIGUOUS_REASON in reason, reason
+    else:
+        assert state is TaleState.COMPLETED, reason
+    assert violations(world) == {}
+
+
+@pytest.mark.parametrize(
+    ("scenario", "function", "site", "when"), MATRIX, ids=["-".join(row) for row in MATRIX]
+)
+def test_a_crash_at_every_point(
+    tmp_path: Path, scenario: str, function: str, site: str, when: When
+) -> None:
+    point = (function, site, when)
+    plan = replace(plan_of(scenario), crash_at=(point,))
+    world = run_world(small_world(tmp_path / "home", plan))
+    assert world.chaos.crash_points[f"{function}/{site}:{when}"] == 1, "the crash never fired"
+    assert_ends_well(world, scenario, point in AMBIGUOUS)
+
+
+def test_the_matrix_covers_every_point_each_scenario_reaches(tmp_path: Path) -> None:
+    for scenario in ("ok", *SCENARIOS):
+        world = run_world(small_world(tmp_path / scenario, plan_of(scenario)))
+        reached = set(world.chaos.visited)
+        own = {(fn, site, when) for name, fn, site, when in MATRIX if name == scenario}
+        known = own | {(fn, site, when) for name, fn, site, when in MATRIX if name == "ok"}
+        assert own <= reached <= known, (scenario, own - reached, reached - known)
+
+
+TOPICS = (
+    "tale.submitted",
+    "characters.requested",
+    "shot.requested",
+    "shot.rendered",
+    "stitch.requested",
+    "tale.finished",
+    "tale.dead-letter",
+)
+
+
+@pytest.mark.parametrize("topic", TOPICS)
+def test_every_message_of_a_topic_delivered_twice(tmp_path: Path, topic: str) -> None:
+    scenario = "outage" if topic == "tale.dead-letter" else "ok"
+    plan = replace(plan_of(scenario), duplicate_topics=frozenset({topic}))
+    world = run_world(small_world(tmp_path / "home", plan))
+    assert world.chaos.counts["duplicate"] >= 1
+    assert_ends_well(world, scenario, ambiguous=False)
+
+
+@pytest.mark.parametrize("ordinal", range(1, 10))
+def test_the_runtime_killed_during_each_delivery(tmp_path: Path, ordinal: int) -> None:
+    world = run_world(small_world(tmp_path / "home"), kills=[ordinal])
+    assert world.chaos.counts["runtime killed"] == 1
+    assert world.runtimes == 2
+    state, reason = outcome(world)
+    assert_ends_well(world, "ok", ambiguous=state is TaleState.FAILED)
+    assert state is TaleState.COMPLETED or AMBIGUOUS_REASON in reason
+
+
+#: Points after the tale completed: a cancel there is refused (the tale stays completed).
+AFTER_COMPLETION = {
+    ("stitch_video", "store.transition", "after"),
+    ("stitch_video", "bus.publish", "before"),
+    ("stitch_video", "bus.publish", "after"),
+    *(
+        (fn, site, when)
+        for fn, site, when in points(EFFECTS)
+        if fn in ("notify_user", "settle_credits")
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    ("function", "site", "when"), points(EFFECTS), ids=["-".join(p) for p in points(EFFECTS)]
+)
+def test_the_owner_cancels_at_every_point(
+    tmp_path: Path, function: str, site: str, when: When
+) -> None:
+    point = (function, site, when)
+    world = run_world(small_world(tmp_path / "home", FaultPlan(cancel_during=(point,))))
+    state, reason = outcome(world)
+    if point in AFTER_COMPLETION:
+        assert state is TaleState.COMPLETED, reason
+        assert not world.chaos.counts["owner cancelled"]
+    else:
+        assert state is TaleState.CANCELLED, (state, reason)
+        assert world.chaos.counts["owner cancelled"] == 1
+    assert violations(world) == {}
