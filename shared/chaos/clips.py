@@ -62,11 +62,29 @@ def clip_bytes(index: int, seconds: float, aspect_ratio: str, *, height: int = H
         return _clip_bytes(index, round(seconds * FPS), width, even_height, FPS)
 
 
-def shot_of(frame: np.ndarray) -> int:
-    """The palette index nearest to a decoded RGB frame's mean colour."""
-    mean = frame.reshape(-1, 3).mean(axis=0)
-    distances = [float(np.sum((mean - np.array(c)) ** 2)) for c in PALETTE]
-    return int(np.argmin(distances))
+def _yuv(rgb: np.ndarray) -> np.ndarray:
+    """Mean Y, U and V of an RGB frame as the encoder converts it."""
+    from shared.media.encode import rgb_to_yuv420p
+
+    h, w, _ = rgb.shape
+    flat = rgb_to_yuv420p(rgb).ravel().astype(np.float64)
+    return np.array(
+        [flat[: h * w].mean(), flat[h * w : h * w * 5 // 4].mean(), flat[h * w * 5 // 4 :].mean()]
+    )
+
+
+_COLOURS_YUV = np.array([_yuv(np.full((2, 2, 3), c, dtype=np.uint8)) for c in PALETTE])
+
+
+def shot_of(yuv420p: np.ndarray, width: int, height: int) -> int:
+    """The palette index nearest to a decoded YUV 4:2:0 frame's mean colour (comparing in
+    YUV spares a colour conversion per frame)."""
+    flat = yuv420p.ravel()
+    size = width * height
+    mean = np.array(
+        [flat[:size].mean(), flat[size : size * 5 // 4].mean(), flat[size * 5 // 4 :].mean()]
+    )
+    return int(np.argmin(((_COLOURS_YUV - mean) ** 2).sum(axis=1)))
 
 
 def decode_shots(path: Path) -> list[int]:
@@ -75,4 +93,9 @@ def decode_shots(path: Path) -> list[int]:
 
     with av.open(str(path)) as box:
         stream = box.streams.video[0]
-        return [shot_of(f.to_ndarray(format="rgb24")) for f in box.decode(stream)]
+        shots = []
+        for frame in box.decode(stream):
+            if frame.format.name != "yuv420p":
+                frame = frame.reformat(format="yuv420p")
+            shots.append(shot_of(frame.to_ndarray(), frame.width, frame.height))
+        return shots
