@@ -90,9 +90,17 @@ def cancel(tale_id: str, *, store: TaleStore, bus: EventBus) -> None:
     if tale is None:
         raise TaleNotFound(tale_id)
     sources = [s for s in TaleState if s not in TERMINAL]
+    announcement = TaleFinished(tale_id=tale_id, outcome="cancelled")
     if not store.transition(tale_id, sources, TaleState.CANCELLED, stage="cancelled"):
-        raise IllegalTransition(f"tale {tale_id} is already {tale.state}")
-    bus.publish(TaleFinished(tale_id=tale_id, outcome="cancelled"))
+        current = store.find(tale_id)
+        # A retried cancel whose first call died before announcing: announce now.
+        if (
+            current is None
+            or current.state is not TaleState.CANCELLED
+            or store.marked(f"notified:{announcement.key}")
+        ):
+            raise IllegalTransition(f"tale {tale_id} is already {tale.state}")
+    bus.publish(announcement)
 
 
 def retry(tale_id: str, *, store: TaleStore, bus: EventBus) -> TaleState:

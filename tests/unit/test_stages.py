@@ -284,3 +284,17 @@ def test_a_duplicate_publish_never_calls_the_paid_planner_or_images_again() -> N
     render_characters(CharactersRequested(tale_id=TALE), store, images, blobs, bus, OTHER)
     render_characters(CharactersRequested(tale_id=TALE), store, images, blobs, bus, MSG)
     assert images.drawn == ["Mina"]
+
+
+def test_a_retried_cancel_announces_what_its_first_call_did_not() -> None:
+    from shared import service
+    from shared.domain.errors import IllegalTransition
+
+    store, bus = InMemoryTaleStore(), FakeBus()
+    submitted(store)
+    store.transition(TALE, [TaleState.SUBMITTED], TaleState.CANCELLED, stage="cancelled")
+    service.cancel(TALE, store=store, bus=bus)  # the first call died before publishing
+    assert [e.key for e in bus.of(TaleFinished)] == [f"{TALE}:finished:cancelled"]
+    store.claim_once(f"notified:{TALE}:finished:cancelled")
+    with pytest.raises(IllegalTransition):
+        service.cancel(TALE, store=store, bus=bus)
