@@ -14,11 +14,13 @@ have_hangul_font() {
   [ -n "${TALE_FONT:-}" ] && [ -f "$TALE_FONT" ]
 }
 
-if ! have_hangul_font; then
+if ! have_hangul_font || [ ! -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ]; then
   if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
-    echo "install.sh: installing fonts-nanum (Korean text in clips and sheets)" >&2
+    # fonts-nanum: Korean text in clips and sheets; fonts-dejavu-core: a font without Hangul
+    # that the tests use to check the "no Hangul font" error.
+    echo "install.sh: installing fonts-nanum and fonts-dejavu-core" >&2
     apt-get update -qq >/dev/null
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-nanum >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-nanum fonts-dejavu-core >/dev/null
   else
     echo "install.sh: no Hangul font found; install fonts-nanum or fonts-noto-cjk," \
          "or set TALE_FONT=/path/to/font.ttf" >&2

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 from collections.abc import Iterator
 from dataclasses import replace
 from fractions import Fraction
@@ -46,6 +47,15 @@ def spec(**kw: object) -> ClipSpec:
     return replace(base, **kw)  # type: ignore[arg-type]
 
 
+def require_dejavu() -> None:
+    """A font without Hangul for these tests (install.sh installs fonts-dejavu-core)."""
+    if not DEJAVU.is_file():
+        reason = f"{DEJAVU} is missing (apt-get install fonts-dejavu-core)"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(reason)
+        pytest.skip(reason)
+
+
 @pytest.fixture
 def clean_fonts() -> Iterator[None]:
     fonts.clear_font_cache()
@@ -66,9 +76,8 @@ def test_find_font_draws_hangul(clean_fonts: None) -> None:
 def test_tale_font_without_hangul_and_no_other_candidate_raises(
     clean_fonts: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    no_hangul = DEJAVU if DEJAVU.is_file() else None
-    if no_hangul is None:
-        pytest.skip("DejaVuSans.ttf not installed")
+    require_dejavu()
+    no_hangul = DEJAVU
     monkeypatch.setattr(fonts, "KNOWN_FONTS", ())
     monkeypatch.setattr(fonts, "KNOWN_BOLD_FONTS", ())
     monkeypatch.setattr(fonts, "fc_match_font", lambda bold=False: None)
@@ -90,8 +99,7 @@ def test_tale_font_without_hangul_and_no_other_candidate_raises(
 def test_tale_font_without_hangul_falls_back(
     clean_fonts: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    if not DEJAVU.is_file():
-        pytest.skip("DejaVuSans.ttf not installed")
+    require_dejavu()
     monkeypatch.setenv("TALE_FONT", str(DEJAVU))
     assert fonts.find_font() != DEJAVU
 
