@@ -3,6 +3,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -41,6 +42,29 @@ def make_plan(shots: int = 3) -> StoryPlan:
             for i in range(shots)
         ],
     )
+
+
+def plan_draft(shots: int, story: str) -> dict[str, Any]:
+    """What a language model would answer for ``story``: the offline plan as a plan draft
+    (the shape scenario A's and B's planners ask for)."""
+    from shared.providers.offline.planner import OfflinePlanner
+
+    plan = OfflinePlanner().plan(make_submission(shots, text=story))
+    return {
+        "title": plan.title,
+        "characters": [{"name": c.name, "description": c.description} for c in plan.characters],
+        "scenes": [{"setting": s.setting, "summary": s.summary} for s in plan.scenes],
+        "shots": [
+            {
+                "scene_index": s.scene_index,
+                "prompt": s.prompt,
+                "camera": s.camera.value,
+                "characters": s.characters,
+                "narration": s.narration,
+            }
+            for s in plan.shots
+        ],
+    }
 
 
 def make_record(

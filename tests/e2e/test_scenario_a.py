@@ -15,9 +15,8 @@ from shared.config import Settings
 from shared.domain.credits import tale_cost
 from shared.domain.tale import TaleState
 from shared.media.encode import write_h264
-from shared.providers.offline.planner import OfflinePlanner
 from shared.runtime.local import LocalRuntime
-from tests.conftest import EXAMPLES, make_submission
+from tests.conftest import EXAMPLES, make_submission, plan_draft
 from tests.e2e.helpers import decode
 from tests.vertex import FakeVertex
 
@@ -36,28 +35,9 @@ def clip(tmp_path_factory: pytest.TempPathFactory) -> bytes:
     return out.read_bytes()
 
 
-def plan_draft() -> dict[str, object]:
-    plan = OfflinePlanner().plan(make_submission(SHOTS, text=STORY))
-    return {
-        "title": plan.title,
-        "characters": [{"name": c.name, "description": c.description} for c in plan.characters],
-        "scenes": [{"setting": s.setting, "summary": s.summary} for s in plan.scenes],
-        "shots": [
-            {
-                "scene_index": s.scene_index,
-                "prompt": s.prompt,
-                "camera": s.camera.value,
-                "characters": s.characters,
-                "narration": s.narration,
-            }
-            for s in plan.shots
-        ],
-    }
-
-
 @pytest.fixture
 def world(tmp_path: Path, clip: bytes) -> Iterator[tuple[FakeVertex, Path]]:
-    vertex = FakeVertex(plan=plan_draft(), clip=clip)
+    vertex = FakeVertex(plan=plan_draft(SHOTS, STORY), clip=clip)
     yield vertex, tmp_path
     bootstrap.configure(Settings(home=tmp_path / "unused"))
 
@@ -129,7 +109,7 @@ def test_a_poll_that_failed_resumes_the_same_operation(world: tuple[FakeVertex, 
 
 def test_a_shot_the_safety_filter_refuses(world: tuple[FakeVertex, Path]) -> None:
     vertex, tmp_path = world
-    target = plan_draft()["shots"][1]["prompt"]  # type: ignore[index]
+    target = plan_draft(SHOTS, STORY)["shots"][1]["prompt"]  # type: ignore[index]
     vertex.refuse = lambda prompt: prompt == target
     tale_id, user, container = run_tale(vertex, tmp_path)
     tale = container.store.find(tale_id)

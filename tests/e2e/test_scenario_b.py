@@ -19,11 +19,10 @@ from shared import bootstrap, service
 from shared.config import Settings
 from shared.domain.tale import TaleState
 from shared.providers.egress import guarded_client
-from shared.providers.offline.planner import OfflinePlanner
 from shared.providers.selfhosted.gpu_job import GpuJobVideos
 from shared.providers.selfhosted.planner import OpenAICompatiblePlanner
 from shared.runtime.local import LocalRuntime
-from tests.conftest import EXAMPLES, make_submission
+from tests.conftest import EXAMPLES, make_submission, plan_draft
 from tests.e2e.helpers import decode
 from tests.worker.test_worker_cpu import STEPS, tiny_weights  # noqa: F401
 from tests.worker.tiny_models import require_model_libraries
@@ -74,25 +73,6 @@ def vllm(plan: dict[str, Any], seen: list[dict[str, Any]]) -> httpx.MockTranspor
         )
 
     return httpx.MockTransport(answer)
-
-
-def plan_draft() -> dict[str, Any]:
-    plan = OfflinePlanner().plan(make_submission(SHOTS, text=STORY))
-    return {
-        "title": plan.title,
-        "characters": [{"name": c.name, "description": c.description} for c in plan.characters],
-        "scenes": [{"setting": s.setting, "summary": s.summary} for s in plan.scenes],
-        "shots": [
-            {
-                "scene_index": s.scene_index,
-                "prompt": s.prompt,
-                "camera": s.camera.value,
-                "characters": s.characters,
-                "narration": s.narration,
-            }
-            for s in plan.shots
-        ],
-    }
 
 
 class CloudRunStandIn:
@@ -155,7 +135,7 @@ def test_a_tale_that_never_leaves_the_project(
     seen: list[dict[str, Any]] = []
     container = bootstrap.configure(settings)
     planner = OpenAICompatiblePlanner(
-        guarded_client(settings.egress_allow, transport=vllm(plan_draft(), seen)),
+        guarded_client(settings.egress_allow, transport=vllm(plan_draft(SHOTS, STORY), seen)),
         settings.planner_url or "",
         settings.planner_model,
         container.usage,
