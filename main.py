@@ -10,6 +10,7 @@ from functions.render_characters import render_characters
 from functions.render_shot import render_shot
 from functions.settle_credits import settle_credits
 from functions.stitch_video import stitch_video
+from functions.sweep_stuck import sweep_stuck
 
 __all__ = [
     "api",
@@ -22,4 +23,5 @@ __all__ = [
     "render_shot",
     "settle_credits",
     "stitch_video",
+    "sweep_stuck",
 ]

@@ -17,7 +17,7 @@ from schemas.events import EVENT_TYPES, Event
 from shared import bootstrap
 from shared.domain.errors import MalformedEvent, PermanentError
 from shared.envelope import CloudEventLike, Envelope, decode, parse
-from shared.registry import BY_NAME, DEAD_LETTER_TOPIC
+from shared.registry import BY_NAME
 from shared.stages.failure import fail_tale, reannounce_failure
 
 log = logging.getLogger("tale.functions")
@@ -29,7 +29,7 @@ def handle_pubsub(cloud_event: CloudEventLike, function: str) -> None:
     container = bootstrap.container()
     payload: Event | Envelope = envelope
     try:
-        if spec.trigger != DEAD_LETTER_TOPIC:
+        if spec.trigger in EVENT_TYPES:
             payload = parse(envelope, EVENT_TYPES[spec.trigger])
         container.call(spec.handler, payload, envelope=envelope)
         if envelope.tale_id and envelope.delivery_attempt != 1:

@@ -12,7 +12,11 @@ from dataclasses import dataclass
 from schemas.events import EVENT_TYPES
 
 DEAD_LETTER_TOPIC = "tale.dead-letter"
-TOPICS: tuple[str, ...] = (*EVENT_TYPES, DEAD_LETTER_TOPIC)
+SWEEP_TOPIC = "tale.sweep"
+"""Cloud Scheduler publishes ``{}`` here; the ``sweep_stuck`` function fails stuck tales."""
+CONTROL_TOPICS: tuple[str, ...] = (DEAD_LETTER_TOPIC, SWEEP_TOPIC)
+"""Topics whose messages are not pipeline events: their handlers receive the raw envelope."""
+TOPICS: tuple[str, ...] = (*EVENT_TYPES, *CONTROL_TOPICS)
 HTTP = "http"
 
 #: What a function may need, by the names the composition root injects (plus secrets).
@@ -52,6 +56,9 @@ class FunctionSpec:
     timeout_s: int = 540
     concurrency: int = 1
     max_delivery_attempts: int = 5
+    schedule: str | None = None
+    """A cron expression (UTC): Cloud Scheduler publishes ``{}`` to the trigger topic on it
+    (the local runtime runs the same work on a timer)."""
 
     @property
     def module(self) -> str:
@@ -134,6 +141,16 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         needs=("store", "bus", "records"),
         memory="256Mi",
         timeout_s=60,
+    ),
+    FunctionSpec(
+        "sweep_stuck",
+        SWEEP_TOPIC,
+        "shared.stages.sweep:sweep_stuck",
+        "sweep",
+        needs=("store", "bus", "records"),
+        memory="256Mi",
+        timeout_s=300,
+        schedule="*/5 * * * *",
     ),
     FunctionSpec(
         "api",

@@ -14,6 +14,7 @@ locals {
     "stitch.requested",
     "tale.finished",
     "tale.dead-letter",
+    "tale.sweep",
   ]
 
   # Every Cloud Function, by name (= entry point).
@@ -25,6 +26,7 @@ locals {
       concurrency           = 1
       max_delivery_attempts = 5
       needs                 = ["store", "keys", "planner", "bus", "records", "usage", "audit"]
+      schedule              = null
     }
     render_characters = {
       trigger               = "characters.requested"
@@ -33,6 +35,7 @@ locals {
       concurrency           = 1
       max_delivery_attempts = 5
       needs                 = ["store", "images", "blobs", "bus", "records", "usage"]
+      schedule              = null
     }
     render_shot = {
       trigger               = "shot.requested"
@@ -41,6 +44,7 @@ locals {
       concurrency           = 1
       max_delivery_attempts = 5
       needs                 = ["store", "videos", "bus", "blobs", "records", "usage"]
+      schedule              = null
     }
     collect_shots = {
       trigger               = "shot.rendered"
@@ -49,6 +53,7 @@ locals {
       concurrency           = 1
       max_delivery_attempts = 5
       needs                 = ["store", "bus", "records"]
+      schedule              = null
     }
     stitch_video = {
       trigger               = "stitch.requested"
@@ -57,6 +62,7 @@ locals {
       concurrency           = 1
       max_delivery_attempts = 5
       needs                 = ["store", "blobs", "bus", "records"]
+      schedule              = null
     }
     notify_user = {
       trigger               = "tale.finished"
@@ -65,6 +71,7 @@ locals {
       concurrency           = 1
       max_delivery_attempts = 5
       needs                 = ["store", "notifier", "blobs", "bus", "records"]
+      schedule              = null
     }
     settle_credits = {
       trigger               = "tale.finished"
@@ -73,6 +80,7 @@ locals {
       concurrency           = 1
       max_delivery_attempts = 5
       needs                 = ["ledger", "store", "bus", "records"]
+      schedule              = null
     }
     handle_dead_letter = {
       trigger               = "tale.dead-letter"
@@ -81,6 +89,16 @@ locals {
       concurrency           = 1
       max_delivery_attempts = 5
       needs                 = ["store", "bus", "records"]
+      schedule              = null
+    }
+    sweep_stuck = {
+      trigger               = "tale.sweep"
+      memory                = "256Mi"
+      timeout_s             = 300
+      concurrency           = 1
+      max_delivery_attempts = 5
+      needs                 = ["store", "bus", "records"]
+      schedule              = "*/5 * * * *"
     }
     api = {
       trigger               = "http"
@@ -89,6 +107,7 @@ locals {
       concurrency           = 40
       max_delivery_attempts = 5
       needs                 = ["store", "keys", "bus", "blobs", "ledger", "records", "verifier"]
+      schedule              = null
     }
     auth_webhook = {
       trigger               = "http"
@@ -97,6 +116,7 @@ locals {
       concurrency           = 20
       max_delivery_attempts = 5
       needs                 = ["store", "ledger", "records"]
+      schedule              = null
     }
   }
 }

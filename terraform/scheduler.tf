@@ -1,19 +1,42 @@
-# Scheduled publishes (Cloud Scheduler → a pipeline topic). None by default: nothing in the
-# code runs on a schedule yet. A periodic job — say a sweep of stuck tales every 5 minutes, or
-# a trend scout — is added by putting its topic and function in shared/registry.py
-# (regenerating locals.tf) and an entry in var.schedules:
+# Scheduled work: Cloud Scheduler publishes to a pipeline topic on a cron schedule.
+#
+# Every function of shared/registry.py with a `schedule` gets a job that publishes `{}` to its
+# trigger topic (the stuck-work sweep, `sweep_stuck`, every 5 minutes). Further jobs can be
+# added without code changes through var.schedules, e.g.
 #
 #   schedules = {
-#     sweep = { schedule = "*/5 * * * *", topic = "tale.sweep" }
+#     nightly_sweep = { schedule = "0 3 * * *", topic = "tale.sweep" }
 #   }
+#
+# The message is delivered through the topic's push subscription like any other, so a sweep
+# that fails is retried and, in the end, dead-lettered. Cloud Scheduler publishes as its own
+# service agent; no grant is needed for topics in the same project.
+
+locals {
+  scheduled_functions = {
+    for name, f in local.functions : name => {
+      schedule  = f.schedule
+      topic     = f.trigger
+      data      = "{}"
+      time_zone = "Etc/UTC"
+    } if f.schedule != null
+  }
+  schedules = merge(local.scheduled_functions, var.schedules)
+}
 
 resource "google_cloud_scheduler_job" "publish" {
-  for_each = var.schedules
+  for_each = local.schedules
 
-  name      = "tale-${each.key}"
-  region    = var.region
-  schedule  = each.value.schedule
-  time_zone = each.value.time_zone
+  name        = "tale-${replace(each.key, "_", "-")}"
+  description = "Publishes to ${each.value.topic} (terraform/scheduler.tf)."
+  region      = var.region
+  schedule    = each.value.schedule
+  time_zone   = each.value.time_zone
+
+  # A missed tick is not worth catching up on: the next one does the same work.
+  retry_config {
+    retry_count = 0
+  }
 
   pubsub_target {
     topic_name = google_pubsub_topic.topic[each.value.topic].id

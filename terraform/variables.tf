@@ -143,9 +143,9 @@ variable "gpu_subnet_cidr" {
 
 variable "schedules" {
   description = <<-EOT
-    Cloud Scheduler jobs that publish to a pipeline topic, by name. Empty by default: no
-    scheduled work exists in the code yet (a sweep of stuck tales or a trend scout would go
-    here, once its topic and function are in shared/registry.py).
+    Extra Cloud Scheduler jobs that publish to a pipeline topic, by name. The functions that
+    declare a `schedule` in shared/registry.py (the stuck-work sweep) get their jobs without
+    an entry here; an entry with the same name replaces that job's settings.
   EOT
   type = map(object({
     schedule  = string

@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 from functions_framework import create_app
 
-from schemas.events import TaleSubmitted
+from schemas.events import TaleFinished, TaleSubmitted
 from shared import bootstrap, envelope, service
+from shared.adapters.local.bus import SqliteEventBus
 from shared.domain.tale import TaleState
 from shared.registry import FUNCTIONS
 from tests.conftest import make_submission
@@ -165,6 +167,7 @@ SAMPLE_EVENTS = {
     "stitch.requested": {"tale_id": "tale-unknown01"},
     "tale.finished": {"tale_id": "tale-unknown01", "outcome": "completed"},
     "tale.dead-letter": {"tale_id": "tale-unknown01"},
+    "tale.sweep": {},
 }
 
 
@@ -188,3 +191,31 @@ def test_every_pubsub_function_acks_an_event_for_an_unknown_tale(
 def test_every_pubsub_function_may_publish() -> None:
     """A permanent failure in any stage announces tale.finished, so each needs the bus."""
     assert [s.name for s in FUNCTIONS if not s.is_http and "bus" not in s.needs] == []
+
+
+def test_the_scheduled_sweep_fails_stuck_tales_through_the_function(
+    tale_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Cloud Scheduler publishes ``{}`` (no tale, no attributes) to ``tale.sweep``; the
+    function fails the tale that has made no progress, and a second delivery changes nothing."""
+    from shared.stages import sweep as sweep_stage
+
+    stuck = submit(tale_home)
+    attrs, body = pubsub_event(b"{}", {}, topic="tale.sweep", subscription="sweep_stuck")
+    sweeper = client("sweep_stuck")
+    assert post_structured(sweeper, attrs, body).status_code == 200
+    container = bootstrap.container()
+    record = container.store.find(stuck)
+    assert record is not None and record.state is TaleState.SUBMITTED  # within its deadline
+
+    later = time.time() + 3600
+    monkeypatch.setattr(sweep_stage, "now", lambda: later)
+    for _ in range(2):
+        assert post_structured(sweeper, attrs, body).status_code == 200
+    record = container.store.find(stuck)
+    assert record is not None and record.state is TaleState.FAILED
+    assert "no progress for 60 min" in (record.error_reason or "")
+    bus = container.bus
+    assert isinstance(bus, SqliteEventBus)
+    failed = [d for _, _, d in bus.published(TaleFinished.TYPE) if b'"outcome":"failed"' in d]
+    assert len(failed) == 1

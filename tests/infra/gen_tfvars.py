@@ -43,6 +43,7 @@ def registry_map() -> dict[str, dict[str, Any]]:
             "concurrency": spec.concurrency,
             "max_delivery_attempts": spec.max_delivery_attempts,
             "needs": list(spec.needs),
+            "schedule": spec.schedule,
         }
         for spec in FUNCTIONS
     }
@@ -58,6 +59,8 @@ def shot_clip_max_attempt() -> int:
 
 
 def _literal(value: Any) -> str:
+    if value is None:
+        return "null"
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int):

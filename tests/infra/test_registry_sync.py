@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from schemas.events import EVENT_TYPES
-from shared.registry import DEAD_LETTER_TOPIC, FUNCTIONS, HTTP, TOPICS
+from shared.registry import CONTROL_TOPICS, DEAD_LETTER_TOPIC, FUNCTIONS, HTTP, TOPICS
 from tests.infra import gen_tfvars, hcl
 
 
@@ -40,7 +40,8 @@ def test_every_topic_the_code_publishes_to_is_declared() -> None:
     topic = hcl.load().resource("google_pubsub_topic.topic")
     assert hcl.expr(topic.body["for_each"]) == "toset(local.topics)"
     assert hcl.expr(topic.body["name"]) == "each.value"
-    assert set(EVENT_TYPES) | {DEAD_LETTER_TOPIC} == set(hcl.load().locals["topics"])
+    assert set(EVENT_TYPES) | set(CONTROL_TOPICS) == set(hcl.load().locals["topics"])
+    assert DEAD_LETTER_TOPIC in CONTROL_TOPICS
 
 
 def test_every_trigger_is_a_declared_topic_or_http() -> None:

@@ -515,10 +515,13 @@ def test_the_gpu_job_runs_on_one_l4_with_vpc_only_egress() -> None:
 # --- scheduler, outputs ---------------------------------------------------------------------
 
 
-def test_scheduler_jobs_come_from_a_variable_that_defaults_to_none() -> None:
+def test_scheduler_jobs_come_from_the_registry_and_a_variable() -> None:
     job = CONFIG.resource("google_cloud_scheduler_job.publish").body
-    assert expr(job["for_each"]) == "var.schedules"
+    assert expr(job["for_each"]) == "local.schedules"
+    assert "local.scheduled_functions" in expr(CONFIG.locals["schedules"])
+    assert "var.schedules" in expr(CONFIG.locals["schedules"])
     assert CONFIG.variables["schedules"]["default"] == {}
+    assert job["retry_config"][0]["retry_count"] == 0
     assert expr(job["pubsub_target"][0]["topic_name"]) == (
         "google_pubsub_topic.topic[each.value.topic].id"
     )

@@ -79,6 +79,7 @@ def _probes() -> dict[str, str]:
             CONFIG.resource("google_cloud_run_v2_job.gpu_worker").body["count"]
         ),
         "apis": "local.apis",
+        "schedules": "local.schedules",
     }
 
 
@@ -206,3 +207,12 @@ def test_clip_suffixes_cover_every_shot_attempt(evaluated: dict[str, Any]) -> No
 def test_the_gpu_job_only_in_scenario_b(evaluated: dict[str, Any]) -> None:
     assert evaluated["gpu_count"] == (1 if evaluated["scenario"] == "B" else 0)
     assert ("compute.googleapis.com" in evaluated["apis"]) == (evaluated["scenario"] == "B")
+
+
+def test_every_scheduled_function_gets_a_job_on_its_trigger(evaluated: dict[str, Any]) -> None:
+    scheduled = {f.name: f for f in FUNCTIONS if f.schedule is not None}
+    assert "sweep_stuck" in scheduled
+    assert evaluated["schedules"] == {
+        name: {"schedule": f.schedule, "topic": f.trigger, "data": "{}", "time_zone": "Etc/UTC"}
+        for name, f in scheduled.items()
+    }

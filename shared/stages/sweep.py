@@ -1,0 +1,32 @@
+"""Stage ``sweep_stuck`` (trigger: ``tale.sweep``, published by Cloud Scheduler every 5 minutes).
+
+Fails every tale that made no progress within its stage's deadline
+(``shared.service.DEFAULT_DEADLINES_S``): the failure is announced on ``tale.finished``, so
+the owner is refunded and told, exactly as for any other failure. The message carries no
+payload; running the sweep twice (a redelivery, two overlapping schedules) fails nothing
+twice, because failing a tale is a guarded transition.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from shared.envelope import Envelope
+from shared.ports.bus import EventBus
+from shared.ports.store import TaleStore
+from shared.service import sweep
+
+log = logging.getLogger("tale.stages")
+
+
+def now() -> float:
+    """The sweep's clock (a seam for tests)."""
+    return time.time()
+
+
+def sweep_stuck(envelope: Envelope, store: TaleStore, bus: EventBus) -> None:
+    stuck = sweep(store=store, bus=bus, now=now())
+    for tale_id, state in stuck:
+        log.warning("tale %s was stuck in %s and has been failed", tale_id, state)
+    log.info("sweep %s: %d stuck tale(s) failed", envelope.message_id, len(stuck))
