@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 from shared.ports.audit import AuditLog
 from shared.ports.blobs import BlobStore
 from shared.ports.bus import EventBus
+from shared.ports.dead_letters import DeadLetterQueue
 from shared.ports.generators import ImageGenerator, Planner, VideoGenerator
 from shared.ports.keys import KeyWrapper
 from shared.ports.ledger import Ledger
@@ -163,6 +164,23 @@ class Container:
             return SqliteEventBus(self.home / "bus.db", subscriptions(), policy)
 
         return self._get("bus", build)  # type: ignore[no-any-return]
+
+    @property
+    def dead_letters(self) -> DeadLetterQueue:
+        """Where operators find and replay dead letters (the local bus keeps its own)."""
+
+        def build() -> DeadLetterQueue:
+            if self.on_gcp:
+                from shared.adapters.gcp.dead_letters import PubSubDeadLetters
+
+                return PubSubDeadLetters.from_settings(
+                    self._gcp("dead letters"), self.settings.dead_letter_subscription
+                )
+            bus = self.bus
+            assert isinstance(bus, DeadLetterQueue)
+            return bus
+
+        return self._get("dead_letters", build)  # type: ignore[no-any-return]
 
     @property
     def blobs(self) -> BlobStore:

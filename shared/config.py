@@ -90,6 +90,10 @@ class Settings(BaseSettings):
     gcp_project: str | None = Field(default=None, description="Runs on GCP when set.")
     media_bucket: str | None = Field(default=None, description="Cloud Storage bucket for media.")
     firestore_database: str = "(default)"
+    dead_letter_subscription: str = Field(
+        default="dead-letter-hold",
+        description="The operators' pull subscription on tale.dead-letter (terraform/pubsub.tf).",
+    )
     signer_email: str | None = Field(
         default=None, description="Service account that signs URLs (IAM signBlob); default: own."
     )

@@ -103,3 +103,37 @@ resource "google_service_account_iam_member" "push_token_creator" {
   role               = "roles/iam.serviceAccountTokenCreator"
   member             = local.pubsub_service_agent
 }
+
+# The operators' copy of every dead letter (`tale dead-letters`, `tale replay` with
+# TALE_GCP_PROJECT set). No push endpoint and nothing else reads it, so a letter stays for a
+# week or until it is replayed; `handle_dead_letter` meanwhile fails the tale through its own
+# push subscription. Operators need roles/pubsub.subscriber on it and roles/pubsub.publisher
+# on the topics (granted to var.operators).
+resource "google_pubsub_subscription" "dead_letter_hold" {
+  name  = "dead-letter-hold"
+  topic = google_pubsub_topic.topic[local.dead_letter_topic].id
+
+  ack_deadline_seconds       = 60
+  message_retention_duration = "604800s"
+  retain_acked_messages      = false
+
+  expiration_policy {
+    ttl = "" # never expires, however long it goes unread
+  }
+}
+
+resource "google_pubsub_subscription_iam_member" "operator_dead_letters" {
+  for_each = toset(var.operators)
+
+  subscription = google_pubsub_subscription.dead_letter_hold.name
+  role         = "roles/pubsub.subscriber"
+  member       = each.value
+}
+
+resource "google_pubsub_topic_iam_member" "operator_replay" {
+  for_each = { for pair in setproduct(var.operators, local.topics) : "${pair[0]} ${pair[1]}" => pair }
+
+  topic  = google_pubsub_topic.topic[each.value[1]].name
+  role   = "roles/pubsub.publisher"
+  member = each.value[0]
+}

@@ -156,6 +156,12 @@ variable "schedules" {
   default = {}
 }
 
+variable "operators" {
+  description = "IAM members (`group:ops@example.com`) who may read and replay dead letters."
+  type        = list(string)
+  default     = []
+}
+
 variable "deletion_protection" {
   description = "Protect the Firestore database and the GPU job from `terraform destroy`."
   type        = bool

@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from google.api_core import exceptions as api_exceptions
 from google.api_core import gapic_v1
@@ -106,3 +107,95 @@ class FakePublisher:
 
         threading.Thread(target=resolve, daemon=True, name=f"fake-publish-{n}").start()
         return future
+
+
+@dataclass
+class FakeSubscriber:
+    """A pull subscription with leases, behind ``SubscriberClient``'s ``pull``,
+    ``acknowledge`` and ``modify_ack_deadline`` (keyword forms; signatures compared in a test).
+
+    A pulled message is leased for ``ack_deadline_s`` and not returned again until its lease
+    ends or ``modify_ack_deadline(..., 0)`` releases it; an acknowledged one is gone.
+    """
+
+    subscription: str
+    ack_deadline_s: float = 60.0
+    pull_size: int | None = None
+    """At most this many per pull, whatever was asked (Pub/Sub may return fewer)."""
+    messages: dict[str, Any] = field(default_factory=dict)
+    leases: dict[str, float] = field(default_factory=dict)
+    pulls: int = 0
+
+    def add(self, data: bytes, attributes: dict[str, str], message_id: str) -> None:
+        from google.protobuf import timestamp_pb2
+        from google.pubsub_v1.types import PubsubMessage
+
+        stamp = timestamp_pb2.Timestamp()
+        stamp.FromNanoseconds(time.time_ns() + len(self.messages))
+        self.messages[message_id] = PubsubMessage(
+            data=data, attributes=attributes, message_id=message_id, publish_time=stamp
+        )
+
+    def _check(self, subscription: str | None) -> None:
+        if subscription != self.subscription:
+            raise api_exceptions.NotFound(f"Resource not found (resource={subscription}).")
+
+    def pull(
+        self,
+        request: Any = None,
+        *,
+        subscription: str | None = None,
+        return_immediately: bool | None = None,
+        max_messages: int | None = None,
+        retry: OptionalRetry = gapic_v1.method.DEFAULT,
+        timeout: OptionalTimeout = gapic_v1.method.DEFAULT,
+        metadata: Any = (),
+    ) -> Any:
+        from google.pubsub_v1.types import PullResponse, ReceivedMessage
+
+        self._check(subscription)
+        self.pulls += 1
+        now = time.monotonic()
+        limit = min(max_messages or 1, self.pull_size or max_messages or 1)
+        out = []
+        for message_id, message in self.messages.items():
+            if len(out) == limit:
+                break
+            if self.leases.get(message_id, 0.0) > now:
+                continue
+            self.leases[message_id] = now + self.ack_deadline_s
+            out.append(ReceivedMessage(ack_id=f"ack-{message_id}", message=message))
+        return PullResponse(received_messages=out)
+
+    def acknowledge(
+        self,
+        request: Any = None,
+        *,
+        subscription: str | None = None,
+        ack_ids: Any = None,
+        retry: OptionalRetry = gapic_v1.method.DEFAULT,
+        timeout: OptionalTimeout = gapic_v1.method.DEFAULT,
+        metadata: Any = (),
+    ) -> None:
+        self._check(subscription)
+        for ack_id in ack_ids or []:
+            message_id = ack_id.removeprefix("ack-")
+            self.messages.pop(message_id, None)
+            self.leases.pop(message_id, None)
+
+    def modify_ack_deadline(
+        self,
+        request: Any = None,
+        *,
+        subscription: str | None = None,
+        ack_ids: Any = None,
+        ack_deadline_seconds: int | None = None,
+        retry: OptionalRetry = gapic_v1.method.DEFAULT,
+        timeout: OptionalTimeout = gapic_v1.method.DEFAULT,
+        metadata: Any = (),
+    ) -> None:
+        self._check(subscription)
+        for ack_id in ack_ids or []:
+            message_id = ack_id.removeprefix("ack-")
+            if message_id in self.leases:
+                self.leases[message_id] = time.monotonic() + (ack_deadline_seconds or 0)

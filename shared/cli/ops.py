@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 from rich.table import Table
@@ -13,9 +13,6 @@ from shared.cli.main import _drive, _runtime, fail_input, out
 from shared.cli.views import state_text, when
 from shared.domain.errors import IllegalTransition, TaleNotFound
 from shared.domain.tale import TERMINAL, TaleState
-
-if TYPE_CHECKING:
-    from shared.adapters.local.bus import SqliteEventBus
 
 
 def stuck() -> None:
@@ -41,11 +38,11 @@ def stuck() -> None:
 
 def dead_letters() -> None:
     """Messages that a stage gave up on, with the last error."""
-    bus = _local_bus()
+    queue = bootstrap.container().dead_letters
     table = Table(title="Dead letters")
     for col in ("message", "subscription", "tale", "last error"):
         table.add_column(col, no_wrap=col == "message")
-    for letter in bus.dead_letters():
+    for letter in queue.dead_letters():
         table.add_row(
             letter.message_id,
             letter.subscription,
@@ -60,13 +57,20 @@ def replay(
     quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
 ) -> None:
     """Publish a dead-lettered message again (after fixing its cause) and run it."""
+    container = bootstrap.container()
+    if container.on_gcp:  # the deployed functions run it
+        out.print(f"replayed {message_id} as {_replay(message_id)}")
+        return
     with _runtime() as runtime:
-        try:
-            new_id = _local_bus().replay(message_id)
-        except KeyError as exc:
-            fail_input(str(exc))
-        out.print(f"replayed {message_id} as {new_id}")
+        out.print(f"replayed {message_id} as {_replay(message_id)}")
         _drive(runtime, [], quiet)
+
+
+def _replay(message_id: str) -> str:
+    try:
+        return bootstrap.container().dead_letters.replay(message_id)
+    except KeyError as exc:
+        fail_input(str(exc.args[0] if exc.args else exc))
 
 
 def retry(
@@ -104,14 +108,3 @@ def register(app: typer.Typer) -> None:
     app.command()(replay)
     app.command()(retry)
     app.command("sweep")(sweep_command)
-
-
-def _local_bus() -> SqliteEventBus:
-    from shared.adapters.local.bus import SqliteEventBus
-
-    bus = bootstrap.container().bus
-    if not isinstance(bus, SqliteEventBus):
-        raise typer.BadParameter(
-            "dead letters on GCP are in the tale.dead-letter subscription; see docs/deploy.md"
-        )
-    return bus

@@ -555,3 +555,17 @@ def test_the_gpu_network_denies_egress_to_the_internet() -> None:
     allow = CONFIG.resource("google_compute_firewall.gpu_allow_private_google").body
     assert "199.36.153.8/30" in str(allow["destination_ranges"])  # private.googleapis.com
     assert not CONFIG.of_type("google_compute_router_nat")  # no route out
+
+
+def test_operators_keep_a_copy_of_every_dead_letter() -> None:
+    from shared.config import Settings
+
+    hold = CONFIG.resource("google_pubsub_subscription.dead_letter_hold").body
+    assert hold["name"] == Settings().dead_letter_subscription
+    assert expr(hold["topic"]) == "google_pubsub_topic.topic[local.dead_letter_topic].id"
+    assert "push_config" not in hold  # pulled by operators only
+    assert hold["message_retention_duration"] == "604800s"
+    assert hold["expiration_policy"][0]["ttl"] == ""
+    reader = CONFIG.resource("google_pubsub_subscription_iam_member.operator_dead_letters").body
+    assert reader["role"] == "roles/pubsub.subscriber"
+    assert expr(reader["for_each"]) == "toset(var.operators)"

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from schemas.events import Event
 from shared.ports.bus import EventBus, message_attributes
+from shared.ports.dead_letters import DeadLetter, DeadLetterQueue, original_attributes
 
 from .sqlite import Database
 
@@ -49,15 +50,6 @@ class Delivery:
 
 
 @dataclass(frozen=True)
-class DeadLetter:
-    message_id: str
-    subscription: str
-    topic: str
-    attributes: dict[str, str]
-    last_error: str
-
-
-@dataclass(frozen=True)
 class BusPolicy:
     max_delivery_attempts: int = 5
     min_backoff_s: float = 0.5
@@ -66,7 +58,7 @@ class BusPolicy:
     dead_letter_topic: str = "tale.dead-letter"
 
 
-class SqliteEventBus(EventBus):
+class SqliteEventBus(EventBus, DeadLetterQueue):
     def __init__(
         self,
         path: Path,
@@ -240,9 +232,5 @@ class SqliteEventBus(EventBus):
         )
         if not rows:
             raise KeyError(f"no message {message_id}")
-        attributes = {
-            k: v
-            for k, v in json.loads(rows[0]["attributes"]).items()
-            if not k.startswith("CloudPubSubDeadLetter")
-        }
+        attributes = original_attributes(json.loads(rows[0]["attributes"]))
         return self.publish_raw(rows[0]["topic"], rows[0]["data"], attributes)
