@@ -12,12 +12,17 @@ Outcomes, as Pub/Sub sees them:
 from __future__ import annotations
 
 import logging
+import time
+import uuid
+from collections import Counter
 
 from schemas.events import EVENT_TYPES, Event
 from shared import bootstrap
 from shared.domain.errors import MalformedEvent, PermanentError
 from shared.envelope import CloudEventLike, Envelope, decode, parse
-from shared.registry import BY_NAME
+from shared.metering import memory_gib, metering, vcpus
+from shared.ports.usage import Usage
+from shared.registry import BY_NAME, FunctionSpec
 from shared.stages.failure import fail_tale, reannounce_failure
 
 log = logging.getLogger("tale.functions")
@@ -26,6 +31,44 @@ log = logging.getLogger("tale.functions")
 def handle_pubsub(cloud_event: CloudEventLike, function: str) -> None:
     spec = BY_NAME[function]
     envelope = decode(cloud_event)
+    started = time.monotonic()
+    with metering() as meter:
+        try:
+            _handle(envelope, spec)
+        finally:
+            _record_operations(spec, envelope, meter, time.monotonic() - started)
+
+
+def _record_operations(
+    spec: FunctionSpec, envelope: Envelope, meter: Counter[str], seconds: float
+) -> None:
+    """One usage record of this invocation's cloud operations, for the tale it is about."""
+    tale_id = envelope.tale_id
+    if not tale_id:
+        return
+    units = {k: float(v) for k, v in meter.items()}
+    units["invocations"] = 1.0
+    units["vcpu_seconds"] = seconds * vcpus(spec.memory, spec.concurrency)
+    units["gib_seconds"] = seconds * memory_gib(spec.memory)
+    units["firestore_writes"] = units.get("firestore_writes", 0.0) + 1  # this record
+    attempt = envelope.delivery_attempt or uuid.uuid4().hex[:8]
+    try:
+        bootstrap.container().usage.record(
+            Usage(
+                tale_id,
+                f"ops:{spec.name}:{envelope.message_id}:{attempt}",
+                "gcp",
+                spec.name,
+                units,
+                time.time(),
+            )
+        )
+    except Exception:  # accounting must never fail the pipeline
+        log.exception("could not record the operations of %s", spec.name)
+
+
+def _handle(envelope: Envelope, spec: FunctionSpec) -> None:
+    function = spec.name
     container = bootstrap.container()
     payload: Event | Envelope = envelope
     try:

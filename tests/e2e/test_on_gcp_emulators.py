@@ -70,5 +70,16 @@ def test_a_korean_tale_on_firestore_and_cloud_storage(
         assert store.submission(tale_id).text == text.strip()
         mirrored = records.get(tale_id)
         assert mirrored is not None and mirrored.status == "completed"
+        # The cost ledger's object counts equal what the bucket holds for the tale, and it
+        # counted Firestore documents read and written through the client's RPCs.
+        ops: dict[str, float] = {}
+        for usage in container.usage.for_tale(tale_id):
+            if usage.provider == "gcp":
+                for unit, n in usage.units.items():
+                    ops[unit] = ops.get(unit, 0.0) + n
+        objects = list(gcs_emulator.client().list_blobs(gcs_bucket, prefix=f"tales/{tale_id}/"))
+        assert ops["gcs_writes"] == len(objects)
+        assert ops["gcs_bytes_written"] == sum(o.size for o in objects)
+        assert ops["firestore_reads"] > 0 and ops["firestore_writes"] > ops["invocations"]
     finally:
         bootstrap.configure(Settings(home=tmp_path / "unused"))

@@ -90,7 +90,10 @@ def test_a_tale_made_by_gemini_imagen_and_veo(world: tuple[FakeVertex, Path]) ->
     usage = {u.key: u for u in container.usage.for_tale(tale_id)}
     assert usage["plan:1"].units == {"input_tokens": 812, "output_tokens": 1450}
     assert all(usage[f"shot:{i}:1"].units == {"video_seconds": 4} for i in range(SHOTS))
-    assert {u.provider for u in usage.values()} == {"gemini", "imagen", "veo"}
+    assert {u.provider for u in usage.values()} == {"gemini", "imagen", "veo", "gcp"}
+    ops = [u for u in usage.values() if u.provider == "gcp"]  # one per function invocation
+    assert {u.model for u in ops} >= {"plan_story", "render_shot", "stitch_video", "notify_user"}
+    assert all(u.units["invocations"] == 1 and u.units["gib_seconds"] > 0 for u in ops)
     assert kinds(container, user) == ["grant", "reserve", "settle"]
 
 

@@ -55,6 +55,7 @@ from google.cloud.firestore_v1.base_query import FieldFilter
 
 from schemas.plan import StoryPlan
 from schemas.story import StorySubmission
+from shared.adapters.gcp.firestore_metering import meter_client
 from shared.adapters.hooks import mirrored
 from shared.crypto.envelope import DecryptionError, Sealed, open_sealed, seal
 from shared.domain.errors import TaleNotFound
@@ -150,7 +151,7 @@ class FirestoreTaleStore(TaleStore):
         root: str = "tale",
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self.client = client
+        self.client = meter_client(client)  # billable reads and writes → the invocation's meter
         self.keys = keys
         self.on_change = on_change
         """Called with the tale after every change of its user-facing fields, and on repeated

@@ -38,6 +38,7 @@ from google.api_core.retry import Retry
 from google.cloud.storage.exceptions import InvalidResponse
 
 from shared.domain.errors import TransientError
+from shared.metering import count
 from shared.ports.blobs import BlobNotFound, BlobStore
 
 MiB = 1024 * 1024
@@ -130,14 +131,17 @@ class GcsBlobStore(BlobStore):
         blob = self._blob(path, len(data))
         with _transient_as_tale_error(f"upload of {path}"):
             blob.upload_from_string(data, content_type=content_type, retry=self._retry)
+        _count_write(len(data))
 
     def put_file(self, path: str, source: Path, content_type: str) -> None:
         blob = self._blob(path, source.stat().st_size)
         with _transient_as_tale_error(f"upload of {path}"):
             blob.upload_from_filename(str(source), content_type=content_type, retry=self._retry)
+        _count_write(source.stat().st_size)
 
     # --- reads ----------------------------------------------------------------------------
     def get_bytes(self, path: str) -> bytes:
+        count("gcs_reads")
         blob = self._blob(path)
         try:
             with _transient_as_tale_error(f"read of {path}"):
@@ -147,6 +151,7 @@ class GcsBlobStore(BlobStore):
 
     def download(self, path: str, dest: Path) -> Path:
         """Download to a temporary file beside ``dest``, then rename: ``dest`` is never partial."""
+        count("gcs_reads")
         blob = self._blob(path)
         tmp = dest.with_name(f".{dest.name}.{secrets.token_hex(4)}.part")
         try:
@@ -160,6 +165,7 @@ class GcsBlobStore(BlobStore):
         return dest
 
     def exists(self, path: str) -> bool:
+        count("gcs_reads")
         blob = self._blob(path)
         with _transient_as_tale_error(f"lookup of {path}"):
             return bool(blob.exists(retry=self._retry))
@@ -204,3 +210,8 @@ class GcsBlobStore(BlobStore):
                 **iam,
             )
         )
+
+
+def _count_write(size: int) -> None:
+    count("gcs_writes")
+    count("gcs_bytes_written", size)

@@ -27,6 +27,7 @@ from google.api_core.retry import Retry, if_exception_type
 
 from schemas.events import Event
 from shared.domain.errors import TransientError
+from shared.metering import count_message
 from shared.ports.bus import EventBus, message_attributes
 
 MiB = 1024 * 1024
@@ -119,6 +120,7 @@ class PubSubBus(EventBus):
 
     # --- publishing -------------------------------------------------------------------------
     def _submit(self, topic: str, data: bytes, attributes: Mapping[str, str]) -> Any:
+        count_message(data, dict(attributes))
         return self.publisher.publish(self.topic_path(topic), data, **dict(attributes))
 
     def _await(self, futures: Sequence[Any], topics: Sequence[str]) -> list[str]:

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 from urllib.parse import quote
 
+from shared.metering import count
 from shared.ports.blobs import BlobNotFound, BlobStore
 
 
@@ -48,17 +49,21 @@ class FilesystemBlobStore(BlobStore):
 
     def put_bytes(self, path: str, data: bytes, content_type: str) -> None:
         self._write(path, data)
+        _count_write(len(data))
 
     def put_file(self, path: str, source: Path, content_type: str) -> None:
         self._write(path, source)
+        _count_write(source.stat().st_size)
 
     def get_bytes(self, path: str) -> bytes:
+        count("gcs_reads")
         try:
             return self._path(path).read_bytes()
         except FileNotFoundError as exc:
             raise BlobNotFound(path) from exc
 
     def download(self, path: str, dest: Path) -> Path:
+        count("gcs_reads")
         src = self._path(path)
         if not src.is_file():
             raise BlobNotFound(path)
@@ -66,6 +71,7 @@ class FilesystemBlobStore(BlobStore):
         return dest
 
     def exists(self, path: str) -> bool:
+        count("gcs_reads")
         return self._path(path).is_file()
 
     def uri(self, path: str) -> str:
@@ -89,3 +95,8 @@ class FilesystemBlobStore(BlobStore):
         if expires < time.time():
             return False
         return hmac.compare_digest(self._signature(path, expires), signature)
+
+
+def _count_write(size: int) -> None:
+    count("gcs_writes")
+    count("gcs_bytes_written", size)

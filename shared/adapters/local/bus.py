@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from schemas.events import Event
+from shared.metering import count_message
 from shared.ports.bus import EventBus, message_attributes
 from shared.ports.dead_letters import DeadLetter, DeadLetterQueue, original_attributes
 
@@ -81,6 +82,7 @@ class SqliteEventBus(EventBus, DeadLetterQueue):
         """Publish bytes as they are (tests use it to send malformed messages)."""
         if topic not in self.subscriptions:
             raise KeyError(f"unknown topic {topic!r}")
+        count_message(data, dict(attributes))
         message_id = uuid.uuid4().hex
         now = self.clock()
         with self.db.transaction() as db:

@@ -104,7 +104,7 @@ class SqliteTaleStore(TaleStore):
         keys: KeyWrapper | None = None,
         on_change: Callable[[TaleRecord], None] | None = None,
     ) -> None:
-        self.db = Database(path, SCHEMA)
+        self.db = Database(path, SCHEMA, metered=True)
         self.clock = clock
         self.keys = keys
         self.on_change = on_change
