@@ -270,6 +270,11 @@ class InMemoryTaleStore(TaleStore):
         with self._lock:
             return [replace(s) for _, s in sorted(self._t(tale_id).shots.items())]
 
+    def shot(self, tale_id: str, index: int) -> ShotRecord | None:
+        with self._lock:
+            found = self._t(tale_id).shots.get(index)
+            return replace(found) if found else None
+
     def claim_shot(
         self,
         tale_id: str,

@@ -101,6 +101,10 @@ class TaleStore(ABC):
     def shots(self, tale_id: str) -> list[ShotRecord]: ...
 
     @abstractmethod
+    def shot(self, tale_id: str, index: int) -> ShotRecord | None:
+        """One shot (one document read, where ``shots`` reads them all)."""
+
+    @abstractmethod
     def claim_shot(
         self,
         tale_id: str,

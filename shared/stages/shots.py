@@ -45,7 +45,9 @@ def render_shot(
 ) -> None:
     if require_tale(store, event.tale_id).state is not TaleState.RENDERING:
         return
-    current = store.shots(event.tale_id)[event.shot_index]
+    current = store.shot(event.tale_id, event.shot_index)
+    if current is None:
+        raise PermanentError(f"the tale has no shot {event.shot_index + 1}")
     if current.status is ShotStatus.PENDING and current.attempt == event.attempt:
         videos.admit()  # a quota refusal happens before the claim, so nothing is left held
     shot = _claim(event, store, videos, bus, settings, envelope.message_id)

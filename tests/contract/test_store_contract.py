@@ -235,3 +235,11 @@ def test_an_unstarted_claim_is_released_only_by_its_holder(store: TaleStore) -> 
     store.mark_shot_started(tale, 0, 1, "op")
     store.release_claim(tale, 0, 1, "message-3")  # started: never released
     assert store.shots(tale)[0].status is ShotStatus.STARTED
+
+
+def test_one_shot_is_read_on_its_own(store: TaleStore) -> None:
+    tale = _rendering(store)
+    store.claim_shot(tale, 1, 1)
+    assert store.shot(tale, 1) == store.shots(tale)[1]
+    assert store.shot(tale, 0) == store.shots(tale)[0]
+    assert store.shot(tale, 99) is None

@@ -462,6 +462,11 @@ class FirestoreTaleStore(TaleStore):
         snaps = self._retrying(lambda: list(docs.stream()))
         return sorted((_shot(s.to_dict() or {}) for s in snaps), key=lambda s: s.index)
 
+    def shot(self, tale_id: str, index: int) -> ShotRecord | None:
+        ref = self._shot_ref(tale_id, index)
+        snap = self._retrying(lambda: ref.get())
+        return _shot(snap.to_dict() or {}) if snap.exists else None
+
     def _shot_doc(self, tx: firestore.Transaction, tale_id: str, index: int) -> Doc:
         data = self._read(tx, self._shot_ref(tale_id, index))
         if data is None:

@@ -306,6 +306,10 @@ class SqliteTaleStore(TaleStore):
         rows = self.db.read("SELECT * FROM shots WHERE tale_id=? ORDER BY idx", (tale_id,))
         return [_shot(r) for r in rows]
 
+    def shot(self, tale_id: str, index: int) -> ShotRecord | None:
+        rows = self.db.read("SELECT * FROM shots WHERE tale_id=? AND idx=?", (tale_id, index))
+        return _shot(rows[0]) if rows else None
+
     def _shot_row(self, db: sqlite3.Connection, tale_id: str, index: int) -> ShotRecord:
         row = db.execute(
             "SELECT * FROM shots WHERE tale_id=? AND idx=?", (tale_id, index)
