@@ -7,8 +7,8 @@ sums the operations its function invocations recorded (``shared.metering``): inv
 messages, documents read and written, objects written, vCPU- and GiB-seconds. The counts are
 exact for the run (no timing noise, one run each); the price column uses the price table
 (``shared.costs``). A submission has at most 16 shots, so growth beyond that (say to 32) is
-read from the per-shot slope the last column gives. Firestore figures are the embedded store's rows, one per Firestore
-document in the same layout.
+read from the per-shot slope the last column gives. Firestore figures are the embedded
+store's rows, one per Firestore document in the same layout.
 """
 
 from __future__ import annotations
