@@ -1,0 +1,321 @@
+"""Stitching N H.264 clips into one MP4: our stitcher (stream copy) versus moviepy's
+``concatenate_videoclips`` + ``write_videofile`` (what popular open-source story-video
+generators do), wall time and peak memory, medians of ``--runs``.
+
+    .venv/bin/python bench/bench_stitch.py [--runs 3] [--clips 8] [--seconds 8] [--size 720x1280]
+
+moviepy is not a dependency of Tale; install it for this benchmark only:
+``.venv/bin/pip install 'moviepy>=2'``.
+
+The input clips (a moving gradient, 24 fps, portrait 720×1280 by default) are written once
+into a temporary folder by the project's own encoder (``shared.media.encode.write_h264``, as
+every offline clip is), so they share codec parameters and ours takes its stream-copy path.
+Each run starts every contender in a fresh interpreter
+(``bench_stitch.py --one ours|moviepy --clip-dir DIR --out FILE``), interleaved and in
+alternating order, and measures:
+- ``stitch``: the stitch call itself, timed inside the child (no interpreter start or imports);
+- ``process``: the child's whole wall time, interpreter start and imports included;
+- ``max RSS``: the child's peak resident memory (``os.wait4``: the largest single process of
+  its tree, ffmpeg helpers included once reaped);
+- ``tree RSS``: the peak of the summed resident memory of the child and all its descendants
+  (moviepy runs one ffmpeg reader per clip and one writer beside Python), sampled every 20 ms.
+Both outputs are then decoded with PyAV (every frame counted) to check they hold the whole video.
+moviepy re-encodes with its defaults (libx264, preset medium, ffmpeg's own threads); a smooth
+gradient is cheap to encode, so its time here is a lower bound for real footage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import numpy as np
+
+CONTENDERS = ("ours", "moviepy")
+INSTALL = ".venv/bin/pip install 'moviepy>=2'"
+PAGE = os.sysconf("SC_PAGE_SIZE")
+
+
+# --- inputs ----------------------------------------------------------------------------------
+def _gradient_frames(index: int, frames: int, width: int, height: int) -> Iterator[np.ndarray]:
+    """A diagonal colour gradient scrolling down 4 px a frame (clip ``index`` has its own hue):
+    cheap to draw (each frame is a slice of one precomputed image) and not a flat colour."""
+    step = 4
+    tall = height + step * frames
+    y = np.arange(tall, dtype=np.float32)[:, None]
+    x = np.arange(width, dtype=np.float32)[None, :]
+    base = np.empty((tall, width, 3), np.uint8)
+    base[..., 0] = (128 + 110 * np.sin(y / 97 + index)).astype(np.uint8)
+    base[..., 1] = (128 + 110 * np.sin((x + y) / 151 + 2 * index)).astype(np.uint8)
+    base[..., 2] = (128 + 110 * np.cos(x / 73 - y / 211 + 3 * index)).astype(np.uint8)
+    for k in range(frames):
+        top = tall - height - step * k  # the image moves down: the window moves up
+        yield base[top : top + height]
+
+
+def _write_clip(index: int, path: Path, seconds: float, fps: int, width: int, height: int) -> Path:
+    from shared.media.encode import write_h264
+
+    frames = round(seconds * fps)
+    write_h264(
+        _gradient_frames(index, frames, width, height), path, fps=fps, width=width, height=height
+    )
+    return path
+
+
+def make_clips(
+    folder: Path, count: int, seconds: float, fps: int, width: int, height: int
+) -> list[Path]:
+    """``count`` clips written in parallel (one x264 thread each, one process per core)."""
+    paths = [folder / f"shot{i:02d}.mp4" for i in range(count)]
+    with ProcessPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        futures = [
+            pool.submit(_write_clip, i, p, seconds, fps, width, height) for i, p in enumerate(paths)
+        ]
+        return [f.result() for f in futures]
+
+
+# --- contenders (each in its own interpreter) -------------------------------------------------
+def stitch_ours(clips: list[Path], out: Path) -> str:
+    from shared.media.stitch import stitch
+
+    return stitch(clips, out).method
+
+
+def stitch_moviepy(clips: list[Path], out: Path) -> str:
+    from moviepy import (  # type: ignore[import-untyped, import-not-found, unused-ignore]
+        VideoFileClip,
+        concatenate_videoclips,
+    )
+
+    sources = [VideoFileClip(str(p), audio=False) for p in clips]
+    try:
+        final = concatenate_videoclips(sources)
+        final.write_videofile(str(out), codec="libx264", audio=False, logger=None)
+        final.close()
+    finally:
+        for clip in sources:
+            clip.close()
+    return "re-encode (libx264, preset medium)"
+
+
+def one(contender: str, clip_dir: Path, out: Path) -> None:
+    """The child: stitch every ``*.mp4`` of ``clip_dir`` in name order; print JSON."""
+    clips = sorted(clip_dir.glob("*.mp4"))
+    run = stitch_ours if contender == "ours" else stitch_moviepy
+    started = time.perf_counter()
+    method = run(clips, out)
+    print(json.dumps({"stitch_s": time.perf_counter() - started, "method": method}))
+
+
+# --- measuring ------------------------------------------------------------------------------
+def _tree_rss(root: int) -> int:
+    """Summed resident bytes of ``root`` and all its live descendants (from /proc)."""
+    parents: dict[int, int] = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        parents[int(entry.name)] = int(stat.rpartition(")")[2].split()[1])
+    tree, frontier = {root}, [root]
+    while frontier:
+        pid = frontier.pop()
+        children = [c for c, p in parents.items() if p == pid and c not in tree]
+        tree.update(children)
+        frontier.extend(children)
+    total = 0
+    for pid in tree:
+        try:
+            with open(f"/proc/{pid}/statm") as f:
+                total += int(f.read().split()[1]) * PAGE
+        except OSError:
+            continue
+    return total
+
+
+def measure(contender: str, clip_dir: Path, out: Path) -> dict[str, Any]:
+    """Run one contender in a fresh interpreter: its JSON line plus process wall time, max RSS
+    and peak tree RSS (MiB)."""
+    out.unlink(missing_ok=True)
+    cmd = [
+        sys.executable,
+        __file__,
+        "--one",
+        contender,
+        "--clip-dir",
+        str(clip_dir),
+        "--out",
+        str(out),
+    ]
+    started = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE)
+    peak = 0
+    done = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not done.is_set():
+            peak = max(peak, _tree_rss(proc.pid))
+            done.wait(0.02)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    assert proc.stdout is not None
+    output = proc.stdout.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - started
+    done.set()
+    sampler.join()
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise SystemExit(f"{contender} failed with exit code {proc.returncode}")
+    result: dict[str, Any] = json.loads(output.decode().strip().splitlines()[-1])
+    result.update(
+        process_s=elapsed,
+        max_rss_mib=usage.ru_maxrss / 1024,  # KiB → MiB
+        tree_rss_mib=peak / 2**20,
+        size_mib=out.stat().st_size / 2**20,
+    )
+    return result
+
+
+def decode(path: Path) -> tuple[int, float, int, int]:
+    """(frames decoded, seconds of video from the frames' timestamps, width, height)."""
+    import av
+
+    with av.open(str(path)) as box:
+        stream = box.streams.video[0]
+        stream.thread_type = "AUTO"
+        frames, first, last = 0, None, 0.0
+        width = height = 0
+        for frame in box.decode(stream):
+            frames += 1
+            t = float(frame.time or 0.0)
+            first = t if first is None else min(first, t)
+            if t >= last:
+                last = t
+            width, height = frame.width, frame.height
+        rate = stream.average_rate
+        step = 1 / float(rate) if rate else 0.0
+        return frames, last - (first or 0.0) + step, width, height
+
+
+# --- the report ------------------------------------------------------------------------------
+def _med(rows: list[dict[str, Any]], key: str) -> float:
+    return statistics.median(float(r[key]) for r in rows)
+
+
+def report(
+    args: argparse.Namespace, results: dict[str, list[dict[str, Any]]], gen_s: float
+) -> None:
+    width, height = args.width, args.height
+    total = args.clips * args.seconds
+    print(
+        f"stitch {args.clips} clips × {args.seconds:g} s, {width}×{height}, {args.fps} fps H.264 "
+        f"({total:g} s of video) on {os.cpu_count()} cores; medians of {args.runs} runs, "
+        "each contender in a fresh interpreter"
+    )
+    print(f"(inputs written once by shared.media.encode.write_h264 in {gen_s:.1f} s)")
+    head = (
+        f"{'contender':<10}{'method':<36}{'stitch':>10}{'process':>10}"
+        f"{'max RSS':>11}{'tree RSS':>11}{'output':>10}"
+    )
+    print(head)
+    print("-" * len(head))
+    for name, rows in results.items():
+        print(
+            f"{name:<10}{rows[0]['method']:<36}"
+            f"{_med(rows, 'stitch_s'):>8.2f} s{_med(rows, 'process_s'):>8.2f} s"
+            f"{_med(rows, 'max_rss_mib'):>7.0f} MiB{_med(rows, 'tree_rss_mib'):>7.0f} MiB"
+            f"{_med(rows, 'size_mib'):>6.1f} MiB"
+        )
+    for name, rows in results.items():
+        print(
+            f"  {name} runs: stitch "
+            + ", ".join(f"{r['stitch_s']:.2f}" for r in rows)
+            + " s; max RSS "
+            + ", ".join(f"{r['max_rss_mib']:.0f}" for r in rows)
+            + " MiB"
+        )
+    ours, theirs = results["ours"], results["moviepy"]
+    print(
+        f"moviepy / ours: stitch {_med(theirs, 'stitch_s') / _med(ours, 'stitch_s'):.0f}×, "
+        f"process {_med(theirs, 'process_s') / _med(ours, 'process_s'):.1f}×, "
+        f"max RSS {_med(theirs, 'max_rss_mib') / _med(ours, 'max_rss_mib'):.1f}×, "
+        f"tree RSS {_med(theirs, 'tree_rss_mib') / _med(ours, 'tree_rss_mib'):.1f}×"
+    )
+
+
+def parse() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--clips", type=int, default=8, help="how many clips")
+    parser.add_argument("--seconds", type=float, default=8.0, help="length of each clip")
+    parser.add_argument("--size", default="720x1280", help="WIDTHxHEIGHT (even numbers)")
+    parser.add_argument("--fps", type=int, default=24)
+    parser.add_argument("--one", choices=CONTENDERS, help=argparse.SUPPRESS)
+    parser.add_argument("--clip-dir", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    args.width, args.height = (int(v) for v in args.size.lower().split("x"))
+    return args
+
+
+def main() -> int:
+    args = parse()
+    if args.one:
+        one(args.one, args.clip_dir, args.out)
+        return 0
+    try:
+        import moviepy  # type: ignore[import-untyped, import-not-found, unused-ignore]  # noqa: F401
+    except ImportError:
+        print(f"moviepy is not installed; for this benchmark only: {INSTALL}", file=sys.stderr)
+        return 2
+    with tempfile.TemporaryDirectory(prefix="tale-bench-stitch-") as tmp:
+        clip_dir, out_dir = Path(tmp) / "clips", Path(tmp) / "out"
+        clip_dir.mkdir()
+        out_dir.mkdir()
+        started = time.perf_counter()
+        make_clips(clip_dir, args.clips, args.seconds, args.fps, args.width, args.height)
+        gen_s = time.perf_counter() - started
+        results: dict[str, list[dict[str, Any]]] = {c: [] for c in CONTENDERS}
+        for run in range(args.runs):
+            order = CONTENDERS if run % 2 == 0 else CONTENDERS[::-1]
+            for contender in order:
+                results[contender].append(
+                    measure(contender, clip_dir, out_dir / f"{contender}.mp4")
+                )
+        report(args, results, gen_s)
+        expected = round(args.seconds * args.fps) * args.clips
+        print(f"decoded with PyAV (expected {expected} frames, {args.clips * args.seconds:g} s):")
+        ok = True
+        for contender in CONTENDERS:
+            frames, seconds, width, height = decode(out_dir / f"{contender}.mp4")
+            good = frames == expected and (width, height) == (args.width, args.height)
+            ok = ok and good
+            print(
+                f"  {contender:<8} {frames} frames, {seconds:.2f} s, {width}×{height}"
+                f"  {'ok' if good else 'MISMATCH'}"
+            )
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
