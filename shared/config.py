@@ -53,12 +53,24 @@ class Settings(BaseSettings):
     pro_tales_per_month: int = Field(default=20, ge=0)
     business_tales_per_month: int = Field(default=100, ge=0)
 
+    # Unit economics (shared/costs): prices with their sources, meters, scenario assumptions.
+    price_table: Path = Field(
+        default=Path(__file__).resolve().parent / "costs" / "prices.json",
+        description="The versioned price table (default: the packaged shared/costs/prices.json).",
+    )
+
     # HTTP API.
     api_rate_per_minute: int = Field(default=60, ge=1, description="Requests per user and minute.")
     api_max_running_tales: int = Field(default=3, ge=1, description="Unfinished tales per user.")
     api_max_body_bytes: int = Field(default=256 * 1024, ge=1024)
     cors_origin: str = Field(default="http://localhost:3000", description="The frontend's origin.")
     video_url_ttl_s: int = Field(default=3600, ge=60, le=7 * 24 * 3600)
+
+    # Budgets (shared/api/budget.py): a monthly spending cap per tenant, in USD.
+    spend_cap_usd: float = Field(default=100.0, ge=0, description="Default monthly cap.")
+    spend_caps_usd: dict[str, float] = Field(
+        default_factory=dict, description="Per-user caps (JSON: user id → USD)."
+    )
 
     # Generators: "offline" placeholders (default), "A" Google models, "B" self-hosted.
     scenario: Literal["offline", "A", "B"] = "offline"

@@ -15,6 +15,7 @@ from pydantic import BaseModel
 from schemas.events import ShotRequested
 from schemas.story import StorySubmission
 from shared import service
+from shared.api import budget
 from shared.api.problems import Problem, conflict, not_found
 from shared.api.requests import json_body, no_body
 from shared.api.views import Accepted, Me, TaleList, TaleView, Usage, VideoLink
@@ -58,8 +59,14 @@ def owned_tale(call: Call) -> TaleRecord:
 
 
 def create_tale(call: Call) -> tuple[int, BaseModel, dict[str, str]]:
+    settings = call.container.settings
+    return start_tale(call, json_body(call.request, StorySubmission, settings.api_max_body_bytes))
+
+
+def start_tale(call: Call, submission: StorySubmission) -> tuple[int, BaseModel, dict[str, str]]:
+    """Check, reserve the credits and submit — idempotent with an ``Idempotency-Key`` (keyed
+    on the submission): the path of every tale created through the API."""
     c, settings = call.container, call.container.settings
-    submission = json_body(call.request, StorySubmission, settings.api_max_body_bytes)
     try:
         service.check_submission(submission, settings.max_story_chars)
     except InvalidStory as exc:
@@ -101,6 +108,12 @@ def create_tale(call: Call) -> tuple[int, BaseModel, dict[str, str]]:
             f"{settings.api_max_running_tales}",
             headers={"Retry-After": "30"},
         )
+    budget.admit(
+        c,
+        call.user,
+        budget.estimate(c, submission.shot_count, submission.shot_seconds, 2),
+        time.time(),
+    )
     ensure_account(call)
     cost = tale_cost(submission.shot_count, submission.shot_seconds)
     try:
@@ -131,8 +144,13 @@ def list_tales(call: Call) -> TaleList:
 
 
 def get_tale(call: Call) -> TaleView:
+    """The tale with its shots and, before and during generation, its cost estimate (from
+    the storyboard once there is one)."""
     tale = owned_tale(call)
-    return TaleView.of(tale, call.container.store.shots(tale.tale_id))
+    view = TaleView.of(tale, call.container.store.shots(tale.tale_id))
+    if not tale.state.terminal:
+        view.estimate = budget.view(budget.estimate_of(call.container, tale))
+    return view
 
 
 def _act(call: Call, action: Callable[..., None], status: TaleState) -> Accepted:

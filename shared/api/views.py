@@ -13,6 +13,15 @@ class ShotView(BaseModel):
     status: str
 
 
+class CostEstimate(BaseModel):
+    """What the tale is expected to cost to make (USD), by stage, with the price table used."""
+
+    usd: float
+    by_stage: dict[str, float]
+    scenario: str
+    price_table: str
+
+
 class TaleView(BaseModel):
     id: str
     title: str
@@ -27,6 +36,8 @@ class TaleView(BaseModel):
     created_at: float
     updated_at: float
     shots: list[ShotView] | None = None
+    estimate: CostEstimate | None = None
+    """Before and during generation (with the storyboard once it exists)."""
 
     @classmethod
     def of(cls, tale: TaleRecord, shots: list[ShotRecord] | None = None) -> TaleView:

@@ -370,9 +370,11 @@ def chaos(
 
 
 def main() -> None:
+    from shared.cli import costs
     from shared.cli.ops import register
 
     register(app)
+    costs.register(app)
     app()
 
 

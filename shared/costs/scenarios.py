@@ -1,0 +1,278 @@
+"""Scenario A (external APIs) against scenario B (self-hosted GPUs) at a monthly volume.
+
+Per video, each scenario has a variable cost; per month, B has a fixed cost (an always-on
+planner server, weights, images — ``fixed_monthly`` in the price table) and A none:
+
+    monthly(V) = fixed + V × variable
+    break-even = (fixed_B − fixed_A) / (variable_A − variable_B)
+                 (none when variable_A ≤ variable_B: B is then never cheaper)
+
+- A's variable cost: planner tokens (Gemini), one reference image per character (Imagen),
+  every second of video (Veo), and the platform's cloud operations.
+- B's variable cost: GPU-seconds of the worker job — ``gpu_seconds_per_video_second`` per
+  second of video, ``gpu_seconds_per_image`` per reference image, ``gpu_seconds_per_tale`` to
+  start — at the L4 job rate, plus the same platform cost. Planner tokens cost B nothing more:
+  its planner server is in the fixed cost.
+
+The two decision signals of the business plan: the monthly volume is above break-even; and
+A's external-API cost per video is above ``api_cost_share_threshold`` (60 %) of the revenue a
+video brings at plan prices (``revenue`` in the table, tales a month from settings).
+
+Each component says whether it is *observed* (the tales' usage records of that scenario's
+engine) or *modelled* (work from the tales or the default tale, priced with the table).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from shared.config import Settings
+from shared.costs.prices import Engine, PriceTable, ScenarioSpec
+from shared.costs.profile import WorkProfile
+
+Basis = Literal["observed", "modelled"]
+
+
+@dataclass(frozen=True)
+class Component:
+    stage: str
+    usd: float
+    basis: Basis
+    detail: str
+
+
+@dataclass(frozen=True)
+class ScenarioCost:
+    scenario: str
+    variable: list[Component]
+    """Per video, by stage."""
+    fixed: dict[str, float]
+    """Per month, by item."""
+
+    @property
+    def variable_usd(self) -> float:
+        return sum(c.usd for c in self.variable)
+
+    @property
+    def fixed_usd(self) -> float:
+        return sum(self.fixed.values())
+
+    @property
+    def api_usd(self) -> float:
+        """What the models cost per video (everything but the platform)."""
+        return sum(c.usd for c in self.variable if c.stage != "platform")
+
+    def monthly(self, videos: float) -> float:
+        return self.fixed_usd + videos * self.variable_usd
+
+
+@dataclass(frozen=True)
+class Comparison:
+    volume: int
+    """Videos a month (completed in the period)."""
+    profile: WorkProfile
+    a: ScenarioCost
+    b: ScenarioCost
+    revenue_per_video: float
+    threshold: float
+    unpriced: list[str] = field(default_factory=list)
+    """Engine units the table has no meter for (priced as 0 here — fix the table)."""
+
+    @property
+    def break_even(self) -> float | None:
+        """Videos a month above which B is cheaper; None when B never is."""
+        saving = self.a.variable_usd - self.b.variable_usd
+        extra = self.b.fixed_usd - self.a.fixed_usd
+        if saving <= 0:
+            return None
+        return max(0.0, extra / saving)
+
+    @property
+    def above_break_even(self) -> bool:
+        return self.break_even is not None and self.volume > self.break_even
+
+    @property
+    def api_share(self) -> float | None:
+        """A's API cost per video as a share of revenue per video (None: no revenue)."""
+        return self.a.api_usd / self.revenue_per_video if self.revenue_per_video > 0 else None
+
+    @property
+    def api_over_threshold(self) -> bool:
+        share = self.api_share
+        return self.a.api_usd > 0 if share is None else share > self.threshold
+
+
+def engines_from(prices: PriceTable, **models: str | None) -> dict[str, ScenarioSpec]:
+    """The table's engines, with the models a deployment uses (settings) where given:
+    ``gemini``, ``imagen``, ``veo`` (scenario A) and ``planner``, ``video`` (scenario B)."""
+
+    def swap(engine: Engine, model: str | None) -> Engine:
+        return engine if not model else engine.model_copy(update={"model": model})
+
+    a, b = prices.scenarios["A"], prices.scenarios["B"]
+    return {
+        "A": ScenarioSpec(
+            planner=swap(a.planner, models.get("gemini")),
+            images=swap(a.images, models.get("imagen")),
+            videos=swap(a.videos, models.get("veo")),
+        ),
+        "B": ScenarioSpec(
+            planner=swap(b.planner, models.get("planner")),
+            images=b.images,
+            videos=swap(b.videos, models.get("video")),
+        ),
+    }
+
+
+def deployment_engines(prices: PriceTable, settings: Settings) -> dict[str, ScenarioSpec]:
+    """The table's engines with the models the settings deploy."""
+    return engines_from(
+        prices,
+        gemini=settings.gemini_model,
+        imagen=settings.imagen_model,
+        veo=settings.veo_model,
+        planner=settings.planner_model,
+        video=settings.gpu_pipeline,
+    )
+
+
+class Pricer:
+    """Prices engine units, noting every unit without a meter."""
+
+    def __init__(self, prices: PriceTable) -> None:
+        self.prices = prices
+        self.unpriced: list[str] = []
+
+    def __call__(self, engine: Engine, unit: str, quantity: float) -> float:
+        usd = self.prices.usd(engine.provider, engine.model, unit, quantity)
+        if usd is None:
+            name = f"{engine.provider}/{engine.model}/{unit}"
+            if name not in self.unpriced:
+                self.unpriced.append(name)
+            return 0.0
+        return usd
+
+
+def _basis(profile: WorkProfile, engine: Engine, unit: str) -> tuple[float | None, Basis]:
+    used = profile.used(engine.provider, unit)
+    return (used, "observed") if used else (None, "modelled")
+
+
+def scenario_a(profile: WorkProfile, spec: ScenarioSpec, price: Pricer) -> ScenarioCost:
+    tokens_in, tokens_out = profile.input_tokens, profile.output_tokens
+    planning = price(spec.planner, "input_tokens", tokens_in.value) + price(
+        spec.planner, "output_tokens", tokens_out.value
+    )
+    tokens_basis: Basis = "observed" if tokens_in.basis == "usage" else "modelled"
+    images, images_basis = _basis(profile, spec.images, "images")
+    n_images = profile.characters.value if images is None else images
+    seconds, seconds_basis = _basis(profile, spec.videos, "video_seconds")
+    n_seconds = profile.video_seconds.value if seconds is None else seconds
+    return ScenarioCost(
+        "A",
+        [
+            Component(
+                "planning",
+                planning,
+                tokens_basis,
+                f"{tokens_in.value:,.0f} in + {tokens_out.value:,.0f} out tokens, "
+                f"{spec.planner.model}",
+            ),
+            Component(
+                "characters",
+                price(spec.images, "images", n_images),
+                images_basis,
+                f"{n_images:g} images, {spec.images.model}",
+            ),
+            Component(
+                "rendering",
+                price(spec.videos, "video_seconds", n_seconds),
+                seconds_basis,
+                f"{n_seconds:g} s of video, {spec.videos.model}",
+            ),
+            _platform(profile),
+        ],
+        {},
+    )
+
+
+def scenario_b(
+    profile: WorkProfile, spec: ScenarioSpec, price: Pricer, prices: PriceTable
+) -> ScenarioCost:
+    a = prices.assumption
+    planning = price(spec.planner, "input_tokens", profile.input_tokens.value) + price(
+        spec.planner, "output_tokens", profile.output_tokens.value
+    )
+    gpu, gpu_basis = _basis(profile, spec.videos, "gpu_seconds")
+    chars = profile.characters.value
+    image_gpu = 0.0 if gpu is not None else chars * a("gpu_seconds_per_image")
+    video_gpu = (
+        gpu
+        if gpu is not None
+        else profile.video_seconds.value * a("gpu_seconds_per_video_second")
+        + a("gpu_seconds_per_tale")
+    )
+    return ScenarioCost(
+        "B",
+        [
+            Component(
+                "planning", planning, "modelled", f"{spec.planner.model} (fixed planner server)"
+            ),
+            Component(
+                "characters",
+                price(spec.videos, "gpu_seconds", image_gpu),
+                gpu_basis,
+                f"{image_gpu:,.0f} GPU-s for {chars:g} images, {spec.images.model}",
+            ),
+            Component(
+                "rendering",
+                price(spec.videos, "gpu_seconds", video_gpu),
+                gpu_basis,
+                f"{video_gpu:,.0f} GPU-s for {profile.video_seconds.value:g} s of video, "
+                f"{spec.videos.model}",
+            ),
+            _platform(profile),
+        ],
+        prices.fixed_usd("B"),
+    )
+
+
+def _platform(profile: WorkProfile) -> Component:
+    observed: Basis = "observed" if profile.platform_usd.basis == "usage" else "modelled"
+    return Component("platform", profile.platform_usd.value, observed, "cloud operations")
+
+
+def revenue_per_video(prices: PriceTable, tales_per_month: dict[str, int]) -> float:
+    """Plan revenue per video, weighted by the table's mix of videos by plan."""
+    total = 0.0
+    for plan in prices.revenue.plans:
+        if plan.share_of_videos == 0:
+            continue
+        tales = tales_per_month.get(plan.plan, 0)
+        if tales <= 0:
+            raise ValueError(f"the {plan.plan} plan has videos in the mix but no tales a month")
+        total += plan.share_of_videos * prices.price(plan.price).usd_per_unit / tales
+    return total
+
+
+def compare(
+    profile: WorkProfile,
+    volume: int,
+    prices: PriceTable,
+    tales_per_month: dict[str, int],
+    specs: dict[str, ScenarioSpec] | None = None,
+) -> Comparison:
+    specs = specs or engines_from(prices)
+    price = Pricer(prices)
+    a = scenario_a(profile, specs["A"], price)
+    b = scenario_b(profile, specs["B"], price, prices)
+    return Comparison(
+        volume=volume,
+        profile=profile,
+        a=a,
+        b=b,
+        revenue_per_video=revenue_per_video(prices, tales_per_month),
+        threshold=prices.assumption("api_cost_share_threshold"),
+        unpriced=price.unpriced,
+    )
