@@ -11,6 +11,7 @@ from pydantic import BaseModel
 from schemas.events import EVENT_TYPES
 from schemas.plan import StoryPlan
 from schemas.story import StorySubmission
+from schemas.trends import CollectTrends, TrendsCollected
 
 SCHEMA_DIR = Path(__file__).with_name("json")
 
@@ -23,6 +24,8 @@ def documents() -> dict[str, str]:
     }
     for topic, model in EVENT_TYPES.items():
         models[f"event.{topic}"] = (model, "serialization")
+    for control in (CollectTrends, TrendsCollected):
+        models[f"message.{control.TYPE}"] = (control, "validation")
     out: dict[str, str] = {}
     for name, (model_cls, mode) in models.items():
         schema = model_cls.model_json_schema(mode=mode)  # type: ignore[arg-type]

@@ -22,6 +22,8 @@ from shared.domain.tale import TaleRecord
 if TYPE_CHECKING:
     from shared.auth.local import LocalSigner
     from shared.auth.tokens import TokenVerifier
+    from shared.trends.explain import TrendExplainer
+    from shared.trends.youtube import YouTubeClient
 from shared.ports.audit import AuditLog
 from shared.ports.blobs import BlobStore
 from shared.ports.bus import EventBus
@@ -32,6 +34,7 @@ from shared.ports.ledger import Ledger
 from shared.ports.notifier import Notifier
 from shared.ports.records import TaleRecords, public_view
 from shared.ports.store import TaleStore
+from shared.ports.trends import TrendStore
 from shared.ports.usage import UsageRecorder
 
 
@@ -124,7 +127,10 @@ class Container:
 
             return SqliteUsage(self.home / "usage.db")
 
-        return self._get("usage", build)  # type: ignore[no-any-return]
+        # Every provider call is also logged (a provider.call record, shared/observability).
+        from shared.observability.usage import ObservedUsage
+
+        return self._get("usage", lambda: ObservedUsage(build()))  # type: ignore[no-any-return]
 
     @property
     def keys(self) -> KeyWrapper:
@@ -394,6 +400,85 @@ class Container:
             return SqliteAudit(self.home / "audit.db")
 
         return self._get("audit", build)  # type: ignore[no-any-return]
+
+    @property
+    def trends(self) -> TrendStore:
+        """The trend scout's store: snapshots, quota spend, trends, followers, API keys."""
+
+        def build() -> TrendStore:
+            if self.on_gcp:
+                from shared.adapters.gcp.firestore_trends import FirestoreTrendStore
+
+                return FirestoreTrendStore.from_settings(
+                    self._gcp("the trend store"), self.settings.firestore_database
+                )
+            from shared.adapters.local.trends import SqliteTrendStore
+
+            return SqliteTrendStore(self.home / "trends.db")
+
+        return self._get("trends", build)  # type: ignore[no-any-return]
+
+    @property
+    def youtube(self) -> YouTubeClient:
+        """The YouTube Data API v3 client (``TALE_YOUTUBE_API_KEY``); scenario B's goes
+        through the egress guard with the API's host allowed."""
+
+        def build() -> YouTubeClient:
+            from shared.domain.errors import PermanentError
+
+            s = self.settings
+            if not s.youtube_api_key:
+                raise PermanentError(
+                    "collecting trends needs TALE_YOUTUBE_API_KEY (a YouTube Data API v3 key)"
+                )
+            import httpx
+
+            from shared.providers.egress import guarded_client
+            from shared.trends.youtube import YOUTUBE_HOST, YouTubeClient
+
+            http = (
+                guarded_client([*s.egress_allow, YOUTUBE_HOST])
+                if s.scenario == "B"
+                else httpx.Client(timeout=30.0)
+            )
+            return YouTubeClient(http, s.youtube_api_key)
+
+        return self._get("youtube", build)  # type: ignore[no-any-return]
+
+    @property
+    def explainer(self) -> TrendExplainer:
+        """Writes trends up: Gemini (A), the self-hosted model (B), the offline summariser."""
+
+        def build() -> TrendExplainer:
+            s = self.settings
+            if s.scenario == "B":
+                from shared.providers.egress import guarded_client
+                from shared.providers.selfhosted.trend_explainer import (
+                    OpenAICompatibleTrendExplainer,
+                )
+
+                if not s.planner_url:
+                    raise RuntimeError("scenario B needs TALE_PLANNER_URL (the vLLM server)")
+                return OpenAICompatibleTrendExplainer(
+                    guarded_client(s.egress_allow),
+                    s.planner_url,
+                    s.planner_model,
+                    self.usage,
+                    self.audit,
+                    max_attempts=s.planner_max_attempts,
+                    api_key=s.planner_api_key,
+                )
+            if s.scenario == "A":
+                from shared.providers.google.trend_explainer import GeminiTrendExplainer
+
+                return GeminiTrendExplainer(
+                    self.genai, s.gemini_model, self.usage, max_attempts=s.planner_max_attempts
+                )
+            from shared.trends.explain import OfflineExplainer
+
+            return OfflineExplainer()
+
+        return self._get("explainer", build)  # type: ignore[no-any-return]
 
     def call(self, handler_path: str, payload: Any, **context: Any) -> None:
         """Call ``module:function`` with ``payload`` and the dependencies it names; names in

@@ -98,6 +98,11 @@ class Settings(BaseSettings):
         default_factory=list, description="Hosts of our own endpoints HTTP clients may reach."
     )
 
+    # Logs (shared/observability): "auto" is Cloud Logging JSON on GCP, a console format locally.
+    log_format: Literal["auto", "json", "console"] = Field(
+        default="auto", description="json: one Cloud Logging JSON object per line."
+    )
+
     # Google Cloud. Unset: the embedded default. Set: Pub/Sub, Firestore, Cloud Storage.
     gcp_project: str | None = Field(default=None, description="Runs on GCP when set.")
     media_bucket: str | None = Field(default=None, description="Cloud Storage bucket for media.")
@@ -118,6 +123,32 @@ class Settings(BaseSettings):
     supabase_service_key: str | None = None
     supabase_jwt_secret: str | None = Field(default=None, description="Legacy HS256 secret.")
     webhook_secret: str | None = Field(default=None, description="Standard Webhooks v1,whsec_…")
+
+    # Trend scout: YouTube Shorts statistics (YouTube Data API v3; docs/trends.md).
+    youtube_api_key: str | None = Field(
+        default=None, description="YouTube Data API v3 key (a secret; collection needs it)."
+    )
+    youtube_daily_quota: int = Field(
+        default=10_000, ge=100, description="Units a day; the collector stops before it."
+    )
+    trends_regions: list[str] = Field(
+        default_factory=lambda: ["KR", "US"], description="ISO 3166-1 alpha-2 region codes."
+    )
+    trends_topics: list[str] = Field(
+        default_factory=lambda: ["#shorts"], description="search.list queries, per region."
+    )
+    trends_search_pages: int = Field(default=1, ge=1, le=10, description="Pages of 50 a topic.")
+    trends_lookback_hours: int = Field(
+        default=48, ge=1, le=24 * 14, description="Search and re-measure videos this recent."
+    )
+    trends_window_hours: int = Field(
+        default=24, ge=1, le=24 * 7, description="Keyword rise: this window against the one before."
+    )
+    trends_retention_days: int = Field(default=14, ge=1, le=365, description="Snapshots kept.")
+    trends_top: int = Field(default=10, ge=1, le=50, description="Trends kept per analysis.")
+    trends_key_rate_per_minute: int = Field(
+        default=120, ge=1, description="Requests a minute per business API key (default)."
+    )
 
     def monthly_credits(self, plan: str) -> int:
         """Credits a plan grants each month: its tales per month × the default tale's cost."""

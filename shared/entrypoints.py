@@ -7,6 +7,10 @@ Outcomes, as Pub/Sub sees them:
 - ``MalformedEvent`` or any other exception → noted in the tale's event log and re-raised, so
   the message is redelivered with backoff; after the subscription's maximum delivery attempts
   it goes to the dead-letter topic, whose handler fails the tale (never an endless loop).
+
+Every invocation writes one structured log record of its outcome (``stage.done``,
+``stage.failed`` or ``stage.retry``, with ``duration_ms``; ``shared.observability``), and
+every log line written inside it carries the tale, function, stage, shot and attempt.
 """
 
 from __future__ import annotations
@@ -21,6 +25,9 @@ from shared import bootstrap
 from shared.domain.errors import MalformedEvent, PermanentError
 from shared.envelope import CloudEventLike, Envelope, decode, parse
 from shared.metering import memory_gib, metering, vcpus
+from shared.observability.context import bind, invocation
+from shared.observability.events import invocation_outcome, provider_for
+from shared.observability.logs import ensure_logging
 from shared.ports.usage import Usage
 from shared.registry import BY_NAME, FunctionSpec
 from shared.stages.failure import fail_tale, reannounce_failure
@@ -30,13 +37,37 @@ log = logging.getLogger("tale.functions")
 
 def handle_pubsub(cloud_event: CloudEventLike, function: str) -> None:
     spec = BY_NAME[function]
+    settings = bootstrap.container().settings
+    ensure_logging(settings)
     envelope = decode(cloud_event)
     started = time.monotonic()
-    with metering() as meter:
+    failure: str | None = None
+    retry: str | None = None
+    with (
+        invocation(
+            tale_id=envelope.tale_id,
+            function=spec.name,
+            stage=spec.stage,
+            attempt=envelope.delivery_attempt,
+            message_id=envelope.message_id,
+        ),
+        metering() as meter,
+    ):
         try:
-            _handle(envelope, spec)
+            failure = _handle(envelope, spec)
+        except Exception as exc:
+            retry = _retry_reason(exc)
+            raise
         finally:
-            _record_operations(spec, envelope, meter, time.monotonic() - started)
+            seconds = time.monotonic() - started
+            _record_operations(spec, envelope, meter, seconds)
+            # One structured record per invocation: stage.done / stage.failed / stage.retry.
+            invocation_outcome(
+                seconds=seconds,
+                failure=failure,
+                retry=retry,
+                provider=provider_for(spec.needs, settings.scenario),
+            )
 
 
 def _record_operations(
@@ -67,13 +98,18 @@ def _record_operations(
         log.exception("could not record the operations of %s", spec.name)
 
 
-def _handle(envelope: Envelope, spec: FunctionSpec) -> None:
-    function = spec.name
+def _retry_reason(exc: Exception) -> str:
+    return str(exc) if isinstance(exc, MalformedEvent) else f"{type(exc).__name__}: {exc}"
+
+
+def _handle(envelope: Envelope, spec: FunctionSpec) -> str | None:
+    """Run the stage; the reason of a permanent failure (the tale was failed), else None."""
     container = bootstrap.container()
     payload: Event | Envelope = envelope
     try:
         if spec.trigger in EVENT_TYPES:
             payload = parse(envelope, EVENT_TYPES[spec.trigger])
+            bind(shot=getattr(payload, "shot_index", None))
         container.call(spec.handler, payload, envelope=envelope)
         if envelope.tale_id and envelope.delivery_attempt != 1:
             # A redelivery (or unknown: Pub/Sub reports the attempt only with a dead-letter
@@ -82,12 +118,11 @@ def _handle(envelope: Envelope, spec: FunctionSpec) -> None:
             reannounce_failure(container.store, container.bus, envelope.tale_id)
     except PermanentError as exc:
         tale_id = envelope.tale_id
-        log.warning("%s: permanent failure for tale %s: %s", function, tale_id, exc)
         if tale_id:
             fail_tale(container.store, container.bus, tale_id, spec.stage, str(exc))
+        return str(exc)
     except Exception as exc:
-        reason = str(exc) if isinstance(exc, MalformedEvent) else f"{type(exc).__name__}: {exc}"
-        log.warning("%s: attempt failed (will be retried): %s", function, reason)
+        reason = _retry_reason(exc)
         if envelope.tale_id:
             try:
                 container.store.log(
@@ -96,3 +131,4 @@ def _handle(envelope: Envelope, spec: FunctionSpec) -> None:
             except Exception:  # the store may be what failed; the original error matters
                 log.exception("could not record the failure")
         raise
+    return None

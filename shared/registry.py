@@ -14,7 +14,16 @@ from schemas.events import EVENT_TYPES
 DEAD_LETTER_TOPIC = "tale.dead-letter"
 SWEEP_TOPIC = "tale.sweep"
 """Cloud Scheduler publishes ``{}`` here; the ``sweep_stuck`` function fails stuck tales."""
-CONTROL_TOPICS: tuple[str, ...] = (DEAD_LETTER_TOPIC, SWEEP_TOPIC)
+TRENDS_COLLECT_TOPIC = "trends.collect"
+"""Cloud Scheduler publishes ``{}`` (every region) or ``{"region": "KR"}``: collect trends."""
+TRENDS_COLLECTED_TOPIC = "trends.collected"
+"""A region's collection is stored: analyse it and mail the digest."""
+CONTROL_TOPICS: tuple[str, ...] = (
+    DEAD_LETTER_TOPIC,
+    SWEEP_TOPIC,
+    TRENDS_COLLECT_TOPIC,
+    TRENDS_COLLECTED_TOPIC,
+)
 """Topics whose messages are not pipeline events: their handlers receive the raw envelope."""
 TOPICS: tuple[str, ...] = (*EVENT_TYPES, *CONTROL_TOPICS)
 HTTP = "http"
@@ -35,6 +44,9 @@ CLIENTS = frozenset(
         "verifier",
         "usage",
         "audit",
+        "trends",
+        "youtube",
+        "explainer",
     }
 )
 
@@ -151,6 +163,26 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         memory="256Mi",
         timeout_s=300,
         schedule="*/5 * * * *",
+    ),
+    FunctionSpec(
+        "collect_trends",
+        TRENDS_COLLECT_TOPIC,
+        "shared.stages.trends:collect_trends",
+        "trends",
+        # The trend store is in Firestore, like the tale store: ``store`` grants it.
+        needs=("trends", "youtube", "store", "bus"),
+        memory="512Mi",
+        timeout_s=300,
+        schedule="0 */4 * * *",
+    ),
+    FunctionSpec(
+        "analyze_trends",
+        TRENDS_COLLECTED_TOPIC,
+        "shared.stages.trends:analyze_trends",
+        "trends",
+        needs=("trends", "explainer", "notifier", "store", "bus", "usage", "audit"),
+        memory="512Mi",
+        timeout_s=540,
     ),
     FunctionSpec(
         "api",

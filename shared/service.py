@@ -15,6 +15,7 @@ from schemas.events import (
 from schemas.story import StorySubmission
 from shared.domain.errors import IllegalTransition, InvalidStory, TaleNotFound
 from shared.domain.tale import TERMINAL, ShotStatus, TaleRecord, TaleState
+from shared.observability.events import tale_started
 from shared.ports.bus import EventBus
 from shared.ports.store import TaleStore
 
@@ -43,7 +44,7 @@ def submit(
     check_submission(submission, max_chars)
     tale_id = tale_id or new_tale_id()
     now = time.time()
-    store.create(
+    created = store.create(
         TaleRecord(
             tale_id=tale_id,
             owner=owner,
@@ -57,6 +58,8 @@ def submit(
         ),
         submission,
     )
+    if created:
+        tale_started(tale_id, owner, submission.shot_count)  # a structured log record
     tale = store.find(tale_id)
     assert tale is not None
     if tale.state is TaleState.SUBMITTED:

@@ -14,6 +14,7 @@ locals {
       "iam.googleapis.com",                  # service accounts
       "iamcredentials.googleapis.com",       # signBlob for signed media URLs
       "logging.googleapis.com",
+      "monitoring.googleapis.com",
       "pubsub.googleapis.com", # the event bus
       "run.googleapis.com",    # the functions' services (and the GPU job)
       "secretmanager.googleapis.com",

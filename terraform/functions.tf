@@ -34,7 +34,7 @@ resource "google_cloudfunctions2_function" "fn" {
     # Cloud Functions allows more than one concurrent request only with at least one vCPU.
     available_cpu      = each.value.concurrency > 1 ? "1" : null
     max_instance_count = var.max_instances
-    min_instance_count = 0
+    min_instance_count = lookup(var.min_instances, each.key, 0)
     ingress_settings   = each.value.trigger == "http" ? "ALLOW_ALL" : "ALLOW_INTERNAL_ONLY"
 
     all_traffic_on_latest_revision = true

@@ -15,6 +15,8 @@ locals {
     "tale.finished",
     "tale.dead-letter",
     "tale.sweep",
+    "trends.collect",
+    "trends.collected",
   ]
 
   # Every Cloud Function, by name (= entry point).
@@ -99,6 +101,24 @@ locals {
       max_delivery_attempts = 5
       needs                 = ["store", "bus", "records"]
       schedule              = "*/5 * * * *"
+    }
+    collect_trends = {
+      trigger               = "trends.collect"
+      memory                = "512Mi"
+      timeout_s             = 300
+      concurrency           = 1
+      max_delivery_attempts = 5
+      needs                 = ["trends", "youtube", "store", "bus"]
+      schedule              = "0 */4 * * *"
+    }
+    analyze_trends = {
+      trigger               = "trends.collected"
+      memory                = "512Mi"
+      timeout_s             = 540
+      concurrency           = 1
+      max_delivery_attempts = 5
+      needs                 = ["trends", "explainer", "notifier", "store", "bus", "usage", "audit"]
+      schedule              = null
     }
     api = {
       trigger               = "http"

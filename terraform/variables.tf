@@ -167,3 +167,107 @@ variable "deletion_protection" {
   type        = bool
   default     = true
 }
+
+# --- operations: alerts, dashboards, backups (docs/operations.md) -------------------------
+
+variable "alert_emails" {
+  description = "Who is told when an alert fires (one email notification channel each)."
+  type        = list(string)
+
+  validation {
+    condition     = length(var.alert_emails) > 0 && alltrue([for e in var.alert_emails : can(regex("^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$", e))])
+    error_message = "alert_emails must list at least one email address."
+  }
+}
+
+variable "alert_failure_rate" {
+  description = "Critical alert: the share of finished tales that failed in an hour, above which operators are paged."
+  type        = number
+  default     = 0.2
+
+  validation {
+    condition     = var.alert_failure_rate > 0 && var.alert_failure_rate < 1
+    error_message = "alert_failure_rate must be between 0 and 1."
+  }
+}
+
+variable "alert_failure_min_tales" {
+  description = "The failure-rate alert waits for at least this many finished tales in the hour (one failure out of one is not an incident)."
+  type        = number
+  default     = 5
+}
+
+variable "alert_erroring_minutes" {
+  description = "Critical alert: a function whose pushes fail in every 15-minute window for this long."
+  type        = number
+  default     = 30
+}
+
+variable "alert_throttles_per_15m" {
+  description = "Warning: provider throttling retries in 15 minutes above which operators are told."
+  type        = number
+  default     = 10
+}
+
+variable "stage_latency_budgets_ms" {
+  description = "Warning: p95 latency budget per function in milliseconds, over the defaults in terraform/monitoring.tf."
+  type        = map(number)
+  default     = {}
+}
+
+variable "daily_summary_schedule" {
+  description = "When the info-level daily summary is mailed (cron, in daily_summary_time_zone)."
+  type        = string
+  default     = "0 8 * * *"
+}
+
+variable "daily_summary_time_zone" {
+  description = "Time zone of the daily summary's schedule."
+  type        = string
+  default     = "Etc/UTC"
+}
+
+variable "firestore_backup_retention_days" {
+  description = "Days a daily Firestore backup is kept (managed backups; at most 7 for daily ones)."
+  type        = number
+  default     = 7
+
+  validation {
+    condition     = var.firestore_backup_retention_days >= 1 && var.firestore_backup_retention_days <= 7
+    error_message = "firestore_backup_retention_days must be 1-7 (Firestore's limit for daily backups)."
+  }
+}
+
+variable "firestore_weekly_backup_weeks" {
+  description = "Weeks a weekly (Sunday) Firestore backup is kept (at most 14)."
+  type        = number
+  default     = 8
+
+  validation {
+    condition     = var.firestore_weekly_backup_weeks >= 1 && var.firestore_weekly_backup_weeks <= 14
+    error_message = "firestore_weekly_backup_weeks must be 1-14 (Firestore's limit for weekly backups)."
+  }
+}
+
+variable "firestore_export_schedule" {
+  description = "When Firestore is exported to the backups bucket (cron, UTC)."
+  type        = string
+  default     = "30 3 * * *"
+}
+
+variable "backup_retention_days" {
+  description = "Days an export is kept in the backups bucket before its lifecycle rule deletes it."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = var.backup_retention_days >= 7
+    error_message = "backup_retention_days must be at least 7."
+  }
+}
+
+variable "min_instances" {
+  description = "Warm instances per function name (e.g. { api = 1 } in prod: no cold start for users); others scale to zero."
+  type        = map(number)
+  default     = {}
+}

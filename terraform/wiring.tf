@@ -8,8 +8,11 @@
 #   keys     → roles/cloudkms.cryptoKeyEncrypterDecrypter on the story key
 #   ledger, records → the Supabase service key (secret) and URL
 #   verifier → the Supabase URL and JWT secret
-#   planner, images, videos → the model API key, in scenario A only
+#   planner, images, videos, explainer → the model API key, in scenario A only
 #   notifier → the email API key
+#   youtube  → the YouTube Data API key (the trend scout's collector)
+#   trends   → the trend store lives in the same Firestore database: a function that needs
+#              it also needs store, which grants it (tests/trends checks the registry)
 
 locals {
   scenario_a = var.scenario == "A"
@@ -41,16 +44,19 @@ locals {
     supabase_service_key = { secret_id = "tale-supabase-service-key", env = "TALE_SUPABASE_SERVICE_KEY" }
     supabase_jwt_secret  = { secret_id = "tale-supabase-jwt-secret", env = "TALE_SUPABASE_JWT_SECRET" }
     webhook_secret       = { secret_id = "tale-webhook-secret", env = "TALE_WEBHOOK_SECRET" }
+    youtube_api_key      = { secret_id = "tale-youtube-api-key", env = "TALE_YOUTUBE_API_KEY" }
   }
 
   secrets_by_need = {
-    ledger   = ["supabase_service_key"]
-    records  = ["supabase_service_key"]
-    verifier = ["supabase_jwt_secret"]
-    notifier = ["email_api_key"]
-    planner  = local.scenario_a ? ["model_api_key"] : []
-    images   = local.scenario_a ? ["model_api_key"] : []
-    videos   = local.scenario_a ? ["model_api_key"] : []
+    ledger    = ["supabase_service_key"]
+    records   = ["supabase_service_key"]
+    verifier  = ["supabase_jwt_secret"]
+    notifier  = ["email_api_key"]
+    planner   = local.scenario_a ? ["model_api_key"] : []
+    images    = local.scenario_a ? ["model_api_key"] : []
+    videos    = local.scenario_a ? ["model_api_key"] : []
+    explainer = local.scenario_a ? ["model_api_key"] : []
+    youtube   = ["youtube_api_key"]
   }
 
   # Secrets a function needs for what it is rather than for a client: the signup webhook

@@ -20,8 +20,10 @@ from pydantic import BaseModel
 
 from shared import bootstrap
 from shared.api import routes
+from shared.api import trends as trend_routes
 from shared.api.problems import Problem
 from shared.auth.tokens import AuthError
+from shared.observability.logs import ensure_logging
 
 log = logging.getLogger("tale.api")
 Handler = Callable[[routes.Call], Any]
@@ -34,6 +36,8 @@ class Route:
     handler: Handler
     summary: str
     status: int = 200
+    api_key: bool = False
+    """Also open to business API keys (``X-API-Key``), each with its own rate limit."""
 
     @property
     def regex(self) -> re.Pattern[str]:
@@ -61,6 +65,27 @@ ROUTES: tuple[Route, ...] = (
         "A time-limited signed URL for the video",
     ),
     Route("GET", "/v1/me", routes.me, "My plan, balance and usage"),
+    Route(
+        "GET",
+        "/v1/trends",
+        trend_routes.list_trends,
+        "Rising YouTube Shorts trends (access token or X-API-Key)",
+        api_key=True,
+    ),
+    Route(
+        "GET",
+        "/v1/trends/{trend_id}",
+        trend_routes.get_trend,
+        "One trend with its story ideas (access token or X-API-Key)",
+        api_key=True,
+    ),
+    Route(
+        "POST",
+        "/v1/trends/{trend_id}/tales",
+        trend_routes.create_trend_tale,
+        "Start a tale (its storyboard) from a trend's story idea",
+        201,
+    ),
 )
 _COMPILED = [(r, r.regex) for r in ROUTES]
 _AUTH_PROBLEMS = {
@@ -96,8 +121,8 @@ def _match(request: Request) -> tuple[Route, dict[str, str]]:
     raise Problem(404, "not-found", "Not found", f"no such endpoint: {request.path}")
 
 
-def _rate_limit(container: bootstrap.Container, user: str) -> None:
-    limit = container.settings.api_rate_per_minute
+def _rate_limit(container: bootstrap.Container, user: str, limit: int | None = None) -> None:
+    limit = limit or container.settings.api_rate_per_minute
     minute = int(time.time() // 60)
     if container.store.bump(f"rate:{user}:{minute}") > limit:
         retry = 60 - int(time.time() % 60)
@@ -116,15 +141,20 @@ def _dispatch(request: Request, container: bootstrap.Container) -> Response:
 
         return Response(json.dumps(document()), mimetype="application/json")
     route, params = _match(request)
-    try:
-        identity = container.verifier.verify(request.headers.get("Authorization"))
-    except AuthError as exc:
-        kind, title = _AUTH_PROBLEMS.get(exc.status, _AUTH_PROBLEMS[401])
-        headers = {"WWW-Authenticate": 'Bearer realm="tale"'} if exc.status == 401 else {}
-        if exc.status == 503:
-            headers["Retry-After"] = "10"
-        raise Problem(exc.status, kind, title, str(exc), headers=headers) from exc
-    _rate_limit(container, identity.user_id)
+    api_key = request.headers.get(trend_routes.API_KEY_HEADER) if route.api_key else None
+    limit = None
+    if api_key is not None:
+        identity, limit = trend_routes.key_identity(container, api_key)
+    else:
+        try:
+            identity = container.verifier.verify(request.headers.get("Authorization"))
+        except AuthError as exc:
+            kind, title = _AUTH_PROBLEMS.get(exc.status, _AUTH_PROBLEMS[401])
+            headers = {"WWW-Authenticate": 'Bearer realm="tale"'} if exc.status == 401 else {}
+            if exc.status == 503:
+                headers["Retry-After"] = "10"
+            raise Problem(exc.status, kind, title, str(exc), headers=headers) from exc
+    _rate_limit(container, identity.user_id, limit)
     result = route.handler(routes.Call(request, identity, container, params))
     status, headers = route.status, {}
     if isinstance(result, tuple):
@@ -137,13 +167,16 @@ def _dispatch(request: Request, container: bootstrap.Container) -> Response:
 
 def handle(request: Request) -> Response:
     container = bootstrap.container()
+    ensure_logging(container.settings)  # structured logs on GCP, once per process
     origin = container.settings.cors_origin
     if request.method == "OPTIONS":
         response = Response(
             status=204,
             headers={
                 "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
-                "Access-Control-Allow-Headers": "Authorization, Content-Type, Idempotency-Key",
+                "Access-Control-Allow-Headers": (
+                    "Authorization, Content-Type, Idempotency-Key, X-API-Key"
+                ),
                 "Access-Control-Max-Age": "600",
             },
         )

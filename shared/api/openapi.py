@@ -15,6 +15,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from schemas.story import StorySubmission
+from shared.api.trends import TrendList, TrendTaleRequest, TrendView
 from shared.api.views import Accepted, Me, TaleList, TaleView, VideoLink
 
 PATH = Path(__file__).resolve().parents[2] / "schemas" / "openapi.json"
@@ -27,6 +28,19 @@ _RESPONSES: dict[str, type[BaseModel]] = {
     "regenerate_shot": Accepted,
     "video_link": VideoLink,
     "me": Me,
+    "list_trends": TrendList,
+    "get_trend": TrendView,
+    "create_trend_tale": TaleView,
+}
+#: Request bodies other than ``create_tale``'s submission.
+_BODIES: dict[str, type[BaseModel]] = {"create_trend_tale": TrendTaleRequest}
+_QUERY: dict[str, list[tuple[str, dict[str, Any]]]] = {
+    "list_trends": [
+        ("region", {"type": "string", "pattern": "^[A-Za-z]{2}$"}),
+        ("limit", {"type": "integer", "minimum": 1, "maximum": 100, "default": 20}),
+        ("language", {"type": "string", "enum": ["ko", "en"], "default": "en"}),
+    ],
+    "get_trend": [("language", {"type": "string", "enum": ["ko", "en"]})],
 }
 _ERRORS = {
     "400": "Malformed request",
@@ -55,6 +69,7 @@ _PROBLEM = {
 def _schemas() -> dict[str, Any]:
     models = [(m, "serialization") for m in {*_RESPONSES.values()}]
     models.append((StorySubmission, "validation"))
+    models += [(m, "validation") for m in _BODIES.values()]
     _, defs = models_json_schema(
         sorted(models, key=lambda m: m[0].__name__),  # type: ignore[arg-type]
         ref_template="#/components/schemas/{model}",
@@ -89,9 +104,32 @@ def _operation(route: Any) -> dict[str, Any]:
             "required": True,
             "schema": {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,64}$"},
         }
-        for p in ("tale_id", "shot")
+        for p in ("tale_id", "shot", "trend_id")
         if "{" + p + "}" in route.pattern
     ]
+    params += [
+        {"name": q, "in": "query", "required": False, "schema": schema}
+        for q, schema in _QUERY.get(name, [])
+    ]
+    if getattr(route, "api_key", False):
+        op["security"] = [{"bearer": []}, {"apiKey": []}]
+    if name in _BODIES:
+        params.append(
+            {
+                "name": "Idempotency-Key",
+                "in": "header",
+                "required": False,
+                "schema": {"type": "string", "minLength": 1, "maxLength": 200},
+            }
+        )
+        op["requestBody"] = {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": {"$ref": f"#/components/schemas/{_BODIES[name].__name__}"}
+                }
+            },
+        }
     if name == "create_tale":
         params.append(
             {
@@ -132,7 +170,8 @@ def document() -> dict[str, Any]:
         "components": {
             "schemas": _schemas(),
             "securitySchemes": {
-                "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+                "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
+                "apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
             },
         },
     }

@@ -24,6 +24,7 @@ from shared.bootstrap import Container
 from shared.domain.credits import period_of, tale_cost
 from shared.domain.errors import IllegalTransition, InvalidStory
 from shared.domain.tale import TERMINAL, TaleRecord, TaleState
+from shared.observability.events import credits_changed
 from shared.ports.ledger import InsufficientCredits
 from shared.stages.shots import MAX_SHOT_ATTEMPTS
 
@@ -117,7 +118,8 @@ def start_tale(call: Call, submission: StorySubmission) -> tuple[int, BaseModel,
     ensure_account(call)
     cost = tale_cost(submission.shot_count, submission.shot_seconds)
     try:
-        c.ledger.reserve(call.user, tale_id, cost)
+        if c.ledger.reserve(call.user, tale_id, cost):
+            credits_changed("credits.reserved", tale_id, cost)
     except InsufficientCredits as exc:
         raise Problem(
             402,

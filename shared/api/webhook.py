@@ -27,6 +27,7 @@ from shared import bootstrap
 from shared.api.problems import Problem
 from shared.auth.webhooks import WebhookError, WebhookVerifier
 from shared.domain.credits import period_of
+from shared.observability.logs import ensure_logging
 from shared.ports.store import TaleStore
 
 log = logging.getLogger("tale.webhook")
@@ -111,6 +112,7 @@ def _process(request: Request, container: bootstrap.Container) -> dict[str, str]
 
 def handle(request: Request) -> Response:
     container = bootstrap.container()
+    ensure_logging(container.settings)  # structured logs on GCP, once per process
     try:
         result = _process(request, container)
     except Problem as problem:

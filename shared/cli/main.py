@@ -50,11 +50,13 @@ def main_options(
     ] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log retries.")] = False,
 ) -> None:
-    logging.basicConfig(
-        level=logging.INFO if verbose else logging.ERROR,
-        format="%(levelname)s %(name)s: %(message)s",
-    )
-    bootstrap.configure(Settings(home=home) if home else Settings())
+    from shared.observability.logs import setup_logging
+
+    settings = Settings(home=home) if home else Settings()
+    # Console lines locally; Cloud Logging JSON with TALE_LOG_FORMAT=json (every record).
+    loud = verbose or settings.log_format == "json"
+    setup_logging(settings, level=logging.INFO if loud else logging.ERROR, target="stderr")
+    bootstrap.configure(settings)
 
 
 def describe(exc: ValidationError) -> str:
@@ -370,11 +372,15 @@ def chaos(
 
 
 def main() -> None:
-    from shared.cli import costs
+    from shared.cli import backup, costs, stats
+    from shared.cli import trends as trends_cli
     from shared.cli.ops import register
 
     register(app)
     costs.register(app)
+    trends_cli.register(app)
+    stats.register(app)
+    backup.register(app)
     app()
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from schemas.events import Event
 
@@ -32,3 +32,8 @@ class EventBus(ABC):
 
     def publish_many(self, events: Iterable[Event]) -> list[str]:
         return [self.publish(e) for e in events]
+
+    def publish_raw(self, topic: str, data: bytes, attributes: Mapping[str, str]) -> str:
+        """Publish bytes as they are on ``topic``: control messages that are not tale events
+        (the trend scout's) and operators' replays. Adapters without it refuse."""
+        raise NotImplementedError(f"{type(self).__name__} cannot publish raw messages")

@@ -1,4 +1,4 @@
-"""Notifier port: tell a tale's owner that it finished."""
+"""Notifier port: tell a tale's owner that it finished (and send the trend digest)."""
 
 from __future__ import annotations
 
@@ -17,6 +17,19 @@ class Notification:
     language: str
 
 
+@dataclass(frozen=True)
+class Message:
+    """A message about no single tale (the trend digest)."""
+
+    key: str
+    """Idempotency key and file name: ``[A-Za-z0-9._-]``, at most 200 characters."""
+    to: str
+    subject: str
+    text: str
+    html: str
+    language: str
+
+
 class Notifier(ABC):
     @abstractmethod
     def send(self, notification: Notification) -> str:
@@ -25,3 +38,8 @@ class Notifier(ABC):
         Sending the same notification twice must not produce two messages for the owner
         (adapters key on tale id and outcome).
         """
+
+    def send_message(self, message: Message) -> str:
+        """Deliver a message that is about no single tale; return where it went. Sending
+        the same ``key`` twice must not produce two messages. Adapters without it refuse."""
+        raise NotImplementedError(f"{type(self).__name__} cannot send {message.key}")

@@ -31,6 +31,7 @@ from shared.adapters.local.bus import Delivery, SqliteEventBus
 from shared.adapters.local.store import SqliteTaleStore
 from shared.bootstrap import Container
 from shared.domain.tale import TaleState
+from shared.observability.events import about
 from shared.registry import BY_NAME
 
 log = logging.getLogger("tale.runtime")
@@ -188,6 +189,9 @@ class LocalRuntime:
                 delivery.subscription,
                 delivery.attempt,
                 reason,
+                extra=about(
+                    tale_id=delivery.attributes.get("tale_id"), function=delivery.subscription
+                ),
             )
         else:
             self.stats.retried += 1

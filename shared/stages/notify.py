@@ -11,6 +11,7 @@ from schemas.events import TaleFinished
 from shared.config import Settings
 from shared.envelope import Envelope
 from shared.notify.templates import render
+from shared.observability.events import tale_finished
 from shared.ports.blobs import BlobStore
 from shared.ports.notifier import Notification, Notifier
 from shared.ports.store import TaleStore
@@ -60,3 +61,4 @@ def notify_user(
     store.update(tale.tale_id, outputs={"email": where})  # before the marker: a redelivery
     if store.claim_once(marker):  # after it returns early, so this must not depend on it
         store.log(tale.tale_id, "notify", f"owner notified ({event.outcome}): {where}")
+        tale_finished(tale.tale_id, event.outcome, tale.error_stage, tale.error_reason)

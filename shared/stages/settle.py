@@ -8,6 +8,7 @@ never charged (submitted by an operator from the CLI) has no reservation and is 
 from __future__ import annotations
 
 from schemas.events import TaleFinished
+from shared.observability.events import credits_changed
 from shared.ports.ledger import Ledger
 from shared.ports.store import TaleStore
 
@@ -16,5 +17,7 @@ def settle_credits(event: TaleFinished, ledger: Ledger, store: TaleStore) -> Non
     if event.outcome == "completed":
         if ledger.settle(event.tale_id):
             store.log(event.tale_id, "billing", "credits settled")
+            credits_changed("credits.settled", event.tale_id)
     elif ledger.refund(event.tale_id):
         store.log(event.tale_id, "billing", f"credits refunded ({event.outcome})")
+        credits_changed("credits.refunded", event.tale_id)

@@ -4,7 +4,8 @@ Fails every tale that made no progress within its stage's deadline
 (``shared.service.DEFAULT_DEADLINES_S``): the failure is announced on ``tale.finished``, so
 the owner is refunded and told, exactly as for any other failure. The message carries no
 payload; running the sweep twice (a redelivery, two overlapping schedules) fails nothing
-twice, because failing a tale is a guarded transition.
+twice, because failing a tale is a guarded transition. The daily tick carries
+``{"summary": "daily"}`` and also logs the day's figures (``shared.observability.summary``).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import logging
 import time
 
 from shared.envelope import Envelope
+from shared.observability.summary import log_daily_summary, wants_summary
 from shared.ports.bus import EventBus
 from shared.ports.store import TaleStore
 from shared.service import sweep
@@ -30,3 +32,5 @@ def sweep_stuck(envelope: Envelope, store: TaleStore, bus: EventBus) -> None:
     for tale_id, state in stuck:
         log.warning("tale %s was stuck in %s and has been failed", tale_id, state)
     log.info("sweep %s: %d stuck tale(s) failed", envelope.message_id, len(stuck))
+    if wants_summary(envelope):  # the daily tick (terraform/alerts.tf): the info-level mail
+        log_daily_summary(store, now())

@@ -10,3 +10,11 @@ supabase_url    = "https://abcdefghijklmnop.supabase.co"
 
 max_instances       = 5
 deletion_protection = false
+
+# Operations (docs/operations.md): alerts go to the team; loose thresholds, short backups.
+alert_emails                    = ["tale-dev-alerts@example.com"]
+alert_failure_rate              = 0.5
+alert_failure_min_tales         = 10
+firestore_backup_retention_days = 2
+firestore_weekly_backup_weeks   = 2
+backup_retention_days           = 7

@@ -47,6 +47,9 @@ PATHS = st.one_of(
         lambda t: f"/v1/tales/{t[0]}/{t[1]}"
     ),
     st.tuples(IDS, st.text(max_size=4)).map(lambda t: f"/v1/tales/{t[0]}/shots/{t[1]}/regenerate"),
+    st.just("/v1/trends"),
+    IDS.map(lambda i: f"/v1/trends/{i}"),
+    IDS.map(lambda i: f"/v1/trends/{i}/tales"),
     # "//x" would be read as a host by the test client, not sent as a path
     st.text(max_size=30).map(lambda t: "/" + t.lstrip("/")),
 )

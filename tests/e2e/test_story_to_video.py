@@ -125,5 +125,6 @@ def test_cancel_a_waiting_tale_tells_the_owner(tmp_path: Path) -> None:
     assert "cancelled" in tale(home, "status", tale_id).stdout
     email = read_email(home / "outbox" / f"{tale_id}-cancelled.eml")
     assert "취소" in str(email["Subject"])
+    assert email["Content-Language"] == "ko"
     again = tale(home, "cancel", tale_id)
     assert again.returncode == 2 and "already cancelled" in again.stderr

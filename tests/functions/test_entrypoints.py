@@ -168,6 +168,12 @@ SAMPLE_EVENTS = {
     "tale.finished": {"tale_id": "tale-unknown01", "outcome": "completed"},
     "tale.dead-letter": {"tale_id": "tale-unknown01"},
     "tale.sweep": {},
+    "trends.collect": {},
+    "trends.collected": {
+        "region": "KR",
+        "collection_id": "KR-20250601T0400Z",
+        "at": 1748750400.0,
+    },
 }
 
 

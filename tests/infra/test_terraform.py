@@ -297,6 +297,8 @@ def test_project_level_roles_are_few_and_not_primitive() -> None:
             "roles/logging.logWriter",
         },
         "google_project_iam_member.build_gcf_buckets": {"roles/storage.objectAdmin"},
+        # the nightly Firestore export (backups.tf), limited to our database
+        "google_project_iam_member.backup_export": {"roles/datastore.importExportAdmin"},
     }
     for resource in CONFIG.of_type("google_project_iam_member"):
         assert resource.address in allowed, resource.address
@@ -367,7 +369,14 @@ def test_grants_follow_the_needs() -> None:
 # --- storage ------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("address", ["google_storage_bucket.media", "google_storage_bucket.source"])
+@pytest.mark.parametrize(
+    "address",
+    [
+        "google_storage_bucket.media",
+        "google_storage_bucket.source",
+        "google_storage_bucket.backups",
+    ],
+)
 def test_buckets_are_private_uniform_and_versioned(address: str) -> None:
     bucket = CONFIG.resource(address)
     assert bucket.body["uniform_bucket_level_access"] is True
@@ -380,6 +389,7 @@ def test_every_bucket_is_checked() -> None:
     assert {r.address for r in CONFIG.of_type("google_storage_bucket")} == {
         "google_storage_bucket.media",
         "google_storage_bucket.source",
+        "google_storage_bucket.backups",
     }
     for type_ in ("google_storage_bucket_acl", "google_storage_default_object_acl"):
         assert not CONFIG.of_type(type_)
@@ -459,6 +469,7 @@ def test_secrets_are_declared_without_values() -> None:
         "tale-supabase-service-key",
         "tale-supabase-jwt-secret",
         "tale-webhook-secret",
+        "tale-youtube-api-key",
     }
     assert not CONFIG.of_type("google_secret_manager_secret_version")
     secret = CONFIG.resource("google_secret_manager_secret.secret").body

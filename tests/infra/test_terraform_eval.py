@@ -171,7 +171,9 @@ def test_grants_follow_the_needs_exactly(evaluated: dict[str, Any]) -> None:
 
 def test_secrets_follow_the_needs_and_the_scenario(evaluated: dict[str, Any]) -> None:
     secrets = evaluated["function_secrets"]
-    model_clients = {f.name for f in FUNCTIONS if {"planner", "images", "videos"} & set(f.needs)}
+    model_clients = {
+        f.name for f in FUNCTIONS if {"planner", "images", "videos", "explainer"} & set(f.needs)
+    }
     for spec in FUNCTIONS:
         got = set(secrets[spec.name])
         wants_model_key = evaluated["scenario"] == "A" and spec.name in model_clients
@@ -180,6 +182,7 @@ def test_secrets_follow_the_needs_and_the_scenario(evaluated: dict[str, Any]) ->
         assert ("supabase_jwt_secret" in got) == ("verifier" in spec.needs)
         assert ("email_api_key" in got) == ("notifier" in spec.needs)
         assert ("webhook_secret" in got) == (spec.name == "auth_webhook")
+        assert ("youtube_api_key" in got) == ("youtube" in spec.needs)
     grants = {(g["function"], g["secret"]) for g in evaluated["secret_grants"].values()}
     assert grants == {(name, s) for name, keys in secrets.items() for s in keys}
     envs = [v["env"] for v in evaluated["secrets"].values()]

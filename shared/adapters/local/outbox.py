@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from datetime import UTC, datetime
 from email.message import EmailMessage
@@ -10,7 +11,7 @@ from email.utils import format_datetime, make_msgid
 from pathlib import Path
 
 from shared.ports.blobs import BlobStore
-from shared.ports.notifier import Notification, Notifier
+from shared.ports.notifier import Message, Notification, Notifier
 
 
 class OutboxNotifier(Notifier):
@@ -32,6 +33,14 @@ class OutboxNotifier(Notifier):
         os.replace(tmp, dest)
         return str(dest.resolve())
 
+    def send_message(self, message: Message) -> str:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        dest = self.folder / f"{_safe_key(message.key)}.eml"
+        tmp = dest.with_name(f".{dest.name}.{secrets.token_hex(4)}.tmp")
+        tmp.write_bytes(render_message(message, self.sender))
+        os.replace(tmp, dest)
+        return str(dest.resolve())
+
 
 class BlobOutboxNotifier(Notifier):
     """The same ``.eml`` files in the blob store (``outbox/<tale>-<outcome>.eml``), for cloud
@@ -46,6 +55,11 @@ class BlobOutboxNotifier(Notifier):
         self.blobs.put_bytes(path, render_email(notification, self.sender), "message/rfc822")
         return self.blobs.uri(path)
 
+    def send_message(self, message: Message) -> str:
+        path = f"outbox/{_safe_key(message.key)}.eml"
+        self.blobs.put_bytes(path, render_message(message, self.sender), "message/rfc822")
+        return self.blobs.uri(path)
+
 
 def render_email(notification: Notification, sender: str) -> bytes:
     """An RFC 5322 message with plain-text and HTML alternatives."""
@@ -55,8 +69,29 @@ def render_email(notification: Notification, sender: str) -> bytes:
     msg["Subject"] = notification.subject
     msg["Date"] = format_datetime(datetime.now(UTC))
     msg["Message-ID"] = make_msgid(idstring=f"{notification.tale_id}.{notification.outcome}")
-    msg["Content-Language"] = notification.language
     msg["X-Tale-Id"] = notification.tale_id
     msg.set_content(notification.text)
     msg.add_alternative(notification.html, subtype="html")
+    msg["Content-Language"] = notification.language  # after: set_content drops Content-* headers
+    return bytes(msg)
+
+
+def _safe_key(key: str) -> str:
+    if not re.fullmatch(r"[A-Za-z0-9._-]{1,200}", key) or key.startswith("."):
+        raise ValueError(f"not a message key: {key!r}")
+    return key
+
+
+def render_message(message: Message, sender: str) -> bytes:
+    """An RFC 5322 message (plain text and HTML) that is about no single tale."""
+    msg = EmailMessage()
+    msg["From"] = sender
+    msg["To"] = message.to
+    msg["Subject"] = message.subject
+    msg["Date"] = format_datetime(datetime.now(UTC))
+    msg["Message-ID"] = make_msgid(idstring=message.key)
+    msg["X-Tale-Message"] = message.key
+    msg.set_content(message.text)
+    msg.add_alternative(message.html, subtype="html")
+    msg["Content-Language"] = message.language  # after: set_content drops Content-* headers
     return bytes(msg)

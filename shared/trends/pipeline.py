@@ -1,0 +1,129 @@
+"""The trend scout's two steps as the functions and the CLI run them, idempotent per key.
+
+``collect_region`` runs one collection under the logical key ``<region>-<15-minute slot>``:
+the first delivery claims the slot (a second tick or a re-published message in the same slot
+drops itself; a redelivery of the claiming message resumes), and a marker written after the
+collection makes later deliveries skip it. ``analyze_and_notify`` analyses one collection
+(stored once, reused on redelivery) and sends the digests (once per follower).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from schemas.trends import TrendsCollected
+from shared.config import Settings
+from shared.ports.bus import EventBus
+from shared.ports.notifier import Notifier
+from shared.ports.store import TaleStore
+from shared.ports.trends import TrendStore
+from shared.trends.analyze import AnalysisParams, analyze
+from shared.trends.collect import Collector, collection_id
+from shared.trends.digest import send_digests
+from shared.trends.explain import TrendExplainer
+from shared.trends.models import CollectionSummary, Trend
+from shared.trends.quota import QuotaPlanner
+from shared.trends.youtube import YouTubeClient
+
+
+def collector_for(
+    client: YouTubeClient,
+    trends: TrendStore,
+    settings: Settings,
+    *,
+    topics: Sequence[str] | None = None,
+    account: str = "youtube",
+) -> Collector:
+    return Collector(
+        client=client,
+        store=trends,
+        quota=QuotaPlanner(trends, settings.youtube_daily_quota, account),
+        topics=list(settings.trends_topics if topics is None else topics),
+        pages=settings.trends_search_pages,
+        lookback_h=settings.trends_lookback_hours,
+        retention_days=settings.trends_retention_days,
+    )
+
+
+def collect_region(
+    collector: Collector,
+    store: TaleStore,
+    region: str,
+    at: float,
+    claimant: str,
+    *,
+    bus: EventBus | None = None,
+    sample: bool = False,
+) -> CollectionSummary:
+    """Collect ``region`` at ``at`` once per slot (see the module doc) and, with a ``bus``,
+    announce it before marking the slot done (a crash in between re-announces; the
+    analysis is idempotent)."""
+    cid = collection_id(region, at)
+    done = f"trends-collected:{cid}"
+    if store.marked(done) or store.claim(f"trends-collect:{cid}", claimant) != claimant:
+        return CollectionSummary(
+            region, cid, at, status="already-collected", message="this slot was collected"
+        )
+    summary = collector.collect(region, at, cid)
+    if bus is not None:
+        announce(bus, summary, sample=sample)
+    store.claim_once(done)
+    return summary
+
+
+def announce(bus: EventBus, summary: CollectionSummary, *, sample: bool = False) -> str | None:
+    """Publish ``trends.collected`` when the collection stored anything; the message id."""
+    if summary.snapshots == 0:
+        return None
+    message = TrendsCollected(
+        region=summary.region,
+        collection_id=summary.collection_id,
+        at=summary.at,
+        status=summary.status,
+        sample=sample,
+    )
+    return bus.publish_raw(
+        message.TYPE,
+        message.model_dump_json().encode(),
+        {"type": message.TYPE, "version": str(message.version), "key": message.key},
+    )
+
+
+def params_for(settings: Settings, *, sample: bool = False) -> AnalysisParams:
+    return AnalysisParams(
+        window_h=settings.trends_window_hours,
+        lookback_h=settings.trends_lookback_hours,
+        top=settings.trends_top,
+        sample=sample,
+    )
+
+
+def analyze_and_notify(
+    message: TrendsCollected,
+    *,
+    trends: TrendStore,
+    explainer: TrendExplainer,
+    notifier: Notifier,
+    store: TaleStore,
+    settings: Settings,
+    claimant: str,
+) -> tuple[list[Trend], list[str]]:
+    """The collection's trends and where the digests went (see the module doc)."""
+    found = analyze(
+        trends,
+        explainer,
+        message.region,
+        message.collection_id,
+        message.at,
+        params_for(settings, sample=message.sample),
+    )
+    sent = send_digests(
+        found,
+        trends.followers(),
+        analysis_id=message.collection_id,
+        notifier=notifier,
+        store=store,
+        claimant=claimant,
+        origin=settings.cors_origin,
+    )
+    return found, sent
