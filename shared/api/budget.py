@@ -55,8 +55,11 @@ def committed(container: Container, owner: str, now: float) -> float:
     """The sum of the estimates of the owner's tales created in the month of ``now``."""
     period = period_of(now)
     total = 0.0
-    for tale in container.store.list_tales(owner=owner, limit=1000):
-        if period_of(tale.created_at) == period:
+    for tale in container.store.list_tales(owner=owner, limit=1000):  # newest first
+        month = period_of(tale.created_at)
+        if month < period:
+            break  # every later tale is older still
+        if month == period:
             total += estimate_of(container, tale).usd
     return total
 

@@ -80,3 +80,20 @@ def test_the_estimate_comes_with_the_tale_and_then_with_its_storyboard(
     expected = estimate_tale(len(plan.shots), seconds, len(plan.characters), "A", load_prices())
     assert abs(after["usd"] - expected.usd) < 1e-5
     assert container.settings.scenario == "A"
+
+
+def test_only_this_months_tales_are_committed(
+    client: Any, token: Tokens, api_settings: Settings
+) -> None:
+    import time
+    import uuid
+
+    from shared.api import budget
+
+    container = scenario_a(api_settings)
+    user = str(uuid.uuid4())
+    assert client.post("/v1/tales", headers=token(user), json=STORY).status_code == 201
+    one = estimate_tale(4, 8, 2, "A", load_prices()).usd
+    assert abs(budget.committed(container, user, time.time()) - one) < 1e-6
+    next_month = time.time() + 32 * 24 * 3600
+    assert budget.committed(container, user, next_month) == 0.0
