@@ -68,6 +68,46 @@ def completions_url(base_url: str) -> str:
     return f"{base}/v1/chat/completions"
 
 
+def chat_completion(
+    http: httpx.Client, url: str, headers: dict[str, str], body: dict[str, Any], *, server: str
+) -> dict[str, Any]:
+    """POST a chat completion request to the OpenAI-compatible server; its answer. A refused
+    egress, 4xx answers and a non-completion body are permanent; time-outs, unreachable
+    servers, 408/425/429 and 5xx are transient (the message is redelivered)."""
+    try:
+        response = http.post(url, json=body, headers=headers)
+    except EgressRefused as exc:
+        raise PermanentError(str(exc)) from exc
+    except httpx.TimeoutException as exc:
+        raise TransientError(f"{server} timed out ({type(exc).__name__})") from exc
+    except httpx.TransportError as exc:
+        raise TransientError(f"{server} is unreachable: {exc}") from exc
+    status = response.status_code
+    if status in _TRANSIENT_STATUS or status >= 500:
+        raise TransientError(f"{server} answered {status}: {_server_message(response)}")
+    if not response.is_success:
+        raise PermanentError(
+            f"{server} refused the request ({status}): {_server_message(response)}"
+        )
+    try:
+        completion = response.json()
+    except ValueError:
+        completion = None
+    if not isinstance(completion, dict):
+        raise PermanentError(f"{server}'s answer is not a chat completion: {response.text[:200]!r}")
+    return completion
+
+
+def token_units(completion: dict[str, Any]) -> dict[str, float]:
+    """The completion's token counts as usage units."""
+    counts = completion.get("usage")
+    counts = counts if isinstance(counts, dict) else {}
+    return {
+        "input_tokens": int(counts.get("prompt_tokens") or 0),
+        "output_tokens": int(counts.get("completion_tokens") or 0),
+    }
+
+
 def _server_message(response: httpx.Response) -> str:
     """The error message of an OpenAI-shaped (``{"error": {"message"}}``) or vLLM-shaped
     (``{"object": "error", "message"}``) error body, else the body's text."""
@@ -164,49 +204,24 @@ class OpenAICompatiblePlanner(Planner):
             model=self.model,
             prompt_sha256=prompt_hash(system + user),
         )
-        body = {
-            "model": self.model,
-            "messages": [
-                {"role": "system", "content": system},
-                {"role": "user", "content": user},
-            ],
-            "temperature": TEMPERATURE,
-            "response_format": self._response_format,
-        }
-        try:
-            response = self.http.post(self.url, json=body, headers=self._headers)
-        except EgressRefused as exc:
-            raise PermanentError(str(exc)) from exc
-        except httpx.TimeoutException as exc:
-            raise TransientError(f"the planner server timed out ({type(exc).__name__})") from exc
-        except httpx.TransportError as exc:
-            raise TransientError(f"the planner server is unreachable: {exc}") from exc
-        status = response.status_code
-        if status in _TRANSIENT_STATUS or status >= 500:
-            raise TransientError(
-                f"the planner server answered {status}: {_server_message(response)}"
-            )
-        if not response.is_success:
-            raise PermanentError(
-                f"the planner server refused the request ({status}): {_server_message(response)}"
-            )
-        try:
-            completion = response.json()
-        except ValueError:
-            completion = None
-        if not isinstance(completion, dict):
-            raise PermanentError(
-                f"the planner server's answer is not a chat completion: {response.text[:200]!r}"
-            )
-        return completion
+        return chat_completion(
+            self.http,
+            self.url,
+            self._headers,
+            {
+                "model": self.model,
+                "messages": [
+                    {"role": "system", "content": system},
+                    {"role": "user", "content": user},
+                ],
+                "temperature": TEMPERATURE,
+                "response_format": self._response_format,
+            },
+            server="the planner server",
+        )
 
     def _record(self, tale_id: str, attempt: int, completion: dict[str, Any]) -> None:
-        counts = completion.get("usage")
-        counts = counts if isinstance(counts, dict) else {}
-        units: dict[str, float] = {
-            "input_tokens": int(counts.get("prompt_tokens") or 0),
-            "output_tokens": int(counts.get("completion_tokens") or 0),
-        }
+        units = token_units(completion)
         self.usage.record(
             Usage(
                 tale_id=tale_id,

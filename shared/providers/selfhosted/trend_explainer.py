@@ -19,11 +19,10 @@ import httpx
 from pydantic import ValidationError
 
 from schemas.story import Language
-from shared.domain.errors import PermanentError, TransientError
+from shared.domain.errors import PermanentError
 from shared.ports.audit import AuditLog, prompt_hash
 from shared.ports.usage import Usage, UsageRecorder
-from shared.providers.egress import EgressRefused
-from shared.providers.selfhosted.planner import completions_url
+from shared.providers.selfhosted.planner import chat_completion, completions_url, token_units
 from shared.trends.explain import (
     RETRY,
     TEMPERATURE,
@@ -39,20 +38,6 @@ from shared.trends.models import Explanation, Trend, TrendWriteup
 PROVIDER = "self-hosted"
 ACTOR = "trend-explainer"
 SCHEMA_NAME = "trend_writeup"
-_TRANSIENT_STATUS = frozenset({408, 425, 429})
-
-
-def _message(response: httpx.Response) -> str:
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    if isinstance(body, dict):
-        error = body.get("error")
-        text = error.get("message") if isinstance(error, dict) else error or body.get("message")
-        if text:
-            return " ".join(str(text).split())[:300]
-    return response.text[:300] or response.reason_phrase
 
 
 def _answer(completion: dict[str, Any]) -> str:
@@ -120,51 +105,32 @@ class OpenAICompatibleTrendExplainer(TrendExplainer):
             model=self.model,
             prompt_sha256=prompt_hash(system + user),
         )
-        body = {
-            "model": self.model,
-            "messages": [
-                {"role": "system", "content": system},
-                {"role": "user", "content": user},
-            ],
-            "temperature": TEMPERATURE,
-            "response_format": self._format,
-        }
-        try:
-            response = self.http.post(self.url, json=body, headers=self._headers)
-        except EgressRefused as exc:
-            raise PermanentError(str(exc)) from exc
-        except httpx.TimeoutException as exc:
-            raise TransientError(f"the model server timed out ({type(exc).__name__})") from exc
-        except httpx.TransportError as exc:
-            raise TransientError(f"the model server is unreachable: {exc}") from exc
-        status = response.status_code
-        if status in _TRANSIENT_STATUS or status >= 500:
-            raise TransientError(f"the model server answered {status}: {_message(response)}")
-        if not response.is_success:
-            raise PermanentError(f"the model server refused ({status}): {_message(response)}")
-        try:
-            completion = response.json()
-        except ValueError:
-            completion = None
-        if not isinstance(completion, dict):
-            raise PermanentError("the model server's answer is not a chat completion")
-        return completion
+        return chat_completion(
+            self.http,
+            self.url,
+            self._headers,
+            {
+                "model": self.model,
+                "messages": [
+                    {"role": "system", "content": system},
+                    {"role": "user", "content": user},
+                ],
+                "temperature": TEMPERATURE,
+                "response_format": self._format,
+            },
+            server="the model server",
+        )
 
     def _record(
         self, trend_id: str, language: str, attempt: int, completion: dict[str, Any]
     ) -> None:
-        counts = completion.get("usage")
-        counts = counts if isinstance(counts, dict) else {}
         self.usage.record(
             Usage(
                 tale_id=trend_id,
                 key=f"explain:{language}:{attempt}",
                 provider=PROVIDER,
                 model=self.model,
-                units={
-                    "input_tokens": int(counts.get("prompt_tokens") or 0),
-                    "output_tokens": int(counts.get("completion_tokens") or 0),
-                },
+                units=token_units(completion),
                 at=time.time(),
             )
         )
