@@ -9,11 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
 
 from flask import Request, Response
 from pydantic import BaseModel
@@ -21,72 +17,12 @@ from pydantic import BaseModel
 from shared import bootstrap
 from shared.api import routes
 from shared.api import trends as trend_routes
+from shared.api.endpoints import ROUTES, Route
 from shared.api.problems import Problem
 from shared.auth.tokens import AuthError
 from shared.observability.logs import ensure_logging
 
 log = logging.getLogger("tale.api")
-Handler = Callable[[routes.Call], Any]
-
-
-@dataclass(frozen=True)
-class Route:
-    method: str
-    pattern: str
-    handler: Handler
-    summary: str
-    status: int = 200
-    api_key: bool = False
-    """Also open to business API keys (``X-API-Key``), each with its own rate limit."""
-
-    @property
-    def regex(self) -> re.Pattern[str]:
-        return re.compile(
-            "^" + re.sub(r"\{(\w+)\}", r"(?P<\1>[A-Za-z0-9_-]{1,64})", self.pattern) + "$"
-        )
-
-
-ROUTES: tuple[Route, ...] = (
-    Route("POST", "/v1/tales", routes.create_tale, "Create a tale (reserves its credits)", 201),
-    Route("GET", "/v1/tales", routes.list_tales, "List my tales"),
-    Route("GET", "/v1/tales/{tale_id}", routes.get_tale, "Get one tale with its shots"),
-    Route("POST", "/v1/tales/{tale_id}/approve", routes.approve_tale, "Approve the storyboard"),
-    Route("POST", "/v1/tales/{tale_id}/cancel", routes.cancel_tale, "Cancel a tale"),
-    Route(
-        "POST",
-        "/v1/tales/{tale_id}/shots/{shot}/regenerate",
-        routes.regenerate_shot,
-        "Render one shot again",
-    ),
-    Route(
-        "GET",
-        "/v1/tales/{tale_id}/video",
-        routes.video_link,
-        "A time-limited signed URL for the video",
-    ),
-    Route("GET", "/v1/me", routes.me, "My plan, balance and usage"),
-    Route(
-        "GET",
-        "/v1/trends",
-        trend_routes.list_trends,
-        "Rising YouTube Shorts trends (access token or X-API-Key)",
-        api_key=True,
-    ),
-    Route(
-        "GET",
-        "/v1/trends/{trend_id}",
-        trend_routes.get_trend,
-        "One trend with its story ideas (access token or X-API-Key)",
-        api_key=True,
-    ),
-    Route(
-        "POST",
-        "/v1/trends/{trend_id}/tales",
-        trend_routes.create_trend_tale,
-        "Start a tale (its storyboard) from a trend's story idea",
-        201,
-    ),
-)
 _COMPILED = [(r, r.regex) for r in ROUTES]
 _AUTH_PROBLEMS = {
     401: ("unauthorized", "Not authenticated"),

@@ -15,6 +15,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from schemas.story import StorySubmission
+from shared.api.endpoints import ROUTES, Route
 from shared.api.trends import TrendList, TrendTaleRequest, TrendView
 from shared.api.views import Accepted, Me, TaleList, TaleView, VideoLink
 
@@ -77,7 +78,7 @@ def _schemas() -> dict[str, Any]:
     return {**defs.get("$defs", {}), "Problem": _PROBLEM}
 
 
-def _operation(route: Any) -> dict[str, Any]:
+def _operation(route: Route) -> dict[str, Any]:
     name = route.handler.__name__
     ref = {"$ref": f"#/components/schemas/{_RESPONSES[name].__name__}"}
     op: dict[str, Any] = {
@@ -111,7 +112,7 @@ def _operation(route: Any) -> dict[str, Any]:
         {"name": q, "in": "query", "required": False, "schema": schema}
         for q, schema in _QUERY.get(name, [])
     ]
-    if getattr(route, "api_key", False):
+    if route.api_key:
         op["security"] = [{"bearer": []}, {"apiKey": []}]
     if name in _BODIES:
         params.append(
@@ -151,8 +152,6 @@ def _operation(route: Any) -> dict[str, Any]:
 
 
 def document() -> dict[str, Any]:
-    from shared.api.app import ROUTES
-
     paths: dict[str, dict[str, Any]] = {}
     for route in ROUTES:
         paths.setdefault(route.pattern, {})[route.method.lower()] = _operation(route)

@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 
 from shared import bootstrap
-from shared.cli.main import fail_input, out
+from shared.cli.common import fail_input, out
 from shared.runtime.backup import BackupError, Manifest, export_home, restore_home
 
 app = typer.Typer(

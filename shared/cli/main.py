@@ -6,26 +6,19 @@ Exit codes: 0 success, 1 the tale failed or was cancelled, 2 bad input or usage.
 from __future__ import annotations
 
 import logging
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import Annotated
 
 import typer
 from pydantic import ValidationError
-from rich.console import Console, Group
-from rich.live import Live
 
 from schemas.story import StoryOptions, StorySubmission, Style
 from shared import bootstrap, service
-from shared.cli.views import events_table, live_view, tale_detail, tales_table
+from shared.cli.common import drive, fail_input, local_runtime, out
+from shared.cli.views import events_table, tale_detail, tales_table
 from shared.config import Settings
 from shared.domain.errors import IllegalTransition, InvalidStory, TaleNotFound
 from shared.domain.tale import TaleRecord, TaleState
-
-if TYPE_CHECKING:
-    from shared.runtime.local import LocalRuntime
 
 app = typer.Typer(
     help="Tale: a story becomes a short video.",
@@ -33,13 +26,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-out = Console()
-err = Console(stderr=True)
-
-
-def fail_input(message: str) -> NoReturn:
-    err.print(f"[red]error:[/red] {message}")
-    raise typer.Exit(2)
 
 
 @app.callback()
@@ -84,40 +70,6 @@ def read_story(path: Path) -> str:
         return path.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError:
         fail_input(f"{path} is not UTF-8 text (is it a binary file?)")
-
-
-@contextmanager
-def _runtime() -> Iterator[LocalRuntime]:
-    """The local runtime on this home, or exit 2 if another process holds it."""
-    from shared.runtime.local import LocalRuntime, RuntimeBusy
-
-    try:
-        with LocalRuntime(bootstrap.container()) as runtime:
-            yield runtime
-    except RuntimeBusy as exc:
-        err.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from exc
-
-
-def _drive(runtime: LocalRuntime, tale_ids: list[str], quiet: bool) -> None:
-    """Run until no work is outstanding, showing the tales' progress live."""
-    store = bootstrap.container().store
-    started = time.monotonic()
-
-    def view() -> Group:
-        return Group(
-            *[
-                live_view(t, store.shots(t.tale_id), started)
-                for t in (store.find(i) for i in tale_ids)
-                if t is not None
-            ]
-        )
-
-    if quiet:
-        runtime.run()
-        return
-    with Live(view(), console=out, refresh_per_second=8) as live:
-        runtime.run(on_tick=lambda: live.update(view()))
 
 
 def _report(tale: TaleRecord) -> None:
@@ -181,7 +133,7 @@ def run(
         fail_input(str(exc))
     _check_font(settings)
     container = bootstrap.container()
-    with _runtime() as runtime:
+    with local_runtime() as runtime:
         tale = service.submit(
             submission,
             owner=settings.owner,
@@ -190,7 +142,7 @@ def run(
             max_chars=settings.max_story_chars,
         )
         out.print(f"Submitted {tale.tale_id} ({tale.language}, {shots} shots × {seconds} s)")
-        _drive(runtime, [tale.tale_id], quiet)
+        drive(runtime, [tale.tale_id], quiet)
     final = container.store.find(tale.tale_id)
     assert final is not None
     _report(final)
@@ -243,8 +195,8 @@ def resume(
         if not tales:
             out.print("Nothing to resume.")
             return
-    with _runtime() as runtime:
-        _drive(runtime, [t.tale_id for t in tales], quiet)
+    with local_runtime() as runtime:
+        drive(runtime, [t.tale_id for t in tales], quiet)
     for t in tales:
         final = store.find(t.tale_id)
         assert final is not None
@@ -265,12 +217,12 @@ def approve(
 ) -> None:
     """Approve a tale's storyboard and render it."""
     container = bootstrap.container()
-    with _runtime() as runtime:
+    with local_runtime() as runtime:
         try:
             service.approve(_tale(tale_id).tale_id, store=container.store, bus=container.bus)
         except (IllegalTransition, TaleNotFound) as exc:
             fail_input(str(exc))
-        _drive(runtime, [tale_id], quiet)
+        drive(runtime, [tale_id], quiet)
     final = container.store.find(tale_id)
     assert final is not None
     _report(final)
@@ -280,12 +232,12 @@ def approve(
 def cancel(tale_id: Annotated[str, typer.Argument(help="A tale that has not finished.")]) -> None:
     """Cancel a tale; nothing more is rendered for it."""
     container = bootstrap.container()
-    with _runtime() as runtime:
+    with local_runtime() as runtime:
         try:
             service.cancel(_tale(tale_id).tale_id, store=container.store, bus=container.bus)
         except (IllegalTransition, TaleNotFound) as exc:
             fail_input(str(exc))
-        _drive(runtime, [tale_id], quiet=True)
+        drive(runtime, [tale_id], quiet=True)
     out.print(f"Cancelled {tale_id}.")
 
 

@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 
 from shared import bootstrap, service
-from shared.cli.main import _drive, _runtime, fail_input, out
+from shared.cli.common import drive, fail_input, local_runtime, out
 from shared.cli.views import state_text, when
 from shared.domain.errors import IllegalTransition, TaleNotFound
 from shared.domain.tale import TERMINAL, TaleState
@@ -61,9 +61,9 @@ def replay(
     if container.on_gcp:  # the deployed functions run it
         out.print(f"replayed {message_id} as {_replay(message_id)}")
         return
-    with _runtime() as runtime:
+    with local_runtime() as runtime:
         out.print(f"replayed {message_id} as {_replay(message_id)}")
-        _drive(runtime, [], quiet)
+        drive(runtime, [], quiet)
 
 
 def _replay(message_id: str) -> str:
@@ -79,13 +79,13 @@ def retry(
 ) -> None:
     """Resume a failed tale from its last good stage; it is not charged again."""
     container = bootstrap.container()
-    with _runtime() as runtime:
+    with local_runtime() as runtime:
         try:
             target = service.retry(tale_id, store=container.store, bus=container.bus)
         except (IllegalTransition, TaleNotFound) as exc:
             fail_input(str(exc))
         out.print(f"retrying {tale_id} from {target}")
-        _drive(runtime, [tale_id], quiet)
+        drive(runtime, [tale_id], quiet)
     tale = container.store.find(tale_id)
     assert tale is not None
     out.print(f"{tale_id}: ", state_text(tale.state), f" at {when(tale.updated_at)}")
@@ -96,9 +96,9 @@ def retry(
 def sweep_command() -> None:
     """Fail tales stuck past their stage's deadline now (the runtime also does it every
     TALE_SWEEP_INTERVAL_S; Cloud Scheduler on GCP)."""
-    with _runtime() as runtime:
+    with local_runtime() as runtime:
         found = runtime.sweep()
-        _drive(runtime, [t for t, _ in found], quiet=True)
+        drive(runtime, [t for t, _ in found], quiet=True)
     out.print(f"{len(found)} stuck tale(s) failed" + "".join(f"\n  {t} ({s})" for t, s in found))
 
 

@@ -19,7 +19,7 @@ from rich.table import Table
 from rich.text import Text
 
 from shared import bootstrap
-from shared.cli.main import fail_input, out
+from shared.cli.common import fail_input, out
 from shared.observability.stats import Stats, collect, parse_since
 
 

@@ -20,7 +20,7 @@ from rich.table import Table
 
 from schemas.trends import TrendsCollected
 from shared import bootstrap
-from shared.cli.main import fail_input, out
+from shared.cli.common import fail_input, out
 from shared.trends.models import Follower, Trend
 
 app = typer.Typer(

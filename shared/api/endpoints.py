@@ -1,0 +1,77 @@
+"""The API's endpoints: method, path pattern, handler, summary and success status.
+
+``app`` routes requests with this table and ``openapi`` documents it; both import it, so
+neither imports the other to find the routes.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from shared.api import routes
+from shared.api import trends as trend_routes
+
+Handler = Callable[[routes.Call], Any]
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    pattern: str
+    handler: Handler
+    summary: str
+    status: int = 200
+    api_key: bool = False
+    """Also open to business API keys (``X-API-Key``), each with its own rate limit."""
+
+    @property
+    def regex(self) -> re.Pattern[str]:
+        return re.compile(
+            "^" + re.sub(r"\{(\w+)\}", r"(?P<\1>[A-Za-z0-9_-]{1,64})", self.pattern) + "$"
+        )
+
+
+ROUTES: tuple[Route, ...] = (
+    Route("POST", "/v1/tales", routes.create_tale, "Create a tale (reserves its credits)", 201),
+    Route("GET", "/v1/tales", routes.list_tales, "List my tales"),
+    Route("GET", "/v1/tales/{tale_id}", routes.get_tale, "Get one tale with its shots"),
+    Route("POST", "/v1/tales/{tale_id}/approve", routes.approve_tale, "Approve the storyboard"),
+    Route("POST", "/v1/tales/{tale_id}/cancel", routes.cancel_tale, "Cancel a tale"),
+    Route(
+        "POST",
+        "/v1/tales/{tale_id}/shots/{shot}/regenerate",
+        routes.regenerate_shot,
+        "Render one shot again",
+    ),
+    Route(
+        "GET",
+        "/v1/tales/{tale_id}/video",
+        routes.video_link,
+        "A time-limited signed URL for the video",
+    ),
+    Route("GET", "/v1/me", routes.me, "My plan, balance and usage"),
+    Route(
+        "GET",
+        "/v1/trends",
+        trend_routes.list_trends,
+        "Rising YouTube Shorts trends (access token or X-API-Key)",
+        api_key=True,
+    ),
+    Route(
+        "GET",
+        "/v1/trends/{trend_id}",
+        trend_routes.get_trend,
+        "One trend with its story ideas (access token or X-API-Key)",
+        api_key=True,
+    ),
+    Route(
+        "POST",
+        "/v1/trends/{trend_id}/tales",
+        trend_routes.create_trend_tale,
+        "Start a tale (its storyboard) from a trend's story idea",
+        201,
+    ),
+)
