@@ -1,4 +1,4 @@
-# GENERATED from shared/registry.py by `python -m tests.infra.gen_tfvars`. Do not edit:
+# GENERATED from shared/registry.py by `python -m terraform.generate`. Do not edit:
 # change the registry and regenerate (tests/infra/test_registry_sync.py fails when stale).
 
 locals {

@@ -8,29 +8,30 @@ import pytest
 
 from schemas.events import EVENT_TYPES
 from shared.registry import CONTROL_TOPICS, DEAD_LETTER_TOPIC, FUNCTIONS, HTTP, TOPICS
-from tests.infra import gen_tfvars, hcl
+from terraform import generate
+from tests.infra import hcl
 
 
 def test_the_generated_mirror_is_up_to_date() -> None:
-    assert not gen_tfvars.is_stale(), (
-        "terraform/locals.tf is stale: run `python -m tests.infra.gen_tfvars`"
+    assert not generate.is_stale(), (
+        "terraform/locals.tf is stale: run `python -m terraform.generate`"
     )
 
 
 def test_the_check_mode_reports_staleness(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     target = tmp_path / "locals.tf"
-    monkeypatch.setattr(gen_tfvars, "TARGET", target)
-    monkeypatch.setattr(gen_tfvars, "ROOT", target.parent)
-    assert gen_tfvars.main(["--check"]) == 1
-    assert gen_tfvars.main([]) == 0
-    assert gen_tfvars.main(["--check"]) == 0
+    monkeypatch.setattr(generate, "TARGET", target)
+    monkeypatch.setattr(generate, "ROOT", target.parent)
+    assert generate.main(["--check"]) == 1
+    assert generate.main([]) == 0
+    assert generate.main(["--check"]) == 0
     target.write_text(target.read_text().replace("540", "541", 1))
-    assert gen_tfvars.main(["--check"]) == 1
+    assert generate.main(["--check"]) == 1
 
 
 def test_the_parsed_mirror_equals_the_registry() -> None:
     config = hcl.load()
-    assert config.locals["functions"] == gen_tfvars.registry_map()
+    assert config.locals["functions"] == generate.registry_map()
     assert config.locals["topics"] == list(TOPICS)
     assert config.locals["dead_letter_topic"] == DEAD_LETTER_TOPIC
     assert set(config.locals["functions"]) == {f.name for f in FUNCTIONS}

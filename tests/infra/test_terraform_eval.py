@@ -201,7 +201,7 @@ def test_every_function_gets_the_gcp_settings(evaluated: dict[str, Any]) -> None
 
 
 def test_clip_suffixes_cover_every_shot_attempt(evaluated: dict[str, Any]) -> None:
-    from tests.infra.gen_tfvars import shot_clip_max_attempt
+    from terraform.generate import shot_clip_max_attempt
 
     top = shot_clip_max_attempt()
     assert evaluated["clip_suffixes"] == [f"-a{n}.mp4" for n in range(1, top + 1)]

@@ -4,10 +4,10 @@ Terraform cannot import Python, so the registry (topics, the dead-letter topic, 
 function's trigger, memory, timeout, concurrency, delivery attempts and clients) is mirrored
 into one generated HCL file that every ``for_each`` in ``terraform/`` iterates over.
 ``tests/infra/test_registry_sync.py`` fails when the file is stale, so code and deployment
-cannot drift::
+cannot drift. Run from the repository root::
 
-    python -m tests.infra.gen_tfvars          # rewrite terraform/locals.tf
-    python -m tests.infra.gen_tfvars --check  # exit 1 when it is stale
+    python -m terraform.generate          # rewrite terraform/locals.tf
+    python -m terraform.generate --check  # exit 1 when it is stale
 """
 
 from __future__ import annotations
@@ -24,11 +24,11 @@ from annotated_types import Le
 from schemas.events import ShotRequested
 from shared.registry import DEAD_LETTER_TOPIC, FUNCTIONS, TOPICS
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 TARGET = ROOT / "terraform" / "locals.tf"
 
 HEADER = """\
-# GENERATED from shared/registry.py by `python -m tests.infra.gen_tfvars`. Do not edit:
+# GENERATED from shared/registry.py by `python -m terraform.generate`. Do not edit:
 # change the registry and regenerate (tests/infra/test_registry_sync.py fails when stale).
 """
 
@@ -108,7 +108,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.check:
         if is_stale():
-            print(f"{TARGET.relative_to(ROOT)} is stale: run python -m tests.infra.gen_tfvars")
+            print(f"{TARGET.relative_to(ROOT)} is stale: run python -m terraform.generate")
             return 1
         return 0
     TARGET.write_text(render(), encoding="utf-8")
