@@ -10,8 +10,9 @@ import functions_framework
 from cloudevents.http import CloudEvent
 
 from shared.entrypoints import handle_pubsub
+from shared.stages.trends import analyze_trends as handler
 
 
 @functions_framework.cloud_event
 def analyze_trends(cloud_event: CloudEvent) -> None:
-    handle_pubsub(cloud_event, "analyze_trends")
+    handle_pubsub(cloud_event, "analyze_trends", handler)

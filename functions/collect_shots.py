@@ -11,8 +11,9 @@ import functions_framework
 from cloudevents.http import CloudEvent
 
 from shared.entrypoints import handle_pubsub
+from shared.stages.collect import collect_shots as handler
 
 
 @functions_framework.cloud_event
 def collect_shots(cloud_event: CloudEvent) -> None:
-    handle_pubsub(cloud_event, "collect_shots")
+    handle_pubsub(cloud_event, "collect_shots", handler)

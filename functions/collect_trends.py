@@ -11,8 +11,9 @@ import functions_framework
 from cloudevents.http import CloudEvent
 
 from shared.entrypoints import handle_pubsub
+from shared.stages.trends import collect_trends as handler
 
 
 @functions_framework.cloud_event
 def collect_trends(cloud_event: CloudEvent) -> None:
-    handle_pubsub(cloud_event, "collect_trends")
+    handle_pubsub(cloud_event, "collect_trends", handler)

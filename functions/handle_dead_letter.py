@@ -11,8 +11,9 @@ import functions_framework
 from cloudevents.http import CloudEvent
 
 from shared.entrypoints import handle_pubsub
+from shared.stages.dead_letter import handle_dead_letter as handler
 
 
 @functions_framework.cloud_event
 def handle_dead_letter(cloud_event: CloudEvent) -> None:
-    handle_pubsub(cloud_event, "handle_dead_letter")
+    handle_pubsub(cloud_event, "handle_dead_letter", handler)

@@ -11,8 +11,9 @@ import functions_framework
 from cloudevents.http import CloudEvent
 
 from shared.entrypoints import handle_pubsub
+from shared.stages.notify import notify_user as handler
 
 
 @functions_framework.cloud_event
 def notify_user(cloud_event: CloudEvent) -> None:
-    handle_pubsub(cloud_event, "notify_user")
+    handle_pubsub(cloud_event, "notify_user", handler)

@@ -11,8 +11,9 @@ import functions_framework
 from cloudevents.http import CloudEvent
 
 from shared.entrypoints import handle_pubsub
+from shared.stages.plan import plan_story as handler
 
 
 @functions_framework.cloud_event
 def plan_story(cloud_event: CloudEvent) -> None:
-    handle_pubsub(cloud_event, "plan_story")
+    handle_pubsub(cloud_event, "plan_story", handler)

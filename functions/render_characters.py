@@ -11,8 +11,9 @@ import functions_framework
 from cloudevents.http import CloudEvent
 
 from shared.entrypoints import handle_pubsub
+from shared.stages.characters import render_characters as handler
 
 
 @functions_framework.cloud_event
 def render_characters(cloud_event: CloudEvent) -> None:
-    handle_pubsub(cloud_event, "render_characters")
+    handle_pubsub(cloud_event, "render_characters", handler)

@@ -11,8 +11,9 @@ import functions_framework
 from cloudevents.http import CloudEvent
 
 from shared.entrypoints import handle_pubsub
+from shared.stages.shots import render_shot as handler
 
 
 @functions_framework.cloud_event
 def render_shot(cloud_event: CloudEvent) -> None:
-    handle_pubsub(cloud_event, "render_shot")
+    handle_pubsub(cloud_event, "render_shot", handler)

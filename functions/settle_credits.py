@@ -11,8 +11,9 @@ import functions_framework
 from cloudevents.http import CloudEvent
 
 from shared.entrypoints import handle_pubsub
+from shared.stages.settle import settle_credits as handler
 
 
 @functions_framework.cloud_event
 def settle_credits(cloud_event: CloudEvent) -> None:
-    handle_pubsub(cloud_event, "settle_credits")
+    handle_pubsub(cloud_event, "settle_credits", handler)

@@ -11,8 +11,9 @@ import functions_framework
 from cloudevents.http import CloudEvent
 
 from shared.entrypoints import handle_pubsub
+from shared.stages.stitch import stitch_video as handler
 
 
 @functions_framework.cloud_event
 def stitch_video(cloud_event: CloudEvent) -> None:
-    handle_pubsub(cloud_event, "stitch_video")
+    handle_pubsub(cloud_event, "stitch_video", handler)

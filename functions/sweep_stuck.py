@@ -10,8 +10,9 @@ import functions_framework
 from cloudevents.http import CloudEvent
 
 from shared.entrypoints import handle_pubsub
+from shared.stages.sweep import sweep_stuck as handler
 
 
 @functions_framework.cloud_event
 def sweep_stuck(cloud_event: CloudEvent) -> None:
-    handle_pubsub(cloud_event, "sweep_stuck")
+    handle_pubsub(cloud_event, "sweep_stuck", handler)

@@ -8,7 +8,6 @@ Handlers declare what they need by parameter name (``store``, ``bus``, ``blobs``
 
 from __future__ import annotations
 
-import importlib
 import inspect
 import threading
 from collections.abc import Callable
@@ -480,19 +479,17 @@ class Container:
 
         return self._get("explainer", build)  # type: ignore[no-any-return]
 
-    def call(self, handler_path: str, payload: Any, **context: Any) -> None:
-        """Call ``module:function`` with ``payload`` and the dependencies it names; names in
+    def call(self, handler: Callable[..., None], payload: Any, **context: Any) -> None:
+        """Call ``handler`` with ``payload`` and the dependencies it names; names in
         ``context`` (such as ``envelope``, the message being handled) take precedence."""
-        handler, names = _resolve(handler_path)
+        names = _dependencies(handler)
         handler(payload, **{n: context[n] if n in context else getattr(self, n) for n in names})
 
 
 @cache
-def _resolve(handler_path: str) -> tuple[Callable[..., None], tuple[str, ...]]:
-    module, _, attr = handler_path.partition(":")
-    handler = getattr(importlib.import_module(module), attr)
-    names = tuple(inspect.signature(handler).parameters)[1:]
-    return handler, names
+def _dependencies(handler: Callable[..., None]) -> tuple[str, ...]:
+    """The names of ``handler``'s parameters after the first (the payload)."""
+    return tuple(inspect.signature(handler).parameters)[1:]
 
 
 _container: Container | None = None

@@ -8,6 +8,9 @@ Outcomes, as Pub/Sub sees them:
   the message is redelivered with backoff; after the subscription's maximum delivery attempts
   it goes to the dead-letter topic, whose handler fails the tale (never an endless loop).
 
+Each ``functions/<name>.py`` passes its stage handler here (a plain import there, so the
+entry point names the code it runs); the registry names the function's trigger and stage.
+
 Every invocation writes one structured log record of its outcome (``stage.done``,
 ``stage.failed`` or ``stage.retry``, with ``duration_ms``; ``shared.observability``), and
 every log line written inside it carries the tale, function, stage, shot and attempt.
@@ -19,6 +22,7 @@ import logging
 import time
 import uuid
 from collections import Counter
+from collections.abc import Callable
 
 from schemas.events import EVENT_TYPES, Event
 from shared import bootstrap
@@ -35,7 +39,14 @@ from shared.stages.failure import fail_tale, reannounce_failure
 log = logging.getLogger("tale.functions")
 
 
-def handle_pubsub(cloud_event: CloudEventLike, function: str) -> None:
+Handler = Callable[..., None]
+"""A stage handler: the event (or, on control topics, the envelope) first, then the clients
+it names (``Container.call``)."""
+
+
+def handle_pubsub(cloud_event: CloudEventLike, function: str, handler: Handler) -> None:
+    """Run ``handler`` for the Pub/Sub message in ``cloud_event``, as the function named
+    ``function`` in the registry (its trigger, stage and deployment settings)."""
     spec = BY_NAME[function]
     settings = bootstrap.container().settings
     ensure_logging(settings)
@@ -54,7 +65,7 @@ def handle_pubsub(cloud_event: CloudEventLike, function: str) -> None:
         metering() as meter,
     ):
         try:
-            failure = _handle(envelope, spec)
+            failure = _handle(envelope, spec, handler)
         except Exception as exc:
             retry = _retry_reason(exc)
             raise
@@ -102,7 +113,7 @@ def _retry_reason(exc: Exception) -> str:
     return str(exc) if isinstance(exc, MalformedEvent) else f"{type(exc).__name__}: {exc}"
 
 
-def _handle(envelope: Envelope, spec: FunctionSpec) -> str | None:
+def _handle(envelope: Envelope, spec: FunctionSpec, handler: Handler) -> str | None:
     """Run the stage; the reason of a permanent failure (the tale was failed), else None."""
     container = bootstrap.container()
     payload: Event | Envelope = envelope
@@ -110,7 +121,7 @@ def _handle(envelope: Envelope, spec: FunctionSpec) -> str | None:
         if spec.trigger in EVENT_TYPES:
             payload = parse(envelope, EVENT_TYPES[spec.trigger])
             bind(shot=getattr(payload, "shot_index", None))
-        container.call(spec.handler, payload, envelope=envelope)
+        container.call(handler, payload, envelope=envelope)
         if envelope.tale_id and envelope.delivery_attempt != 1:
             # A redelivery (or unknown: Pub/Sub reports the attempt only with a dead-letter
             # policy). An earlier attempt may have failed the tale and died before announcing

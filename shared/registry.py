@@ -1,8 +1,12 @@
 """The single source of truth for topics and functions.
 
-Every Cloud Function — its trigger (a Pub/Sub topic or HTTP), entry point, handler,
-deployment settings and the clients it needs — is listed here. The local runtime subscribes
-from it, and the deployment (``terraform/``) is checked against it by the tests.
+Every Cloud Function — its trigger (a Pub/Sub topic or HTTP), entry point, deployment
+settings and the clients it needs — is listed here. The local runtime subscribes from it, and
+the deployment (``terraform/``) is checked against it by the tests.
+
+What a function runs is code, not data: its entry module ``functions/<name>.py`` imports its
+stage handler (or request handler) and passes it on, so a reader and the type checker follow
+``functions/render_shot.py`` → ``shared/stages/shots.py`` directly.
 """
 
 from __future__ import annotations
@@ -57,8 +61,6 @@ class FunctionSpec:
     """Cloud Function name, entry point, subscription name and service account suffix."""
     trigger: str
     """The topic whose messages trigger it, or ``HTTP``."""
-    handler: str
-    """``module:function`` of the stage handler (Pub/Sub) or the request handler (HTTP)."""
     stage: str
     """The stage name users see."""
     needs: tuple[str, ...] = ()
@@ -74,6 +76,8 @@ class FunctionSpec:
 
     @property
     def module(self) -> str:
+        """The entry module (``functions-framework --target=<name>`` finds it through
+        ``main.py``)."""
         return f"functions.{self.name}"
 
     @property
@@ -90,14 +94,12 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
     FunctionSpec(
         "plan_story",
         "tale.submitted",
-        "shared.stages.plan:plan_story",
         "planning",
         needs=("store", "keys", "planner", "bus", "records", "usage", "audit"),
     ),
     FunctionSpec(
         "render_characters",
         "characters.requested",
-        "shared.stages.characters:render_characters",
         "characters",
         needs=("store", "images", "blobs", "bus", "records", "usage"),
         memory="1Gi",
@@ -105,7 +107,6 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
     FunctionSpec(
         "render_shot",
         "shot.requested",
-        "shared.stages.shots:render_shot",
         "rendering",
         needs=("store", "videos", "bus", "blobs", "records", "usage"),
         memory="2Gi",
@@ -113,7 +114,6 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
     FunctionSpec(
         "collect_shots",
         "shot.rendered",
-        "shared.stages.collect:collect_shots",
         "rendering",
         needs=("store", "bus", "records"),
         memory="256Mi",
@@ -122,7 +122,6 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
     FunctionSpec(
         "stitch_video",
         "stitch.requested",
-        "shared.stages.stitch:stitch_video",
         "stitching",
         needs=("store", "blobs", "bus", "records"),
         memory="4Gi",
@@ -130,7 +129,6 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
     FunctionSpec(
         "notify_user",
         "tale.finished",
-        "shared.stages.notify:notify_user",
         "notify",
         needs=("store", "notifier", "blobs", "bus", "records"),
         memory="256Mi",
@@ -139,7 +137,6 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
     FunctionSpec(
         "settle_credits",
         "tale.finished",
-        "shared.stages.settle:settle_credits",
         "billing",
         needs=("ledger", "store", "bus", "records"),
         memory="256Mi",
@@ -148,7 +145,6 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
     FunctionSpec(
         "handle_dead_letter",
         DEAD_LETTER_TOPIC,
-        "shared.stages.dead_letter:handle_dead_letter",
         "dead-letter",
         needs=("store", "bus", "records"),
         memory="256Mi",
@@ -157,7 +153,6 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
     FunctionSpec(
         "sweep_stuck",
         SWEEP_TOPIC,
-        "shared.stages.sweep:sweep_stuck",
         "sweep",
         needs=("store", "bus", "records"),
         memory="256Mi",
@@ -167,7 +162,6 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
     FunctionSpec(
         "collect_trends",
         TRENDS_COLLECT_TOPIC,
-        "shared.stages.trends:collect_trends",
         "trends",
         # The trend store is in Firestore, like the tale store: ``store`` grants it.
         needs=("trends", "youtube", "store", "bus"),
@@ -178,7 +172,6 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
     FunctionSpec(
         "analyze_trends",
         TRENDS_COLLECTED_TOPIC,
-        "shared.stages.trends:analyze_trends",
         "trends",
         needs=("trends", "explainer", "notifier", "store", "bus", "usage", "audit"),
         memory="512Mi",
@@ -187,7 +180,6 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
     FunctionSpec(
         "api",
         HTTP,
-        "shared.api.app:handle",
         "api",
         needs=("store", "keys", "bus", "blobs", "ledger", "records", "verifier"),
         memory="512Mi",
@@ -197,7 +189,6 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
     FunctionSpec(
         "auth_webhook",
         HTTP,
-        "shared.api.webhook:handle",
         "signup",
         needs=("store", "ledger", "records"),
         memory="256Mi",

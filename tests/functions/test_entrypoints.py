@@ -126,8 +126,9 @@ def test_registry_needs_match_what_each_stage_asks_for(spec: Any) -> None:
     import importlib
     import inspect
 
-    module, _, attr = spec.handler.partition(":")
-    handler = getattr(importlib.import_module(module), attr)
+    handler = importlib.import_module(spec.module).handler  # what the entry point runs
+    assert handler.__module__.startswith("shared.stages."), handler.__module__
+    assert handler.__name__ == spec.name
     asked = set(inspect.signature(handler).parameters) - {"event", "envelope", "settings"}
     asked.discard(next(iter(inspect.signature(handler).parameters)))
     assert asked <= set(spec.needs), f"{spec.name} needs {sorted(asked - set(spec.needs))}"
