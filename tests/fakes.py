@@ -9,28 +9,25 @@ from __future__ import annotations
 import copy
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TypeVar
 
 from schemas.events import Event
 from schemas.plan import Character, StoryPlan
 from schemas.story import StorySubmission
+from shared.domain.aggregate import TaleAggregate
 from shared.domain.errors import NotStarted, TaleNotFound
-from shared.domain.tale import (
-    ShotRecord,
-    ShotStatus,
-    TaleEvent,
-    TaleRecord,
-    TaleState,
-    check_transition,
-    progress,
-)
+from shared.domain.tale import ShotRecord, TaleEvent, TaleRecord, TaleState
 from shared.ports.blobs import BlobNotFound, BlobStore
 from shared.ports.bus import EventBus
+from shared.ports.claims import ClaimKey, Claims
 from shared.ports.generators import ImageGenerator, VideoGenerator, VideoPoll, VideoRequest
 from shared.ports.notifier import Notification, Notifier
-from shared.ports.store import FanIn, TaleStore
+from shared.ports.store import TaleStore
+
+T = TypeVar("T")
 
 
 class FakeBus(EventBus):
@@ -148,26 +145,43 @@ class _Tale:
     plan: StoryPlan | None = None
     characters: dict[str, str] = field(default_factory=dict)
     shots: dict[int, ShotRecord] = field(default_factory=dict)
-    claimed_at: dict[int, float] = field(default_factory=dict)
 
 
 class InMemoryTaleStore(TaleStore):
-    """The store port in a dict, one lock for atomicity."""
+    """The store port in a dict; a unit of work holds one lock and works on copies, so a
+    decision that raises changes nothing (as a rolled-back transaction)."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
         self._tales: dict[str, _Tale] = {}
         self._events: list[TaleEvent] = []
-        self._markers: set[str] = set()
-        self._claims: dict[str, str] = {}
-        self._counters: dict[str, int] = {}
         self._lock = threading.RLock()
+        self.clock = clock
 
     def _t(self, tale_id: str) -> _Tale:
         if tale_id not in self._tales:
             raise TaleNotFound(tale_id)
         return self._tales[tale_id]
 
-    def create(self, record: TaleRecord, submission: StorySubmission) -> bool:
+    def _run_unit(
+        self,
+        tale_id: str,
+        shots: Collection[int] | None,
+        decide: Callable[[TaleAggregate], T],
+    ) -> T:
+        with self._lock:
+            t = self._t(tale_id)
+            wanted = t.shots.keys() if shots is None else set(shots) & t.shots.keys()
+            loaded = {i: replace(t.shots[i]) for i in wanted}
+            agg = TaleAggregate(copy.deepcopy(t.record), loaded, self.clock())
+            result = decide(agg)
+            t.record = agg.tale
+            for i in agg.changed_shots:
+                t.shots[i] = agg.shots[i]
+            for line in agg.log:
+                self.log(tale_id, line.stage, line.message, line.level)
+            return result
+
+    def _create(self, record: TaleRecord, submission: StorySubmission) -> bool:
         with self._lock:
             if record.tale_id in self._tales:
                 return False
@@ -187,58 +201,19 @@ class InMemoryTaleStore(TaleStore):
         limit: int = 100,
     ) -> list[TaleRecord]:
         wanted = set(states) if states is not None else None
-        rows = [
-            copy.deepcopy(t.record)
-            for t in self._tales.values()
-            if (owner is None or t.record.owner == owner)
-            and (wanted is None or t.record.state in wanted)
-        ]
+        with self._lock:
+            rows = [
+                copy.deepcopy(t.record)
+                for t in self._tales.values()
+                if (owner is None or t.record.owner == owner)
+                and (wanted is None or t.record.state in wanted)
+            ]
         return sorted(rows, key=lambda r: (-r.created_at, r.tale_id))[:limit]
 
     def submission(self, tale_id: str) -> StorySubmission:
         return self._t(tale_id).submission
 
-    def transition(
-        self,
-        tale_id: str,
-        sources: Iterable[TaleState],
-        target: TaleState,
-        *,
-        stage: str,
-        error_reason: str | None = None,
-    ) -> bool:
-        with self._lock:
-            rec = self._t(tale_id).record
-            if rec.state not in set(sources):
-                return False
-            check_transition(rec.state, target)
-            if not target.terminal or target is TaleState.COMPLETED:
-                rec.progress = progress(target, previous=rec.progress)
-            if target is TaleState.FAILED:
-                rec.error_stage, rec.error_reason = stage, error_reason
-            rec.state, rec.stage = target, stage
-            self.log(
-                tale_id, stage, f"→ {target}", "error" if target is TaleState.FAILED else "info"
-            )
-            return True
-
-    def update(
-        self,
-        tale_id: str,
-        *,
-        stage: str | None = None,
-        progress: int | None = None,
-        title: str | None = None,
-        outputs: dict[str, str] | None = None,
-    ) -> None:
-        with self._lock:
-            rec = self._t(tale_id).record
-            rec.stage = stage or rec.stage
-            rec.progress = max(progress or 0, rec.progress)
-            rec.title = title or rec.title
-            rec.outputs = {**rec.outputs, **(outputs or {})}
-
-    def save_plan(self, tale_id: str, plan: StoryPlan) -> StoryPlan:
+    def _save_plan(self, tale_id: str, plan: StoryPlan) -> StoryPlan:
         with self._lock:
             t = self._t(tale_id)
             if t.plan is None:
@@ -258,14 +233,6 @@ class InMemoryTaleStore(TaleStore):
     def characters(self, tale_id: str) -> dict[str, str]:
         return dict(self._t(tale_id).characters)
 
-    def init_shots(self, tale_id: str, count: int) -> None:
-        with self._lock:
-            shots = self._t(tale_id).shots
-            for i in range(count):
-                shots.setdefault(
-                    i, ShotRecord(tale_id, i, 1, ShotStatus.PENDING, updated_at=time.time())
-                )
-
     def shots(self, tale_id: str) -> list[ShotRecord]:
         with self._lock:
             return [replace(s) for _, s in sorted(self._t(tale_id).shots.items())]
@@ -275,113 +242,37 @@ class InMemoryTaleStore(TaleStore):
             found = self._t(tale_id).shots.get(index)
             return replace(found) if found else None
 
-    def claim_shot(
-        self,
-        tale_id: str,
-        index: int,
-        attempt: int,
-        *,
-        claimant: str = "",
-        lease_s: float | None = None,
-    ) -> tuple[ShotRecord, bool]:
-        with self._lock:
-            t = self._t(tale_id)
-            shot = t.shots[index]
-            if shot.attempt != attempt:
-                return replace(shot), False
-            age = time.time() - t.claimed_at.get(index, time.time())
-            expired = shot.status is ShotStatus.CLAIMED and lease_s is not None and age >= lease_s
-            if shot.status is not ShotStatus.PENDING and not expired:
-                return replace(shot), False
-            shot.status, shot.claimant = ShotStatus.CLAIMED, claimant
-            shot.updated_at = t.claimed_at[index] = time.time()
-            return replace(shot), True
-
-    def release_claim(self, tale_id: str, index: int, attempt: int, claimant: str) -> None:
-        with self._lock:
-            shot = self._t(tale_id).shots[index]
-            if (shot.attempt, shot.status, shot.operation_id, shot.claimant) == (
-                attempt,
-                ShotStatus.CLAIMED,
-                None,
-                claimant,
-            ):
-                shot.status, shot.claimant = ShotStatus.PENDING, None
-
-    def mark_shot_started(self, tale_id: str, index: int, attempt: int, operation_id: str) -> None:
-        with self._lock:
-            shot = self._t(tale_id).shots[index]
-            if shot.attempt == attempt and shot.status is ShotStatus.CLAIMED:
-                shot.status, shot.operation_id = ShotStatus.STARTED, operation_id
-                shot.starts += 1
-
-    def finish_shot(self, tale_id: str, index: int, attempt: int, clip_path: str) -> None:
-        with self._lock:
-            shot = self._t(tale_id).shots[index]
-            if shot.attempt == attempt and shot.status in (ShotStatus.CLAIMED, ShotStatus.STARTED):
-                shot.status, shot.clip_path = ShotStatus.RENDERED, clip_path
-
-    def fail_shot(self, tale_id: str, index: int, attempt: int, error: str) -> None:
-        with self._lock:
-            shot = self._t(tale_id).shots[index]
-            if shot.attempt == attempt and shot.status is not ShotStatus.RENDERED:
-                shot.status, shot.error = ShotStatus.FAILED, error
-
-    def retry_shot(self, tale_id: str, index: int, attempt: int) -> int:
-        with self._lock:
-            shots = self._t(tale_id).shots
-            shot = shots[index]
-            if shot.attempt == attempt:
-                shots[index] = ShotRecord(
-                    tale_id,
-                    index,
-                    attempt + 1,
-                    ShotStatus.PENDING,
-                    starts=shot.starts,
-                    updated_at=time.time(),
-                )
-            return shots[index].attempt
-
-    def fan_in(self, tale_id: str, index: int, attempt: int, key: str) -> FanIn:
-        with self._lock:
-            t = self._t(tale_id)
-            rec = t.record
-            rendered = sum(1 for s in t.shots.values() if s.status is ShotStatus.RENDERED)
-            if rec.state is TaleState.RENDERING:
-                rec.progress = progress(
-                    TaleState.RENDERING,
-                    characters_done=True,
-                    shots_done=rendered,
-                    shot_count=rec.shot_count,
-                    previous=rec.progress,
-                )
-                if rendered == rec.shot_count and rec.fan_in_key is None:
-                    rec.state, rec.stage, rec.fan_in_key = TaleState.STITCHING, "stitching", key
-                    rec.progress = progress(TaleState.STITCHING)
-            return FanIn(rendered, rec.shot_count, rec.fan_in_key)
-
     def log(self, tale_id: str, stage: str, message: str, level: str = "info") -> None:
         with self._lock:
-            self._events.append(TaleEvent(tale_id, time.time(), stage, message, level))
+            self._events.append(TaleEvent(tale_id, self.clock(), stage, message, level))
 
     def events(self, tale_id: str) -> list[TaleEvent]:
         return [e for e in self._events if e.tale_id == tale_id]
 
-    def claim_once(self, key: str) -> bool:
+
+class InMemoryClaims(Claims):
+    """The claims port in dicts, one lock for atomicity."""
+
+    def __init__(self) -> None:
+        self._claims: dict[str, str] = {}
+        self._counters: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def claim_once(self, key: ClaimKey) -> bool:
         with self._lock:
-            if key in self._markers:
+            if key.value in self._claims:
                 return False
-            self._markers.add(key)
+            self._claims[key.value] = ""
             return True
 
-    def claim(self, key: str, claimant: str) -> str:
+    def claim(self, key: ClaimKey, claimant: str) -> str:
         with self._lock:
-            return self._claims.setdefault(key, claimant)
+            return self._claims.setdefault(key.value, claimant)
 
-    def bump(self, key: str) -> int:
+    def bump(self, key: ClaimKey) -> int:
         with self._lock:
-            self._counters[key] = self._counters.get(key, 0) + 1
-            return self._counters[key]
+            self._counters[key.value] = self._counters.get(key.value, 0) + 1
+            return self._counters[key.value]
 
-    def marked(self, key: str) -> bool:
-        return key in self._markers
+    def marked(self, key: ClaimKey) -> bool:
+        return key.value in self._claims

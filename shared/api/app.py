@@ -21,6 +21,7 @@ from shared.api.endpoints import ROUTES, Route
 from shared.api.problems import Problem
 from shared.auth.tokens import AuthError
 from shared.observability.logs import ensure_logging
+from shared.ports.claims import rate_window
 
 log = logging.getLogger("tale.api")
 _COMPILED = [(r, r.regex) for r in ROUTES]
@@ -60,7 +61,7 @@ def _match(request: Request) -> tuple[Route, dict[str, str]]:
 def _rate_limit(container: bootstrap.Container, user: str, limit: int | None = None) -> None:
     limit = limit or container.settings.api_rate_per_minute
     minute = int(time.time() // 60)
-    if container.store.bump(f"rate:{user}:{minute}") > limit:
+    if container.claims.bump(rate_window(user, minute)) > limit:
         retry = 60 - int(time.time() % 60)
         raise Problem(
             429,

@@ -28,7 +28,8 @@ from shared.api.problems import Problem
 from shared.auth.webhooks import WebhookError, WebhookVerifier
 from shared.domain.credits import period_of
 from shared.observability.logs import ensure_logging
-from shared.ports.store import TaleStore
+from shared.ports import claims as keys
+from shared.ports.claims import Claims
 
 log = logging.getLogger("tale.webhook")
 MAX_BODY = 64 * 1024
@@ -58,11 +59,11 @@ class SignupEvent(BaseModel):
 class _ProcessedGuard:
     """Replay guard over the store: a webhook id counts as seen once it was processed."""
 
-    def __init__(self, store: TaleStore) -> None:
-        self.store = store
+    def __init__(self, claims: Claims) -> None:
+        self.claims = claims
 
     def first_time(self, webhook_id: str, expires_at: float) -> bool:
-        return not self.store.marked(f"webhook:{webhook_id}")
+        return not self.claims.marked(keys.webhook(webhook_id))
 
 
 def local_secret(container: bootstrap.Container) -> str:
@@ -85,7 +86,7 @@ def _process(request: Request, container: bootstrap.Container) -> dict[str, str]
     body = request.get_data(cache=False)
     if len(body) > MAX_BODY:
         raise Problem(413, "too-large", "Request too large", f"the limit is {MAX_BODY} bytes")
-    verifier = WebhookVerifier(local_secret(container), seen=_ProcessedGuard(container.store))
+    verifier = WebhookVerifier(local_secret(container), seen=_ProcessedGuard(container.claims))
     try:
         webhook_id = verifier.verify(dict(request.headers), body)
     except WebhookError as exc:
@@ -101,7 +102,7 @@ def _process(request: Request, container: bootstrap.Container) -> dict[str, str]
     ledger.grant_monthly(
         profile.user_id, period_of(time.time()), settings.monthly_credits(profile.plan)
     )
-    container.store.claim_once(f"webhook:{webhook_id}")
+    container.claims.claim_once(keys.webhook(webhook_id))
     log.info("sign-up webhook %s: profile %s", webhook_id, "created" if created else "existed")
     return {
         "id": webhook_id,

@@ -6,8 +6,9 @@ every injected fault is counted by kind:
 - **bus** (``ChaosBus``, a ``SqliteEventBus``): a publish becomes two messages (duplicate),
   becomes available later (delay), or the runtime leases due deliveries out of order
   (reorder);
-- **crash points** (``CrashingStore``, ``CrashingBlobs``, ``CrashingLedger``, ``ChaosBus``,
-  ``ChaosVideos``): the handler dies with ``InjectedCrash`` just *before* or just *after* an
+- **crash points** (``crashing`` around any tale store's units of work, ``CrashingBlobs``,
+  ``CrashingLedger``, ``ChaosBus``, ``ChaosVideos``): the handler dies with ``InjectedCrash``
+  just *before* or just *after* an
   effect — claiming a shot, recording its operation, finishing it, a state transition, the
   fan-in, a blob write, a publish, a provider call, a settlement. "After" means the effect
   happened and the handler died before its delivery was acked: exactly what at-least-once
@@ -38,41 +39,43 @@ import random
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from schemas.events import Event
-from schemas.plan import StoryPlan
 from shared.adapters.local.blobs import FilesystemBlobStore
 from shared.adapters.local.bus import BusPolicy, Delivery, SqliteEventBus
 from shared.adapters.local.ledger import SqliteLedger
-from shared.adapters.local.store import SqliteTaleStore
 from shared.bootstrap import Container
 from shared.domain.errors import NotStarted, PermanentError, TransientError
-from shared.domain.tale import ShotRecord, TaleRecord, TaleState
 from shared.ports.blobs import BlobStore
 from shared.ports.generators import VideoGenerator, VideoPoll, VideoRequest
-from shared.ports.keys import KeyWrapper
-from shared.ports.store import FanIn
+from shared.ports.store import TaleStore
 from shared.runtime.local import LocalRuntime
 
 When = Literal["before", "after"]
+S = TypeVar("S", bound=TaleStore)
 WHEN: tuple[When, ...] = ("before", "after")
 
 #: Every crash point the wrappers offer, by the effect it surrounds.
 SITES: tuple[str, ...] = (
+    "store.create",
     "store.claim",
-    "store.claim_once",
+    "store.mark",
+    "store.update",
     "store.save_plan",
     "store.transition",
+    "store.init_shots",
     "store.claim_shot",
+    "store.release_claim",
     "store.mark_shot_started",
     "store.finish_shot",
     "store.fail_shot",
     "store.retry_shot",
+    "store.retry_round",
     "store.fan_in",
     "blobs.put_bytes",
     "blobs.put_file",
@@ -442,77 +445,11 @@ class ChaosBus(SqliteEventBus):
 
 
 # --- crash points around the tale store, the blob store and the ledger -------------------
-class CrashingStore(SqliteTaleStore):
-    """The SQLite tale store with crash points around its effects."""
-
-    def __init__(
-        self,
-        path: Path,
-        chaos: Chaos,
-        *,
-        keys: KeyWrapper | None = None,
-        on_change: Callable[[TaleRecord], None] | None = None,
-    ) -> None:
-        super().__init__(path, keys=keys, on_change=on_change)
-        self.chaos = chaos
-
-    def claim(self, key: str, claimant: str) -> str:
-        with self.chaos.around("store.claim", key):
-            return super().claim(key, claimant)
-
-    def claim_once(self, key: str) -> bool:
-        with self.chaos.around("store.claim_once", key):
-            return super().claim_once(key)
-
-    def save_plan(self, tale_id: str, plan: StoryPlan) -> StoryPlan:
-        with self.chaos.around("store.save_plan", tale_id):
-            return super().save_plan(tale_id, plan)
-
-    def transition(
-        self,
-        tale_id: str,
-        sources: Iterable[TaleState],
-        target: TaleState,
-        *,
-        stage: str,
-        error_reason: str | None = None,
-    ) -> bool:
-        with self.chaos.around("store.transition", f"{tale_id}:{target}"):
-            return super().transition(
-                tale_id, sources, target, stage=stage, error_reason=error_reason
-            )
-
-    def claim_shot(
-        self,
-        tale_id: str,
-        index: int,
-        attempt: int,
-        *,
-        claimant: str = "",
-        lease_s: float | None = None,
-    ) -> tuple[ShotRecord, bool]:
-        with self.chaos.around("store.claim_shot", f"{tale_id}:{index}:{attempt}"):
-            return super().claim_shot(tale_id, index, attempt, claimant=claimant, lease_s=lease_s)
-
-    def mark_shot_started(self, tale_id: str, index: int, attempt: int, operation_id: str) -> None:
-        with self.chaos.around("store.mark_shot_started", f"{tale_id}:{index}:{attempt}"):
-            super().mark_shot_started(tale_id, index, attempt, operation_id)
-
-    def finish_shot(self, tale_id: str, index: int, attempt: int, clip_path: str) -> None:
-        with self.chaos.around("store.finish_shot", f"{tale_id}:{index}:{attempt}"):
-            super().finish_shot(tale_id, index, attempt, clip_path)
-
-    def fail_shot(self, tale_id: str, index: int, attempt: int, error: str) -> None:
-        with self.chaos.around("store.fail_shot", f"{tale_id}:{index}:{attempt}"):
-            super().fail_shot(tale_id, index, attempt, error)
-
-    def retry_shot(self, tale_id: str, index: int, attempt: int) -> int:
-        with self.chaos.around("store.retry_shot", f"{tale_id}:{index}:{attempt}"):
-            return super().retry_shot(tale_id, index, attempt)
-
-    def fan_in(self, tale_id: str, index: int, attempt: int, key: str) -> FanIn:
-        with self.chaos.around("store.fan_in", key):
-            return super().fan_in(tale_id, index, attempt, key)
+def crashing(store: S, chaos: Chaos) -> S:
+    """Crash points around every unit of work of ``store`` (before it loads, after it saved),
+    whatever the adapter: the store port runs each one inside its ``around`` hook."""
+    store.around = chaos.around
+    return store
 
 
 class CrashingBlobs(FilesystemBlobStore):

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from shared.chaos.clips import decode_shots
 from shared.chaos.world import ChaosWorld, TaleSpec
+from shared.domain import markers
 from shared.domain.tale import TaleRecord, TaleState
 from shared.ports.ledger import LedgerEntry
 from shared.registry import DEAD_LETTER_TOPIC
@@ -223,11 +224,13 @@ def notified_once(world: ChaosWorld) -> list[str]:
         emails = sent.get(spec.tale_id, set())
         if emails != ({outcome} if outcome else set()):
             out.append(f"{spec.tale_id}: {tale.state if tale else 'missing'}, emails {emails}")
-        markers = {
-            o for o in OUTCOMES if world.store.marked(f"notified:{spec.tale_id}:finished:{o}")
+        noted = {
+            o
+            for o in OUTCOMES
+            if world.store.marked(spec.tale_id, markers.notified(f"{spec.tale_id}:finished:{o}"))
         }
-        if markers != ({outcome} if outcome else set()):
-            out.append(f"{spec.tale_id}: {outcome or 'unfinished'}, notified markers {markers}")
+        if noted != ({outcome} if outcome else set()):
+            out.append(f"{spec.tale_id}: {outcome or 'unfinished'}, notified markers {noted}")
         if outcome and tale is not None and "email" not in tale.outputs:
             out.append(f"{spec.tale_id}: {outcome}, but the tale does not record its email")
     return out

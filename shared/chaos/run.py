@@ -14,7 +14,7 @@ import re
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +24,7 @@ from schemas.story import AspectRatio, StorySubmission, Style
 from shared import bootstrap, service
 from shared.adapters.local.blobs import FilesystemBlobStore
 from shared.adapters.local.bus import BusPolicy
+from shared.adapters.local.store import SqliteTaleStore
 from shared.bootstrap import Container
 from shared.chaos.faults import (
     Chaos,
@@ -32,17 +33,20 @@ from shared.chaos.faults import (
     ChaosVideos,
     CrashingBlobs,
     CrashingLedger,
-    CrashingStore,
     FaultPlan,
     VirtualClock,
+    crashing,
 )
 from shared.chaos.invariants import INVARIANTS
 from shared.chaos.world import ChaosWorld, TaleSpec
 from shared.config import Settings
 from shared.domain.credits import period_of, tale_cost
 from shared.domain.errors import IllegalTransition
+from shared.domain.tale import TaleRecord
+from shared.ports.keys import KeyWrapper
 from shared.ports.ledger import InsufficientCredits, Plan
 from shared.ports.records import public_view
+from shared.ports.store import TaleStore
 from shared.registry import DEAD_LETTER_TOPIC, subscriptions
 
 STORIES: tuple[str, ...] = (
@@ -58,6 +62,7 @@ STORIES: tuple[str, ...] = (
     "고양이는 따뜻한 오븐 옆에서 잠들었다. 아침이 오자 무지개가 떴다.",
 )
 ASPECTS: tuple[AspectRatio, ...] = ("9:16", "16:9", "1:1")
+StoreFactory = Callable[[KeyWrapper, Callable[[TaleRecord], None]], TaleStore]
 PLANS: tuple[Plan, ...] = ("free", "free", "pro", "business")
 SHOT_SECONDS = 4
 
@@ -136,9 +141,16 @@ def chaos_settings(home: Path, concurrency: int) -> Settings:
     )
 
 
-def open_world(home: Path, chaos: Chaos, *, concurrency: int = 4) -> ChaosWorld:
+def open_world(
+    home: Path,
+    chaos: Chaos,
+    *,
+    concurrency: int = 4,
+    store_factory: StoreFactory | None = None,
+) -> ChaosWorld:
     """A fresh home whose bus, tale store, blob store, ledger and video provider inject the
-    faults of ``chaos``; the rest (planner, images, notifier, keys) is the embedded default."""
+    faults of ``chaos``; the rest (planner, images, notifier, keys) is the embedded default.
+    ``store_factory(keys, on_change)`` builds another tale store (the Firestore emulator's)."""
     home = home.resolve()
     settings = chaos_settings(home, concurrency)
     base = Container(settings)
@@ -155,7 +167,11 @@ def open_world(home: Path, chaos: Chaos, *, concurrency: int = 4) -> ChaosWorld:
         DEAD_LETTER_TOPIC,
     )
     bus = ChaosBus(home / "bus.db", subscriptions(), policy, chaos, VirtualClock())
-    store = CrashingStore(home / "state.db", chaos, keys=base.keys, on_change=mirror)
+    if store_factory is None:
+        store: TaleStore = SqliteTaleStore(home / "state.db", keys=base.keys, on_change=mirror)
+    else:
+        store = store_factory(base.keys, mirror)
+    crashing(store, chaos)
     blobs = CrashingBlobs(home / "blobs", chaos)
     ledger = CrashingLedger(home / "ledger.db", chaos)
     # The provider writes its clips with its own credentials (no crash points of ours).
@@ -363,15 +379,17 @@ def run_chaos(
     *,
     concurrency: int = 4,
     deadline_s: float = 300.0,
+    store_factory: StoreFactory | None = None,
 ) -> ChaosReport:
     """Submit ``tales`` tales of many users under the faults of ``plan``, run them to the
     end (the runtime killed a seeded number of times, 1 to ``plan.restarts``, during seeded
-    deliveries), check the invariants. ``home`` must be a new or empty folder."""
+    deliveries), check the invariants. ``home`` must be a new or empty folder.
+    ``store_factory`` runs the same chaos on another tale store (the Firestore emulator's)."""
     if home.exists() and (not home.is_dir() or any(home.iterdir())):
         raise ValueError(f"{home} must be a new or empty folder")
     started = time.monotonic()
     chaos = Chaos(seed, plan)
-    world = open_world(home, chaos, concurrency=concurrency)
+    world = open_world(home, chaos, concurrency=concurrency, store_factory=store_factory)
     users = add_users(world, max(2, tales // 3))
     submit_tales(world, tales, users)
     estimate = sum(8 + 3 * t.shots for t in world.submitted()) or 1

@@ -8,10 +8,10 @@ from pathlib import Path
 from shared.adapters.local.blobs import FilesystemBlobStore
 from shared.adapters.local.bus import SqliteEventBus
 from shared.adapters.local.ledger import SqliteLedger
-from shared.adapters.local.store import SqliteTaleStore
 from shared.bootstrap import Container
 from shared.chaos.faults import Chaos, ChaosVideos
 from shared.config import Settings
+from shared.ports.store import TaleStore
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,7 @@ class ChaosWorld:
     settings: Settings
     container: Container
     chaos: Chaos
-    store: SqliteTaleStore
+    store: TaleStore
     bus: SqliteEventBus
     ledger: SqliteLedger
     blobs: FilesystemBlobStore

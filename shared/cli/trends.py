@@ -130,7 +130,7 @@ def _run_sample(sample_file: Path | None) -> None:
     result = replay(
         data,
         trends=c.trends,
-        store=c.store,
+        claims=c.claims,
         explainer=c.explainer,
         notifier=c.notifier,
         settings=c.settings,
@@ -166,7 +166,7 @@ def _run_live(regions: list[str]) -> None:
     claimant = f"cli-{secrets.token_hex(4)}"
     at = time.time()
     for region in wanted:
-        summary = collect_region(collector, c.store, region, at, claimant)
+        summary = collect_region(collector, c.claims, region, at, claimant)
         out.print(summary.line(), highlight=False)
         if summary.snapshots:
             message = TrendsCollected(
@@ -177,7 +177,7 @@ def _run_live(regions: list[str]) -> None:
                 trends=c.trends,
                 explainer=c.explainer,
                 notifier=c.notifier,
-                store=c.store,
+                claims=c.claims,
                 settings=s,
                 claimant=claimant,
             )

@@ -105,6 +105,13 @@ class TaleRecord:
     fan_in_key: str | None = None
     created_at: float = 0.0
     updated_at: float = 0.0
+    rendered: int = 0
+    """How many of its shots are rendered (kept by the aggregate: the fan-in reads one
+    document, not every shot)."""
+    markers: dict[str, str] = field(default_factory=dict)
+    """The tale's claims and one-time markers (``shared.domain.markers``): name → holder."""
+    retries: int = 0
+    """How many times an operator retried the failed tale."""
 
 
 class ShotStatus(StrEnum):
@@ -130,6 +137,7 @@ class ShotRecord:
     updated_at: float = 0.0
     claimant: str | None = None
     """Message id of the delivery that holds the claim (a redelivery keeps the message id)."""
+    claimed_at: float | None = None
 
 
 @dataclass(frozen=True)

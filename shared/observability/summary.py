@@ -11,10 +11,10 @@ from __future__ import annotations
 import json
 import logging
 
-from shared.envelope import Envelope
 from shared.observability.events import emit
 from shared.observability.stats import MAX_TALES, tale_figures
 from shared.ports.store import TaleStore
+from shared.pubsub_message import Envelope
 
 WINDOW_S = 24 * 3600
 _log = logging.getLogger("tale.summary")

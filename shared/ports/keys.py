@@ -1,6 +1,6 @@
 """Key wrapper port: a key-encryption key (KEK) that wraps and unwraps data keys.
 
-Story text is sealed with envelope encryption (``shared.crypto.envelope``): a fresh data key
+Story text is sealed with envelope encryption (``shared.crypto.sealing``): a fresh data key
 per story encrypts the text, and a ``KeyWrapper`` wraps that data key under a KEK that never
 leaves it (Cloud KMS on GCP, a local key file in the embedded default).
 

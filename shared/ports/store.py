@@ -1,36 +1,60 @@
-"""Tale store port: execution state of every tale, its shots, claims and event log.
+"""Tale store port: a unit of work over one tale's aggregate, plus plain reads.
 
-Every mutating method is atomic (one transaction) so that concurrent, redelivered handlers
-cannot double-apply an effect. The GCP adapter implements each with a Firestore transaction,
-the local one with a SQLite ``BEGIN IMMEDIATE`` transaction.
+Every change goes through ``unit``: the adapter loads the tale and the shots asked for in one
+transaction (Firestore transaction, SQLite ``BEGIN IMMEDIATE``, a lock in the fake), the
+domain decides on the ``TaleAggregate``, and the adapter saves what changed before the
+transaction ends. The operations below (transitions, shot claims, the fan-in, markers) are
+written once, here, in terms of that; adapters implement only loading, saving and reads.
+
+``around`` is an instrumentation hook (the chaos harness): every unit of work runs inside
+``around("store.<operation>", key)``, so a crash can be injected before it loads or after it
+saved, whatever the adapter.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Collection, Iterable
+from contextlib import AbstractContextManager, nullcontext
+from typing import TypeVar
 
 from schemas.plan import StoryPlan
 from schemas.story import StorySubmission
+from shared.domain import shots as shot_rules
+from shared.domain.aggregate import FanIn, TaleAggregate
 from shared.domain.tale import ShotRecord, TaleEvent, TaleRecord, TaleState
 
+__all__ = ["ALL_SHOTS", "FanIn", "TaleStore"]
 
-@dataclass(frozen=True)
-class FanIn:
-    """Result of recording one shot's completion."""
-
-    rendered: int
-    total: int
-    fan_in_key: str | None
-    """The logical key of the completion that moved the tale to stitching, once set."""
+T = TypeVar("T")
+ALL_SHOTS = None
+"""``shots=ALL_SHOTS``: the unit of work loads every shot of the tale."""
 
 
 class TaleStore(ABC):
-    # --- tales -------------------------------------------------------------------------
+    on_change: Callable[[TaleRecord], None] | None = None
+    """Called with the tale after every unit of work that may change its user-facing fields,
+    on repeated calls too, so a retried handler re-syncs a copy whose first write failed."""
+    around: Callable[[str, str], AbstractContextManager[None]] | None = None
+
+    # --- primitives: what an adapter implements ---------------------------------------------
     @abstractmethod
-    def create(self, record: TaleRecord, submission: StorySubmission) -> bool:
-        """Store a new tale; False (and no change) if the id exists already."""
+    def _run_unit(
+        self,
+        tale_id: str,
+        shots: Collection[int] | None,
+        decide: Callable[[TaleAggregate], T],
+    ) -> T:
+        """Load the tale and ``shots`` (``None``: all) in one transaction, call ``decide``
+        on the aggregate, save what it changed, commit; ``decide``'s result. Raises
+        ``TaleNotFound`` for an unknown tale. ``decide`` may be called again when the
+        transaction is retried, so it must not have effects of its own."""
+
+    @abstractmethod
+    def _create(self, record: TaleRecord, submission: StorySubmission) -> bool: ...
+
+    @abstractmethod
+    def _save_plan(self, tale_id: str, plan: StoryPlan) -> StoryPlan: ...
 
     @abstractmethod
     def find(self, tale_id: str) -> TaleRecord | None: ...
@@ -49,6 +73,60 @@ class TaleStore(ABC):
     def submission(self, tale_id: str) -> StorySubmission: ...
 
     @abstractmethod
+    def plan(self, tale_id: str) -> StoryPlan | None: ...
+
+    @abstractmethod
+    def record_character(self, tale_id: str, name: str, image_path: str) -> None: ...
+
+    @abstractmethod
+    def characters(self, tale_id: str) -> dict[str, str]:
+        """Character name → blob path of its reference image."""
+
+    @abstractmethod
+    def shots(self, tale_id: str) -> list[ShotRecord]: ...
+
+    @abstractmethod
+    def shot(self, tale_id: str, index: int) -> ShotRecord | None:
+        """One shot (one document read, where ``shots`` reads them all)."""
+
+    @abstractmethod
+    def log(self, tale_id: str, stage: str, message: str, level: str = "info") -> None: ...
+
+    @abstractmethod
+    def events(self, tale_id: str) -> list[TaleEvent]: ...
+
+    # --- the unit of work ------------------------------------------------------------------
+    def unit(
+        self,
+        op: str,
+        key: str,
+        tale_id: str,
+        decide: Callable[[TaleAggregate], T],
+        *,
+        shots: Collection[int] | None = (),
+        mirror: bool = False,
+    ) -> T:
+        """Run ``decide`` on the tale's aggregate in one transaction (see the module doc)."""
+        with self.around(f"store.{op}", key) if self.around else nullcontext():
+            result = self._run_unit(tale_id, shots, decide)
+        if mirror:
+            self._mirror(tale_id)
+        return result
+
+    def _mirror(self, tale_id: str) -> None:
+        if self.on_change is not None:
+            tale = self.find(tale_id)
+            if tale is not None:
+                self.on_change(tale)
+
+    # --- tales -------------------------------------------------------------------------------
+    def create(self, record: TaleRecord, submission: StorySubmission) -> bool:
+        """Store a new tale; False (and no change) if the id exists already."""
+        with self.around("store.create", record.tale_id) if self.around else nullcontext():
+            created = self._create(record, submission)
+        self._mirror(record.tale_id)
+        return created
+
     def transition(
         self,
         tale_id: str,
@@ -60,12 +138,19 @@ class TaleStore(ABC):
     ) -> bool:
         """Compare-and-set: move to ``target`` only if the state is one of ``sources``.
 
-        Returns True when this call made the change. Raises ``IllegalTransition`` when the
-        state machine forbids source → target, ``TaleNotFound`` for an unknown id.
-        Moving to failed records ``stage`` as the failing stage and ``error_reason``.
+        True when this call made the change. Raises ``IllegalTransition`` when the state
+        machine forbids source → target, ``TaleNotFound`` for an unknown id. Moving to failed
+        records ``stage`` as the failing stage and ``error_reason``.
         """
+        allowed = frozenset(sources)
+        return self.unit(
+            "transition",
+            f"{tale_id}:{target}",
+            tale_id,
+            lambda agg: agg.transition(allowed, target, stage=stage, error_reason=error_reason),
+            mirror=True,
+        )
 
-    @abstractmethod
     def update(
         self,
         tale_id: str,
@@ -76,35 +161,44 @@ class TaleStore(ABC):
         outputs: dict[str, str] | None = None,
     ) -> None:
         """Change non-state fields; progress never goes backwards; outputs are merged."""
+        self.unit(
+            "update",
+            tale_id,
+            tale_id,
+            lambda agg: agg.update(stage=stage, progress_=progress, title=title, outputs=outputs),
+            mirror=True,
+        )
 
-    # --- plan and characters -------------------------------------------------------------
-    @abstractmethod
     def save_plan(self, tale_id: str, plan: StoryPlan) -> StoryPlan:
-        """First writer wins: returns the stored plan (an earlier one if it exists)."""
+        """First writer wins: returns the stored plan (an earlier one if it exists); sets the
+        tale's shot count and language from the plan that wins."""
+        with self.around("store.save_plan", tale_id) if self.around else nullcontext():
+            return self._save_plan(tale_id, plan)
 
-    @abstractmethod
-    def plan(self, tale_id: str) -> StoryPlan | None: ...
+    # --- markers (in the tale aggregate; names from ``shared.domain.markers``) ---------------
+    def claim(self, tale_id: str, name: str, claimant: str) -> str:
+        """Claim the tale's ``name`` for ``claimant`` unless someone holds it; the holder."""
+        return self.unit("claim", name, tale_id, lambda agg: agg.claim(name, claimant))
 
-    @abstractmethod
-    def record_character(self, tale_id: str, name: str, image_path: str) -> None: ...
+    def mark(self, tale_id: str, name: str) -> bool:
+        """Record the tale's one-time marker ``name``; True the first time."""
+        return self.unit("mark", name, tale_id, lambda agg: agg.mark(name))
 
-    @abstractmethod
-    def characters(self, tale_id: str) -> dict[str, str]:
-        """Character name → blob path of its reference image."""
+    def marked(self, tale_id: str, name: str) -> bool:
+        tale = self.find(tale_id)
+        return tale is not None and name in tale.markers
 
-    # --- shots ---------------------------------------------------------------------------
-    @abstractmethod
+    def next_retry_round(self, tale_id: str) -> int:
+        """Count an operator's retry of the tale; its round number (1, 2, …)."""
+        return self.unit("retry_round", tale_id, tale_id, lambda agg: agg.next_retry_round())
+
+    # --- shots -------------------------------------------------------------------------------
     def init_shots(self, tale_id: str, count: int) -> None:
         """Create pending shot records 0..count-1 (attempt 1); existing ones are kept."""
+        self.unit(
+            "init_shots", tale_id, tale_id, lambda agg: agg.add_shots(count), shots=range(count)
+        )
 
-    @abstractmethod
-    def shots(self, tale_id: str) -> list[ShotRecord]: ...
-
-    @abstractmethod
-    def shot(self, tale_id: str, index: int) -> ShotRecord | None:
-        """One shot (one document read, where ``shots`` reads them all)."""
-
-    @abstractmethod
     def claim_shot(
         self,
         tale_id: str,
@@ -114,62 +208,100 @@ class TaleStore(ABC):
         claimant: str = "",
         lease_s: float | None = None,
     ) -> tuple[ShotRecord, bool]:
-        """Claim a shot attempt before any paid call.
+        """Claim a shot attempt before any paid call (``shared.domain.shots.claim``).
 
-        Returns the record and whether *this* call made the claim (pending → claimed), recording
-        ``claimant`` (the message id) on it. A claim
-        that never recorded an operation id may be taken over after ``lease_s`` seconds (its
-        holder is presumed dead); ``None`` never takes over (a paid call may be in flight).
-        An attempt other than the shot's current one returns the current record and False.
+        Returns the record and whether *this* call made the claim, recording ``claimant``
+        (the message id) on it. An attempt other than the shot's current one returns the
+        current record and False.
         """
 
-    @abstractmethod
+        def decide(agg: TaleAggregate) -> tuple[ShotRecord, bool]:
+            current = agg.shot(index)
+            claimed = agg.put_shot(shot_rules.claim(current, attempt, claimant, agg.now, lease_s))
+            return (claimed, True) if claimed is not None else (current, False)
+
+        return self.unit(
+            "claim_shot", f"{tale_id}:{index}:{attempt}", tale_id, decide, shots=(index,)
+        )
+
+    def _shot_op(
+        self,
+        op: str,
+        tale_id: str,
+        index: int,
+        attempt: int,
+        change: Callable[[ShotRecord, float], ShotRecord | None],
+        *,
+        must_exist: bool = False,
+    ) -> ShotRecord | None:
+        """Apply a shot rule to the loaded shot; the shot afterwards (a missing shot is left
+        alone, or raises ``TaleNotFound`` with ``must_exist``)."""
+
+        def decide(agg: TaleAggregate) -> ShotRecord | None:
+            current = agg.shots.get(index)
+            if current is None:
+                if must_exist:
+                    agg.shot(index)
+                return None
+            agg.put_shot(change(current, agg.now))
+            return agg.shots[index]
+
+        return self.unit(op, f"{tale_id}:{index}:{attempt}", tale_id, decide, shots=(index,))
+
     def release_claim(self, tale_id: str, index: int, attempt: int, claimant: str) -> None:
         """Undo an unstarted claim held by ``claimant``: the provider answered with an error,
         so nothing was started and the attempt may be tried again."""
+        self._shot_op(
+            "release_claim",
+            tale_id,
+            index,
+            attempt,
+            lambda s, now: shot_rules.release(s, attempt, claimant, now),
+        )
 
-    @abstractmethod
     def mark_shot_started(self, tale_id: str, index: int, attempt: int, operation_id: str) -> None:
         """Record the provider's operation id right after it exists (counts ``starts``)."""
+        self._shot_op(
+            "mark_shot_started",
+            tale_id,
+            index,
+            attempt,
+            lambda s, now: shot_rules.start(s, attempt, operation_id, now),
+        )
 
-    @abstractmethod
-    def finish_shot(self, tale_id: str, index: int, attempt: int, clip_path: str) -> None: ...
+    def finish_shot(self, tale_id: str, index: int, attempt: int, clip_path: str) -> None:
+        self._shot_op(
+            "finish_shot",
+            tale_id,
+            index,
+            attempt,
+            lambda s, now: shot_rules.finish(s, attempt, clip_path, now),
+        )
 
-    @abstractmethod
-    def fail_shot(self, tale_id: str, index: int, attempt: int, error: str) -> None: ...
+    def fail_shot(self, tale_id: str, index: int, attempt: int, error: str) -> None:
+        self._shot_op(
+            "fail_shot",
+            tale_id,
+            index,
+            attempt,
+            lambda s, now: shot_rules.fail(s, attempt, error, now),
+        )
 
-    @abstractmethod
     def retry_shot(self, tale_id: str, index: int, attempt: int) -> int:
         """Start a new attempt if ``attempt`` is still current; return the current attempt."""
+        shot = self._shot_op(
+            "retry_shot",
+            tale_id,
+            index,
+            attempt,
+            lambda s, now: shot_rules.retry(s, attempt, now),
+            must_exist=True,
+        )
+        assert shot is not None
+        return shot.attempt
 
-    @abstractmethod
     def fan_in(self, tale_id: str, index: int, attempt: int, key: str) -> FanIn:
-        """Count rendered shots; when all are rendered and the tale is rendering, move it to
-        stitching and remember ``key`` as the fan-in key — all in one transaction."""
-
-    # --- event log -----------------------------------------------------------------------
-    @abstractmethod
-    def log(self, tale_id: str, stage: str, message: str, level: str = "info") -> None: ...
-
-    @abstractmethod
-    def events(self, tale_id: str) -> list[TaleEvent]: ...
-
-    @abstractmethod
-    def claim_once(self, key: str) -> bool:
-        """Record a one-time marker (e.g. ``notified:<tale>:<outcome>``); True the first time."""
-
-    @abstractmethod
-    def claim(self, key: str, claimant: str) -> str:
-        """Claim a piece of work for ``claimant`` (a message id) unless someone holds it;
-        return the holder. A duplicate message sees another holder and can drop itself (the
-        holder's own delivery stays outstanding until it finishes); a redelivery of the
-        holder's message sees itself and redoes the work."""
-
-    @abstractmethod
-    def bump(self, key: str) -> int:
-        """Atomically add one to the counter ``key`` and return its new value (rate limits:
-        the key names its time window)."""
-
-    @abstractmethod
-    def marked(self, key: str) -> bool:
-        """Whether ``claim_once(key)`` has happened."""
+        """Count the rendered shots; when all are rendered and the tale is rendering, move it
+        to stitching and remember ``key`` as the fan-in key — in one unit of work that reads
+        one document (the tale keeps the count)."""
+        return self.unit("fan_in", key, tale_id, lambda agg: agg.fan_in(key), mirror=True)

@@ -26,7 +26,7 @@ from typing import IO, Any
 from cloudevents.http import CloudEvent
 
 from schemas.events import TaleSubmitted
-from shared import envelope
+from shared import pubsub_message
 from shared.adapters.local.bus import Delivery, SqliteEventBus
 from shared.adapters.local.store import SqliteTaleStore
 from shared.bootstrap import Container
@@ -102,7 +102,7 @@ class LocalRuntime:
         """Call the subscribed function with the CloudEvent for this delivery."""
         spec = BY_NAME[delivery.subscription]
         function = getattr(importlib.import_module(spec.module), spec.name)
-        attributes, data = envelope.build(
+        attributes, data = pubsub_message.build(
             project=PROJECT,
             topic=delivery.topic,
             subscription=delivery.subscription,

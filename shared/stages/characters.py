@@ -9,12 +9,13 @@ if missing; rendered shots are not requested again.
 from __future__ import annotations
 
 from schemas.events import CharactersRequested, ShotRequested
+from shared.domain import markers
 from shared.domain.tale import ShotStatus, TaleState, progress
-from shared.envelope import Envelope
 from shared.ports.blobs import BlobStore
 from shared.ports.bus import EventBus
 from shared.ports.generators import ImageGenerator
 from shared.ports.store import TaleStore
+from shared.pubsub_message import Envelope
 from shared.stages.common import require_plan, require_tale, tale_prefix
 
 
@@ -29,7 +30,10 @@ def render_characters(
     tale_id = event.tale_id
     if require_tale(store, tale_id).state is not TaleState.RENDERING:
         return
-    if store.claim(event.key, envelope.message_id) != envelope.message_id:
+    if (
+        store.claim(event.tale_id, markers.handling(event.key), envelope.message_id)
+        != envelope.message_id
+    ):
         return  # a duplicate: the holder's delivery draws (paid images are not drawn twice)
     plan = require_plan(store, tale_id)
     done = store.characters(tale_id)

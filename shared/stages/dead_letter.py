@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import logging
 
-from shared.envelope import Envelope
 from shared.ports.bus import EventBus
 from shared.ports.store import TaleStore
+from shared.pubsub_message import Envelope
 from shared.registry import BY_NAME
 from shared.stages.failure import fail_tale
 

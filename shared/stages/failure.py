@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from schemas.events import TaleFinished
+from shared.domain import markers
 from shared.domain.errors import TaleNotFound
 from shared.domain.tale import TERMINAL, TaleState
 from shared.ports.bus import EventBus
@@ -30,7 +31,7 @@ def fail_tale(store: TaleStore, bus: EventBus, tale_id: str, stage: str, reason:
     if moved or (
         tale is not None
         and tale.state is TaleState.FAILED
-        and not store.marked(f"notified:{announcement.key}")
+        and not store.marked(tale_id, markers.notified(announcement.key))
     ):
         bus.publish(announcement)
 
@@ -47,7 +48,7 @@ def reannounce_failure(store: TaleStore, bus: EventBus, tale_id: str) -> bool:
     if (
         tale is None
         or tale.state is not TaleState.FAILED
-        or store.marked(f"notified:{announcement.key}")
+        or store.marked(tale_id, markers.notified(announcement.key))
     ):
         return False
     bus.publish(announcement)

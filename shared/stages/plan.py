@@ -10,11 +10,12 @@ the tale waits in ``awaiting_approval`` until the owner approves (which publishe
 from __future__ import annotations
 
 from schemas.events import CharactersRequested, TaleSubmitted
+from shared.domain import markers
 from shared.domain.tale import TaleState
-from shared.envelope import Envelope
 from shared.ports.bus import EventBus
 from shared.ports.generators import Planner
 from shared.ports.store import TaleStore
+from shared.pubsub_message import Envelope
 from shared.stages.common import require_tale
 
 
@@ -25,7 +26,10 @@ def plan_story(
     tale = require_tale(store, tale_id)
     if tale.state.terminal:
         return
-    if store.claim(event.key, envelope.message_id) != envelope.message_id:
+    if (
+        store.claim(event.tale_id, markers.handling(event.key), envelope.message_id)
+        != envelope.message_id
+    ):
         return  # a duplicate: the holder's delivery plans (or is redelivered until it does)
     store.transition(tale_id, {TaleState.SUBMITTED}, TaleState.PLANNING, stage="planning")
     if require_tale(store, tale_id).state is TaleState.PLANNING:

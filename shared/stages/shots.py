@@ -23,11 +23,11 @@ from schemas.events import ShotRendered, ShotRequested
 from shared.config import Settings
 from shared.domain.errors import NotStarted, PermanentError, TransientError
 from shared.domain.tale import ShotRecord, ShotStatus, TaleState
-from shared.envelope import Envelope
 from shared.ports.bus import EventBus
 from shared.ports.generators import VideoGenerator, VideoPoll, VideoRequest
 from shared.ports.store import TaleStore
 from shared.ports.usage import Usage, UsageRecorder
+from shared.pubsub_message import Envelope
 from shared.stages.common import require_plan, require_tale, tale_prefix
 
 MAX_POLL_HANDOVERS = 30

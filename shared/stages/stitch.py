@@ -11,15 +11,16 @@ import tempfile
 from pathlib import Path
 
 from schemas.events import StitchRequested, TaleFinished
+from shared.domain import markers
 from shared.domain.errors import PermanentError
 from shared.domain.tale import ShotStatus, TaleState
-from shared.envelope import Envelope
 from shared.media.probe import frame_at, probe
 from shared.media.sheets import StoryboardEntry, poster, storyboard_sheet
 from shared.media.stitch import stitch
 from shared.ports.blobs import BlobStore
 from shared.ports.bus import EventBus
 from shared.ports.store import TaleStore
+from shared.pubsub_message import Envelope
 from shared.stages.common import require_plan, require_tale, tale_prefix
 
 
@@ -33,7 +34,10 @@ def stitch_video(
         return
     if tale.state is not TaleState.STITCHING:
         return
-    if store.claim(event.key, envelope.message_id) != envelope.message_id:
+    if (
+        store.claim(event.tale_id, markers.handling(event.key), envelope.message_id)
+        != envelope.message_id
+    ):
         return  # a duplicate: the holder's delivery stitches (or is redelivered until it does)
     plan = require_plan(store, tale_id)
     shots = store.shots(tale_id)

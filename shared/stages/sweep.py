@@ -13,10 +13,10 @@ from __future__ import annotations
 import logging
 import time
 
-from shared.envelope import Envelope
 from shared.observability.summary import log_daily_summary, wants_summary
 from shared.ports.bus import EventBus
 from shared.ports.store import TaleStore
+from shared.pubsub_message import Envelope
 from shared.service import sweep
 
 log = logging.getLogger("tale.stages")

@@ -26,11 +26,11 @@ from pydantic import BaseModel, ValidationError
 from schemas.trends import CollectTrends, TrendsCollected
 from shared.config import Settings
 from shared.domain.errors import MalformedEvent
-from shared.envelope import Envelope
 from shared.ports.bus import EventBus
+from shared.ports.claims import Claims
 from shared.ports.notifier import Notifier
-from shared.ports.store import TaleStore
 from shared.ports.trends import TrendStore
+from shared.pubsub_message import Envelope
 from shared.trends.explain import TrendExplainer
 from shared.trends.pipeline import analyze_and_notify, collect_region, collector_for
 from shared.trends.youtube import YouTubeClient
@@ -55,7 +55,7 @@ def collect_trends(
     envelope: Envelope,
     trends: TrendStore,
     youtube: YouTubeClient,
-    store: TaleStore,
+    claims: Claims,
     bus: EventBus,
     settings: Settings,
 ) -> None:
@@ -64,7 +64,7 @@ def collect_trends(
     collector = collector_for(youtube, trends, settings)
     at = now()
     for region in regions:
-        summary = collect_region(collector, store, region, at, envelope.message_id, bus=bus)
+        summary = collect_region(collector, claims, region, at, envelope.message_id, bus=bus)
         log.info("collect_trends %s: %s", envelope.message_id, summary.line())
 
 
@@ -73,7 +73,7 @@ def analyze_trends(
     trends: TrendStore,
     explainer: TrendExplainer,
     notifier: Notifier,
-    store: TaleStore,
+    claims: Claims,
     settings: Settings,
 ) -> None:
     message = read(envelope, TrendsCollected)
@@ -82,7 +82,7 @@ def analyze_trends(
         trends=trends,
         explainer=explainer,
         notifier=notifier,
-        store=store,
+        claims=claims,
         settings=settings,
         claimant=envelope.message_id,
     )

@@ -19,8 +19,9 @@ from dataclasses import dataclass
 from html import escape
 
 from schemas.story import Language
+from shared.ports import claims as keys
+from shared.ports.claims import Claims
 from shared.ports.notifier import Message, Notifier
-from shared.ports.store import TaleStore
 from shared.trends.explain import josa, region_name
 from shared.trends.models import Follower, Trend
 
@@ -130,7 +131,7 @@ def send_digests(
     *,
     analysis_id: str,
     notifier: Notifier,
-    store: TaleStore,
+    claims: Claims,
     claimant: str,
     origin: str,
 ) -> list[str]:
@@ -142,8 +143,8 @@ def send_digests(
         if not chosen:
             continue
         key = digest_key(analysis_id, follower)
-        marker = f"sent:{key}"
-        if store.marked(marker) or store.claim(f"digest:{key}", claimant) != claimant:
+        marker = keys.digest_sent(key)
+        if claims.marked(marker) or claims.claim(keys.digest(key), claimant) != claimant:
             continue
         digest = render(follower, chosen, origin)
         where = notifier.send_message(
@@ -156,7 +157,7 @@ def send_digests(
                 language=follower.language,
             )
         )
-        store.claim_once(marker)
+        claims.claim_once(marker)
         log.info("trend digest %s sent to %s: %s", key, follower.email, where)
         sent.append(where)
     return sent

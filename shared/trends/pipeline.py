@@ -13,9 +13,10 @@ from collections.abc import Sequence
 
 from schemas.trends import TrendsCollected
 from shared.config import Settings
+from shared.ports import claims as keys
 from shared.ports.bus import EventBus
+from shared.ports.claims import Claims
 from shared.ports.notifier import Notifier
-from shared.ports.store import TaleStore
 from shared.ports.trends import TrendStore
 from shared.trends.analyze import AnalysisParams, analyze
 from shared.trends.collect import Collector, collection_id
@@ -47,7 +48,7 @@ def collector_for(
 
 def collect_region(
     collector: Collector,
-    store: TaleStore,
+    claims: Claims,
     region: str,
     at: float,
     claimant: str,
@@ -59,15 +60,15 @@ def collect_region(
     announce it before marking the slot done (a crash in between re-announces; the
     analysis is idempotent)."""
     cid = collection_id(region, at)
-    done = f"trends-collected:{cid}"
-    if store.marked(done) or store.claim(f"trends-collect:{cid}", claimant) != claimant:
+    done = keys.trends_collected(cid)
+    if claims.marked(done) or claims.claim(keys.trends_collect(cid), claimant) != claimant:
         return CollectionSummary(
             region, cid, at, status="already-collected", message="this slot was collected"
         )
     summary = collector.collect(region, at, cid)
     if bus is not None:
         announce(bus, summary, sample=sample)
-    store.claim_once(done)
+    claims.claim_once(done)
     return summary
 
 
@@ -104,7 +105,7 @@ def analyze_and_notify(
     trends: TrendStore,
     explainer: TrendExplainer,
     notifier: Notifier,
-    store: TaleStore,
+    claims: Claims,
     settings: Settings,
     claimant: str,
 ) -> tuple[list[Trend], list[str]]:
@@ -122,7 +123,7 @@ def analyze_and_notify(
         trends.followers(),
         analysis_id=message.collection_id,
         notifier=notifier,
-        store=store,
+        claims=claims,
         claimant=claimant,
         origin=settings.cors_origin,
     )

@@ -24,8 +24,8 @@ import httpx
 
 from schemas.trends import TrendsCollected
 from shared.config import Settings
+from shared.ports.claims import Claims
 from shared.ports.notifier import Notifier
-from shared.ports.store import TaleStore
 from shared.ports.trends import TrendStore
 from shared.trends.collect import collection_id
 from shared.trends.explain import TrendExplainer
@@ -149,7 +149,7 @@ def replay(
     data: dict[str, Any],
     *,
     trends: TrendStore,
-    store: TaleStore,
+    claims: Claims,
     explainer: TrendExplainer,
     notifier: Notifier,
     settings: Settings,
@@ -164,7 +164,7 @@ def replay(
         client = YouTubeClient(httpx.Client(transport=httpx.MockTransport(fake)), SAMPLE_KEY)
         collector = collector_for(client, trends, settings, topics=data["topics"], account=account)
         for region in data["regions"]:
-            summary = collect_region(collector, store, region, fake.at, claimant)
+            summary = collect_region(collector, claims, region, fake.at, claimant)
             summaries.append(summary)
             if on_summary is not None:
                 on_summary(summary)
@@ -181,7 +181,7 @@ def replay(
             trends=trends,
             explainer=explainer,
             notifier=notifier,
-            store=store,
+            claims=claims,
             settings=settings,
             claimant=claimant,
         )

@@ -14,12 +14,21 @@ little between runs; the invariants must hold either way.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from shared.adapters.gcp.firestore_store import FirestoreTaleStore
 from shared.chaos.faults import FaultPlan
 from shared.chaos.run import ChaosReport, run_chaos
+from shared.domain.tale import TaleRecord
+from shared.ports.keys import KeyWrapper
+from shared.ports.store import TaleStore
+from tests.emulators import firestore_client, firestore_emulator, fresh_root
+
+__all__ = ["firestore_client", "firestore_emulator"]  # fixtures
 
 pytestmark = pytest.mark.slow
 
@@ -77,3 +86,21 @@ def test_one_seed_on_one_worker_gives_the_same_report(tmp_path: Path) -> None:
     other = run_chaos(30, 8, tmp_path / "c", FaultPlan.default(), concurrency=1)
     assert other.ok, explain(other)
     assert other.fingerprint() != first.fingerprint()
+
+
+def test_the_same_chaos_on_the_firestore_emulator_store(
+    tmp_path: Path, firestore_client: Any
+) -> None:
+    """The tale store's units of work crash generically, so the chaos run is not bound to
+    SQLite: the same faults against the Firestore adapter (emulator) keep every invariant."""
+    root = fresh_root()
+
+    def store(keys: KeyWrapper, on_change: Callable[[TaleRecord], None]) -> TaleStore:
+        return FirestoreTaleStore(firestore_client, keys=keys, on_change=on_change, root=root)
+
+    report = run_chaos(
+        8, 11, tmp_path / "home", FaultPlan.default(), concurrency=4, store_factory=store
+    )
+    assert report.ok, explain(report)
+    assert report.tales == 8 and sum(report.outcomes.values()) == 8
+    assert report.faults["crash before"] + report.faults["crash after"] >= 1

@@ -24,8 +24,20 @@ pytestmark = pytest.mark.slow
 
 #: The effects each function performs on the happy path, in order.
 EFFECTS: dict[str, tuple[str, ...]] = {
-    "plan_story": ("store.claim", "store.transition", "store.save_plan", "bus.publish"),
-    "render_characters": ("store.claim", "blobs.put_bytes", "bus.publish"),
+    "plan_story": (
+        "store.claim",
+        "store.transition",
+        "store.save_plan",
+        "store.update",
+        "bus.publish",
+    ),
+    "render_characters": (
+        "store.claim",
+        "blobs.put_bytes",
+        "store.init_shots",
+        "store.update",
+        "bus.publish",
+    ),
     "render_shot": (
         "store.claim_shot",
         "videos.start",
@@ -39,12 +51,15 @@ EFFECTS: dict[str, tuple[str, ...]] = {
         "store.claim",
         "blobs.put_file",
         "blobs.put_bytes",
+        "store.update",
         "store.transition",
         "bus.publish",
     ),
-    "notify_user": ("store.claim", "store.claim_once"),
+    "notify_user": ("store.claim", "store.update", "store.mark"),
     "settle_credits": ("ledger.settle",),
 }
+"""Every unit of work of the tale store is a crash point (``TaleStore.around``), whatever
+the adapter, so the matrix lists them all."""
 
 #: Scenarios beyond the happy path, and the effects only they perform.
 SCENARIOS: dict[str, tuple[FaultPlan, dict[str, tuple[str, ...]]]] = {

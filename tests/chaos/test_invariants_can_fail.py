@@ -9,6 +9,7 @@ import pytest
 
 from schemas.events import ShotRequested
 from shared.adapters.local.outbox import OutboxNotifier
+from shared.adapters.local.store import SqliteTaleStore
 from shared.chaos.faults import FaultPlan
 from shared.chaos.world import ChaosWorld
 from shared.config import Settings
@@ -77,7 +78,7 @@ def test_a_second_paid_generation_on_redelivery(
 def test_stitching_requested_twice(world: ChaosWorld) -> None:
     # The fan-in runs again as if its compare-and-set were missing.
     tale = completed(world)
-    with world.store.db.transaction() as db:
+    with _sqlite(world).db.transaction() as db:
         db.execute(
             "UPDATE tales SET state='rendering', fan_in_key=NULL WHERE tale_id=?", (tale.tale_id,)
         )
@@ -173,7 +174,7 @@ def test_a_dead_delivery_that_never_reached_the_dead_letter_handler(world: Chaos
 
 def test_a_failure_without_a_reason(world: ChaosWorld) -> None:
     tale = completed(world)
-    with world.store.db.transaction() as db:
+    with _sqlite(world).db.transaction() as db:
         db.execute("UPDATE tales SET state='failed' WHERE tale_id=?", (tale.tale_id,))
     assert f"{tale.tale_id}: failed without a stage and a reason" in violations(world)["terminal"]
 
@@ -181,3 +182,9 @@ def test_a_failure_without_a_reason(world: ChaosWorld) -> None:
 def test_a_run_past_its_deadline(world: ChaosWorld) -> None:
     world.deadline_hit = True
     assert "deadline" in violations(world)["terminal"][0]
+
+
+def _sqlite(world: ChaosWorld) -> SqliteTaleStore:
+    """The world's store, for tests that corrupt it behind the port's back."""
+    assert isinstance(world.store, SqliteTaleStore)
+    return world.store

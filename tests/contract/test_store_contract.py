@@ -12,7 +12,7 @@ import pytest
 from shared.adapters.gcp.firestore_store import FirestoreTaleStore
 from shared.adapters.local.keys import LocalKeyFile
 from shared.adapters.local.store import SqliteTaleStore
-from shared.crypto.envelope import DecryptionError
+from shared.crypto.sealing import DecryptionError
 from shared.domain.errors import IllegalTransition, TaleNotFound
 from shared.domain.tale import ShotStatus, TaleState
 from shared.ports.store import TaleStore
@@ -170,28 +170,82 @@ def test_fan_in_waits_for_every_shot(store: TaleStore) -> None:
 
 def test_markers_log_and_characters(store: TaleStore) -> None:
     store.create(make_record(), make_submission())
-    assert store.claim_once("notified:x") and not store.claim_once("notified:x")
-    assert store.marked("notified:x") and not store.marked("notified:y")
-    store.log("tale-000001", "planning", "hello")
-    assert [e.message for e in store.events("tale-000001")][-1] == "hello"
-    store.record_character("tale-000001", "Mina", "p.png")
-    assert store.characters("tale-000001") == {"Mina": "p.png"}
+    tale = "tale-000001"
+    assert store.mark(tale, "notified:x") and not store.mark(tale, "notified:x")
+    assert store.marked(tale, "notified:x") and not store.marked(tale, "notified:y")
+    assert not store.marked("tale-nope00", "notified:x")
+    store.log(tale, "planning", "hello")
+    assert [e.message for e in store.events(tale)][-1] == "hello"
+    store.record_character(tale, "Mina", "p.png")
+    assert store.characters(tale) == {"Mina": "p.png"}
 
 
 def test_work_claims_name_their_holder(store: TaleStore) -> None:
-    assert store.claim("stitch:t", "message-1") == "message-1"
-    assert store.claim("stitch:t", "message-2") == "message-1"
-    assert store.claim("stitch:t", "message-1") == "message-1"
+    store.create(make_record(), make_submission())
+    tale = "tale-000001"
+    assert store.claim(tale, "handling:stitch", "message-1") == "message-1"
+    assert store.claim(tale, "handling:stitch", "message-2") == "message-1"
+    assert store.claim(tale, "handling:stitch", "message-1") == "message-1"
+    with pytest.raises(TaleNotFound):
+        store.claim("tale-nope00", "handling:stitch", "message-1")
 
 
-def test_counters_are_atomic(store: TaleStore) -> None:
-    threads = [threading.Thread(target=store.bump, args=("rate:u:1",)) for _ in range(20)]
+def test_claims_and_markers_are_exclusive_under_concurrency(store: TaleStore) -> None:
+    store.create(make_record(), make_submission())
+    tale = "tale-000001"
+    holders: list[str] = []
+    firsts: list[bool] = []
+    lock = threading.Lock()
+
+    def race(i: int) -> None:
+        holder = store.claim(tale, "handling:plan", f"message-{i}")
+        first = store.mark(tale, "notified:done")
+        with lock:
+            holders.append(holder)
+            firsts.append(first)
+
+    threads = [threading.Thread(target=race, args=(i,)) for i in range(8)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    assert store.bump("rate:u:1") == 21
-    assert store.bump("rate:u:2") == 1
+    assert len(set(holders)) == 1 and sum(firsts) == 1
+
+
+def test_retry_rounds_count_up(store: TaleStore) -> None:
+    store.create(make_record(), make_submission())
+    assert [store.next_retry_round("tale-000001") for _ in range(3)] == [1, 2, 3]
+
+
+def test_the_rendered_count_follows_every_shot_change(store: TaleStore) -> None:
+    tale = _rendering(store, shots=3)
+    for i in range(3):
+        store.claim_shot(tale, i, 1)
+        store.finish_shot(tale, i, 1, f"clip-{i}")
+    store.finish_shot(tale, 0, 1, "clip-again")  # a repeated finish counts once
+    record = store.find(tale)
+    assert record is not None and record.rendered == 3
+    assert store.retry_shot(tale, 1, 1) == 2  # a rendered shot re-rendered: no longer counted
+    record = store.find(tale)
+    assert record is not None and record.rendered == 2
+    assert store.fan_in(tale, 0, 1, "k").fan_in_key is None
+    store.claim_shot(tale, 1, 2)
+    store.finish_shot(tale, 1, 2, "clip-1b")
+    assert store.fan_in(tale, 1, 2, "k1").fan_in_key == "k1"
+
+
+def test_a_failed_decision_changes_nothing(store: TaleStore) -> None:
+    tale = _rendering(store, shots=2)
+
+    def decide(agg: Any) -> None:
+        agg.update(title="half-written")
+        agg.mark("notified:x")
+        raise IllegalTransition("refused after deciding half")
+
+    with pytest.raises(IllegalTransition):
+        store.unit("test", tale, tale, decide)
+    record = store.find(tale)
+    assert record is not None and record.title != "half-written" and not record.markers
 
 
 def test_the_story_is_sealed_at_rest(tmp_path: Path) -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from shared import bootstrap, envelope, service
+from shared import bootstrap, pubsub_message, service
 from shared.adapters.local.bus import SqliteEventBus
 from shared.adapters.local.store import SqliteTaleStore
 from shared.domain.tale import TaleState
@@ -106,7 +106,7 @@ def test_a_redelivery_is_counted_again(tale_home: Path) -> None:
     data = json.dumps({"tale_id": tale_id}).encode()
     fn = client("plan_story")
     for attempt in (1, 2):
-        attrs, body = envelope.build(
+        attrs, body = pubsub_message.build(
             project="test",
             topic="tale.submitted",
             subscription="plan_story",

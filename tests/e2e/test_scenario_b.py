@@ -147,7 +147,7 @@ def test_a_tale_that_never_leaves_the_project(
         cloud_run,
         JOB,
         container.blobs,
-        claim=container.store.claim,
+        claims=container.claims,
         log=lambda t, m: container.store.log(t, "rendering", m),
         tasks=2,
     )

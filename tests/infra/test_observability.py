@@ -16,10 +16,10 @@ from typing import Any
 
 import pytest
 
-from shared.envelope import Envelope
 from shared.observability.events import EVENTS, FIELDS, FORBIDDEN, emit
 from shared.observability.logs import JsonFormatter
 from shared.observability.summary import wants_summary
+from shared.pubsub_message import Envelope
 from shared.registry import DEAD_LETTER_TOPIC, FUNCTIONS, SWEEP_TOPIC
 from tests.infra import hcl, tfeval
 from tests.infra.hcl import TERRAFORM, expr

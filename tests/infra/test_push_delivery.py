@@ -3,7 +3,7 @@
 terraform/pubsub.tf pushes each message, in Pub/Sub's wrapped push format, to
 ``<function uri>/projects/<project>/topics/<topic>``. functions-framework turns such a raw
 push into the ``messagePublished`` CloudEvent Eventarc would have sent, taking the topic from
-that path — so ``shared.envelope.decode`` (and every entry point) sees the same event either
+that path — so ``shared.pubsub_message.decode`` (and every entry point) sees the same event either
 way. Without the topic in the path the event would have no topic, which is why the endpoint
 carries it.
 """
@@ -20,7 +20,7 @@ import pytest
 from cloudevents.http import CloudEvent
 from functions_framework import create_app
 
-from shared import envelope
+from shared import pubsub_message
 from shared.domain.errors import MalformedEvent
 from shared.registry import FUNCTIONS
 from tests.infra import hcl
@@ -95,8 +95,8 @@ def test_a_push_becomes_the_eventarc_cloudevent(spec: Any, probe: Probe) -> None
     assert response.status_code == 200, response.get_data(as_text=True)
 
     (event,) = probe.events()
-    assert event["type"] == envelope.PUBSUB_EVENT_TYPE
-    decoded = envelope.decode(event)
+    assert event["type"] == pubsub_message.PUBSUB_EVENT_TYPE
+    decoded = pubsub_message.decode(event)
     assert decoded.topic == spec.trigger
     assert decoded.message_id == "1234567890"
     assert decoded.attributes == attributes
@@ -109,4 +109,4 @@ def test_without_the_topic_in_the_path_the_event_has_no_topic(probe: Probe) -> N
     assert probe.client.post("/", json=body).status_code == 200
     (event,) = probe.events()
     with pytest.raises(MalformedEvent):
-        envelope.decode(event)
+        pubsub_message.decode(event)

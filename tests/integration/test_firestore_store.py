@@ -12,7 +12,7 @@ import pytest
 from google.api_core import exceptions as gexc
 from google.cloud import firestore
 
-from shared.adapters.gcp import firestore_store
+from shared.adapters.gcp import firestore_tx
 from shared.adapters.gcp.firestore_store import FirestoreTaleStore, doc_id
 from shared.adapters.local.keys import LocalKeyFile
 from shared.domain.tale import ShotStatus, TaleRecord, TaleState
@@ -133,20 +133,14 @@ def test_one_of_many_claims_of_a_shot_wins(
     assert shot.status is ShotStatus.CLAIMED and shot.claimant == winners[0]
 
 
-def test_counters_count_every_bump(workers: Callable[[int], list[FirestoreTaleStore]]) -> None:
-    store = workers(1)[0]
-    values = _race(20, lambda _: store.bump("rate:u:1"))
-    assert sorted(values) == list(range(1, 21))
-    assert store.bump("rate:u:1") == 21
-
-
 def test_work_claims_race_to_one_holder(
     workers: Callable[[int], list[FirestoreTaleStore]],
 ) -> None:
     stores = workers(6)
-    holders = _race(6, lambda i: stores[i].claim("stitch:tale-000001", f"message-{i}"))
+    stores[0].create(make_record(), make_submission())
+    holders = _race(6, lambda i: stores[i].claim("tale-000001", "handling:stitch", f"message-{i}"))
     assert len(set(holders)) == 1
-    assert sum(stores[i].claim_once("notified:x:done") for i in range(6)) == 1
+    assert sum(_race(6, lambda i: stores[i].mark("tale-000001", "notified:x:done"))) == 1
 
 
 def test_the_story_is_sealed_at_rest(firestore_client: Any, tmp_path: Path) -> None:
@@ -171,8 +165,8 @@ def test_changes_are_mirrored_and_keys_escaped(firestore_client: Any) -> None:
     store.update("tale-000001", progress=7)
     store.log("tale-000001", "planning", "not a change of the tale's fields")
     assert seen == [(TaleState.SUBMITTED, 0), (TaleState.PLANNING, 5), (TaleState.PLANNING, 7)]
-    for key in ("a/b", "a%2Fb", ".", "..", "__x__", ""):
-        assert store.claim_once(key) and store.marked(key)
+    for key in ("a/b", "a%2Fb", ".", "..", "__x__", "", "a.b", "`x`"):
+        assert store.mark("tale-000001", key) and store.marked("tale-000001", key)
     assert len({doc_id(k) for k in ("a/b", "a%2Fb", ".", "..", "__x__", "")}) == 6
 
 
@@ -195,8 +189,7 @@ def test_list_tales_filters_and_orders_newest_first(firestore_client: Any) -> No
 
 
 def test_only_transient_errors_are_retried(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(firestore_store, "BACKOFF_S", 0.001)
-    store = FirestoreTaleStore.__new__(FirestoreTaleStore)
+    monkeypatch.setattr(firestore_tx, "BACKOFF_S", 0.001)
     calls: list[int] = []
 
     def flaky(errors: list[Exception]) -> Callable[[], str]:
@@ -213,12 +206,12 @@ def test_only_transient_errors_are_retried(monkeypatch: pytest.MonkeyPatch) -> N
         gexc.ServiceUnavailable("x"),
         gexc.DeadlineExceeded("x"),
     ]
-    assert store._retrying(flaky(transient)) == "ok" and len(calls) == 4
+    assert firestore_tx.retrying(flaky(transient)) == "ok" and len(calls) == 4
     calls.clear()
     with pytest.raises(gexc.PermissionDenied):
-        store._retrying(flaky([gexc.PermissionDenied("no")]))
+        firestore_tx.retrying(flaky([gexc.PermissionDenied("no")]))
     assert len(calls) == 1
     calls.clear()
     with pytest.raises(gexc.InternalServerError):
-        store._retrying(flaky([gexc.InternalServerError("x") for _ in range(10)]))
-    assert len(calls) == firestore_store.ATTEMPTS
+        firestore_tx.retrying(flaky([gexc.InternalServerError("x") for _ in range(10)]))
+    assert len(calls) == firestore_tx.ATTEMPTS

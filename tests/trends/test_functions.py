@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from functions_framework import create_app
 
-from shared import bootstrap, envelope
+from shared import bootstrap, pubsub_message
 from shared.adapters.local.bus import SqliteEventBus
 from shared.config import Settings
 from shared.registry import FUNCTIONS
@@ -29,7 +29,7 @@ def function(name: str) -> Any:
 
 
 def deliver(client: Any, topic: str, data: bytes, message_id: str, subscription: str) -> int:
-    attrs, body = envelope.build(
+    attrs, body = pubsub_message.build(
         project="tale-test",
         topic=topic,
         subscription=subscription,

@@ -15,12 +15,12 @@ from schemas.events import ShotRequested
 from shared.config import Settings
 from shared.domain.errors import NotStarted
 from shared.domain.tale import ShotStatus, TaleState
-from shared.envelope import Envelope
 from shared.ports.usage import NoUsage
 from shared.providers.selfhosted.gpu_job import GpuJobVideos, clip_path
+from shared.pubsub_message import Envelope
 from shared.stages.shots import render_shot
 from tests.conftest import make_plan, make_record, make_submission
-from tests.fakes import FakeBus, InMemoryTaleStore, MemoryBlobs
+from tests.fakes import FakeBus, InMemoryClaims, InMemoryTaleStore, MemoryBlobs
 
 TALE = "tale-000001"
 JOB = "projects/p/locations/us-central1/jobs/tale-gpu-worker"
@@ -87,7 +87,7 @@ def setup(jobs: FakeJobs) -> tuple[InMemoryTaleStore, MemoryBlobs, GpuJobVideos,
         executions,
         JOB,
         blobs,
-        claim=store.claim,
+        claims=InMemoryClaims(),
         log=lambda t, m: store.log(t, "rendering", m),
         tasks=2,
     )

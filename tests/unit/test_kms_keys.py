@@ -16,7 +16,7 @@ from google.api_core.exceptions import InvalidArgument
 from google.cloud import kms
 
 from shared.adapters.gcp.kms_keys import KmsKeyWrapper
-from shared.crypto.envelope import DecryptionError, open_sealed, seal
+from shared.crypto.sealing import DecryptionError, open_sealed, seal
 
 KEY = "projects/p/locations/global/keyRings/tale/cryptoKeys/stories"
 

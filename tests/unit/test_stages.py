@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from schemas.events import (
@@ -14,11 +16,12 @@ from schemas.events import (
 )
 from schemas.story import StoryOptions
 from shared.config import Settings
+from shared.domain import markers
 from shared.domain.errors import NotStarted, PermanentError
 from shared.domain.tale import ShotStatus, TaleState
-from shared.envelope import Envelope
 from shared.ports.generators import Planner
 from shared.ports.usage import NoUsage
+from shared.pubsub_message import Envelope
 from shared.stages.characters import render_characters
 from shared.stages.collect import collect_shots
 from shared.stages.dead_letter import handle_dead_letter
@@ -191,8 +194,12 @@ def test_fan_in_requests_stitching_once_whatever_is_redelivered() -> None:
     assert tale.fan_in_key == events[0].key  # the first to see every shot rendered
 
 
-def test_notify_once_per_outcome_in_the_tale_language() -> None:
+def test_notify_once_per_outcome_in_the_tale_language(tmp_path: Path) -> None:
+    from shared.adapters.local.ledger import SqliteLedger
+
     store, notifier, blobs = InMemoryTaleStore(), FakeNotifier(), MemoryBlobs()
+    ledger = SqliteLedger(tmp_path / "ledger.db")
+    ledger.ensure_profile("user-1", "mina@example.com")  # the owner of make_record's tale
     submitted(store)
     store.update(TALE, title="달빛 토끼")
     rec = store.find(TALE)
@@ -201,10 +208,11 @@ def test_notify_once_per_outcome_in_the_tale_language() -> None:
     store._tales[TALE].record.language = "ko"
     event = TaleFinished(tale_id=TALE, outcome="cancelled")
     for _ in range(2):
-        notify_user(event, store, notifier, blobs, Settings(), MSG)
-    notify_user(event, store, notifier, blobs, Settings(), OTHER)
+        notify_user(event, store, notifier, blobs, Settings(), MSG, ledger=ledger)
+    notify_user(event, store, notifier, blobs, Settings(), OTHER, ledger=ledger)
     assert len(notifier.sent) == 1
     assert "달빛 토끼" in notifier.sent[0].subject and "취소" in notifier.sent[0].subject
+    assert notifier.sent[0].to == "mina@example.com"
 
 
 def test_dead_letter_fails_the_tale_with_stage_and_last_error() -> None:
@@ -276,7 +284,7 @@ def test_a_duplicate_publish_never_calls_the_paid_planner_or_images_again() -> N
         MemoryBlobs(),
     )
     submitted(store)
-    store.claim(f"{TALE}:tale.submitted", OTHER.message_id)  # another delivery holds it
+    store.claim(TALE, markers.handling(f"{TALE}:tale.submitted"), OTHER.message_id)  # held
     plan_story(TaleSubmitted(tale_id=TALE), store, planner, bus, MSG)
     assert planner.calls == 0 and bus.published == []
     plan_story(TaleSubmitted(tale_id=TALE), store, planner, bus, OTHER)  # the holder
@@ -295,6 +303,6 @@ def test_a_retried_cancel_announces_what_its_first_call_did_not() -> None:
     store.transition(TALE, [TaleState.SUBMITTED], TaleState.CANCELLED, stage="cancelled")
     service.cancel(TALE, store=store, bus=bus)  # the first call died before publishing
     assert [e.key for e in bus.of(TaleFinished)] == [f"{TALE}:finished:cancelled"]
-    store.claim_once(f"notified:{TALE}:finished:cancelled")
+    store.mark(TALE, markers.notified(f"{TALE}:finished:cancelled"))
     with pytest.raises(IllegalTransition):
         service.cancel(TALE, store=store, bus=bus)

@@ -13,7 +13,6 @@ import base64
 import itertools
 import json
 import re
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,16 +31,16 @@ from shared.adapters.local.blobs import FilesystemBlobStore
 from shared.config import Settings
 from shared.domain.errors import PermanentError, TransientError
 from shared.domain.tale import ShotStatus, TaleState
-from shared.envelope import Envelope
 from shared.media.encode import write_h264
 from shared.ports.generators import VideoRequest
 from shared.ports.usage import Usage, UsageRecorder
 from shared.providers.google import veo_models
 from shared.providers.google.client import make_client
 from shared.providers.google.veo import VeoVideos, operation_record_path
+from shared.pubsub_message import Envelope
 from shared.stages.shots import render_shot
 from tests.conftest import make_plan, make_record, make_submission
-from tests.fakes import FakeBus, InMemoryTaleStore
+from tests.fakes import FakeBus, InMemoryClaims, InMemoryTaleStore
 
 PROJECT, LOCATION = "tale-test", "us-central1"
 MODEL = "veo-3.1-generate-001"
@@ -148,13 +147,12 @@ def make_fake_client(fake: FakeVertex, *, attempts: int = 3) -> genai.Client:
     )
 
 
-class Counters:
-    def __init__(self) -> None:
-        self.values: Counter[str] = Counter()
+class Counters(InMemoryClaims):
+    """The claims fake, with its counters readable by key."""
 
-    def bump(self, key: str) -> int:
-        self.values[key] += 1
-        return self.values[key]
+    @property
+    def values(self) -> dict[str, int]:
+        return dict(self._counters)
 
 
 def make_veo(
@@ -172,7 +170,7 @@ def make_veo(
         make_fake_client(fake, attempts=attempts),
         model,
         blobs,
-        bump=(counters or Counters()).bump,
+        claims=counters or Counters(),
         **options,
     )
 

@@ -31,7 +31,7 @@ from google.api_core import exceptions as gexc
 from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
 
-from shared.adapters.gcp.firestore_store import (
+from shared.adapters.gcp.firestore_tx import (
     ATTEMPTS,
     BACKOFF_S,
     MAX_BACKOFF_S,

@@ -5,27 +5,23 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
+from dataclasses import replace
 from pathlib import Path
+from typing import TypeVar
 
 from schemas.plan import StoryPlan
 from schemas.story import StorySubmission
-from shared.adapters.hooks import mirrored
-from shared.crypto.envelope import DecryptionError, Sealed, open_sealed, seal
+from shared.crypto.sealing import DecryptionError, Sealed, open_sealed, seal
+from shared.domain.aggregate import TaleAggregate
 from shared.domain.errors import TaleNotFound
-from shared.domain.tale import (
-    ShotRecord,
-    ShotStatus,
-    TaleEvent,
-    TaleRecord,
-    TaleState,
-    check_transition,
-    progress,
-)
+from shared.domain.tale import ShotRecord, ShotStatus, TaleEvent, TaleRecord, TaleState
 from shared.ports.keys import KeyWrapper
-from shared.ports.store import FanIn, TaleStore
+from shared.ports.store import TaleStore
 
 from .sqlite import Database
+
+T = TypeVar("T")
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS tales (
@@ -34,7 +30,9 @@ CREATE TABLE IF NOT EXISTS tales (
     shot_count INTEGER NOT NULL, error_stage TEXT, error_reason TEXT,
     outputs TEXT NOT NULL DEFAULT '{}', fan_in_key TEXT,
     created_at REAL NOT NULL, updated_at REAL NOT NULL,
-    submission TEXT NOT NULL, plan TEXT
+    submission TEXT NOT NULL, plan TEXT,
+    rendered INTEGER NOT NULL DEFAULT 0, markers TEXT NOT NULL DEFAULT '{}',
+    retries INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS tales_owner ON tales(owner, created_at);
 CREATE TABLE IF NOT EXISTS characters (
@@ -52,13 +50,28 @@ CREATE TABLE IF NOT EXISTS events (
     stage TEXT NOT NULL, message TEXT NOT NULL, level TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS events_tale ON events(tale_id, id);
-CREATE TABLE IF NOT EXISTS markers (key TEXT PRIMARY KEY, at REAL NOT NULL, claimant TEXT);
-CREATE TABLE IF NOT EXISTS counters (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 """
+
+#: Columns added since the first schema, with how an existing row gets its value.
+_ADDED_COLUMNS = {
+    "rendered": (
+        "INTEGER NOT NULL DEFAULT 0",
+        "UPDATE tales SET rendered = (SELECT COUNT(*) FROM shots "
+        "WHERE shots.tale_id = tales.tale_id AND shots.status = 'rendered')",
+    ),
+    "markers": ("TEXT NOT NULL DEFAULT '{}'", None),
+    "retries": ("INTEGER NOT NULL DEFAULT 0", None),
+}
 
 _TALE_COLUMNS = (
     "tale_id, owner, state, stage, progress, title, language, shot_count, "
-    "error_stage, error_reason, outputs, fan_in_key, created_at, updated_at"
+    "error_stage, error_reason, outputs, fan_in_key, created_at, updated_at, "
+    "rendered, markers, retries"
+)
+_TALE_ASSIGNMENTS = ", ".join(f"{c.strip()}=?" for c in _TALE_COLUMNS.split(","))
+_SHOT_COLUMNS = (
+    "tale_id, idx, attempt, status, operation_id, clip_path, error, starts, "
+    "claimed_at, claimant, updated_at"
 )
 
 
@@ -78,6 +91,31 @@ def _tale(row: sqlite3.Row) -> TaleRecord:
         fan_in_key=row["fan_in_key"],
         created_at=row["created_at"],
         updated_at=row["updated_at"],
+        rendered=row["rendered"],
+        markers=json.loads(row["markers"]),
+        retries=row["retries"],
+    )
+
+
+def _tale_values(t: TaleRecord) -> tuple[object, ...]:
+    return (
+        t.tale_id,
+        t.owner,
+        t.state.value,
+        t.stage,
+        t.progress,
+        t.title,
+        t.language,
+        t.shot_count,
+        t.error_stage,
+        t.error_reason,
+        json.dumps(t.outputs),
+        t.fan_in_key,
+        t.created_at,
+        t.updated_at,
+        t.rendered,
+        json.dumps(t.markers),
+        t.retries,
     )
 
 
@@ -93,10 +131,29 @@ def _shot(row: sqlite3.Row) -> ShotRecord:
         starts=row["starts"],
         updated_at=row["updated_at"],
         claimant=row["claimant"],
+        claimed_at=row["claimed_at"],
+    )
+
+
+def _shot_values(s: ShotRecord) -> tuple[object, ...]:
+    return (
+        s.tale_id,
+        s.index,
+        s.attempt,
+        s.status.value,
+        s.operation_id,
+        s.clip_path,
+        s.error,
+        s.starts,
+        s.claimed_at,
+        s.claimant,
+        s.updated_at,
     )
 
 
 class SqliteTaleStore(TaleStore):
+    """Tales in one SQLite file; a unit of work is one ``BEGIN IMMEDIATE`` transaction."""
+
     def __init__(
         self,
         path: Path,
@@ -105,37 +162,77 @@ class SqliteTaleStore(TaleStore):
         on_change: Callable[[TaleRecord], None] | None = None,
     ) -> None:
         self.db = Database(path, SCHEMA, metered=True)
+        self._migrate()
         self.clock = clock
         self.keys = keys
         self.on_change = on_change
-        """Called with the tale after every change of its user-facing fields, and on repeated
-        calls too, so a retried handler re-syncs a copy whose first write failed."""
+
+    def _migrate(self) -> None:
+        with self.db.transaction() as db:
+            present = {r["name"] for r in db.execute("PRAGMA table_info(tales)").fetchall()}
+            for name, (decl, fill) in _ADDED_COLUMNS.items():
+                if name not in present:
+                    db.execute(f"ALTER TABLE tales ADD COLUMN {name} {decl}")
+                    if fill:
+                        db.execute(fill)
+
+    # --- the unit of work ----------------------------------------------------------------
+    def _run_unit(
+        self,
+        tale_id: str,
+        shots: Collection[int] | None,
+        decide: Callable[[TaleAggregate], T],
+    ) -> T:
+        with self.db.transaction() as db:
+            agg = TaleAggregate(self._get(db, tale_id), self._load_shots(db, tale_id, shots), 0.0)
+            agg.now = self.clock()
+            result = decide(agg)
+            if agg.tale_changed:
+                db.execute(
+                    f"UPDATE tales SET {_TALE_ASSIGNMENTS} WHERE tale_id=?",
+                    (*_tale_values(agg.tale), tale_id),
+                )
+            db.executemany(
+                f"REPLACE INTO shots ({_SHOT_COLUMNS}) VALUES ({', '.join('?' * 11)})",
+                [_shot_values(agg.shots[i]) for i in sorted(agg.changed_shots)],
+            )
+            for line in agg.log:
+                self._log(db, tale_id, line.stage, line.message, line.level)
+            return result
+
+    def _load_shots(
+        self, db: sqlite3.Connection, tale_id: str, indexes: Collection[int] | None
+    ) -> dict[int, ShotRecord]:
+        if indexes is not None and not indexes:
+            return {}
+        sql = f"SELECT {_SHOT_COLUMNS} FROM shots WHERE tale_id=?"
+        params: list[object] = [tale_id]
+        if indexes is not None:
+            wanted = sorted(set(indexes))
+            sql += f" AND idx IN ({','.join('?' * len(wanted))})"
+            params += wanted
+        rows = db.execute(sql, params).fetchall()
+        return {r["idx"]: _shot(r) for r in rows}
 
     # --- tales ---------------------------------------------------------------------------
-    @mirrored
-    def create(self, record: TaleRecord, submission: StorySubmission) -> bool:
+    def _create(self, record: TaleRecord, submission: StorySubmission) -> bool:
         now = self.clock()
+        fresh = replace(
+            record,
+            error_stage=None,
+            error_reason=None,
+            fan_in_key=None,
+            created_at=now,
+            updated_at=now,
+            rendered=0,
+            markers={},
+            retries=0,
+        )
         with self.db.transaction() as db:
             cur = db.execute(
                 f"INSERT OR IGNORE INTO tales ({_TALE_COLUMNS}, submission) "
-                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                (
-                    record.tale_id,
-                    record.owner,
-                    record.state.value,
-                    record.stage,
-                    record.progress,
-                    record.title,
-                    record.language,
-                    record.shot_count,
-                    None,
-                    None,
-                    json.dumps(record.outputs),
-                    None,
-                    now,
-                    now,
-                    self._seal(record, submission),
-                ),
+                f"VALUES ({', '.join('?' * 18)})",
+                (*_tale_values(fresh), self._seal(record, submission)),
             )
             return cur.rowcount == 1
 
@@ -196,76 +293,8 @@ class SqliteTaleStore(TaleStore):
             )
         return StorySubmission.model_validate(doc)
 
-    @mirrored
-    def transition(
-        self,
-        tale_id: str,
-        sources: Iterable[TaleState],
-        target: TaleState,
-        *,
-        stage: str,
-        error_reason: str | None = None,
-    ) -> bool:
-        with self.db.transaction() as db:
-            tale = self._get(db, tale_id)
-            if tale.state not in set(sources):
-                return False
-            check_transition(tale.state, target)
-            value = (
-                progress(target, previous=tale.progress)
-                if not target.terminal or target is TaleState.COMPLETED
-                else tale.progress
-            )
-            failed = target is TaleState.FAILED
-            db.execute(
-                "UPDATE tales SET state=?, stage=?, progress=?, error_stage=?, error_reason=?, "
-                "updated_at=? WHERE tale_id=?",
-                (
-                    target.value,
-                    stage,
-                    value,
-                    stage if failed else tale.error_stage,
-                    error_reason if failed else tale.error_reason,
-                    self.clock(),
-                    tale_id,
-                ),
-            )
-            self._log(
-                db,
-                tale_id,
-                stage,
-                f"{tale.state} → {target}" + (f": {error_reason}" if error_reason else ""),
-                "error" if failed else "info",
-            )
-            return True
-
-    @mirrored
-    def update(
-        self,
-        tale_id: str,
-        *,
-        stage: str | None = None,
-        progress: int | None = None,
-        title: str | None = None,
-        outputs: dict[str, str] | None = None,
-    ) -> None:
-        with self.db.transaction() as db:
-            tale = self._get(db, tale_id)
-            db.execute(
-                "UPDATE tales SET stage=?, progress=?, title=?, outputs=?, updated_at=? "
-                "WHERE tale_id=?",
-                (
-                    stage or tale.stage,
-                    max(progress or 0, tale.progress),
-                    title or tale.title,
-                    json.dumps({**tale.outputs, **(outputs or {})}),
-                    self.clock(),
-                    tale_id,
-                ),
-            )
-
     # --- plan and characters -------------------------------------------------------------
-    def save_plan(self, tale_id: str, plan: StoryPlan) -> StoryPlan:
+    def _save_plan(self, tale_id: str, plan: StoryPlan) -> StoryPlan:
         with self.db.transaction() as db:
             self._get(db, tale_id)
             db.execute(
@@ -293,15 +322,6 @@ class SqliteTaleStore(TaleStore):
         return {r["name"]: r["image_path"] for r in rows}
 
     # --- shots ---------------------------------------------------------------------------
-    def init_shots(self, tale_id: str, count: int) -> None:
-        now = self.clock()
-        with self.db.transaction() as db:
-            db.executemany(
-                "INSERT OR IGNORE INTO shots (tale_id, idx, attempt, status, updated_at) "
-                "VALUES (?,?,1,'pending',?)",
-                [(tale_id, i, now) for i in range(count)],
-            )
-
     def shots(self, tale_id: str) -> list[ShotRecord]:
         rows = self.db.read("SELECT * FROM shots WHERE tale_id=? ORDER BY idx", (tale_id,))
         return [_shot(r) for r in rows]
@@ -309,46 +329,6 @@ class SqliteTaleStore(TaleStore):
     def shot(self, tale_id: str, index: int) -> ShotRecord | None:
         rows = self.db.read("SELECT * FROM shots WHERE tale_id=? AND idx=?", (tale_id, index))
         return _shot(rows[0]) if rows else None
-
-    def _shot_row(self, db: sqlite3.Connection, tale_id: str, index: int) -> ShotRecord:
-        row = db.execute(
-            "SELECT * FROM shots WHERE tale_id=? AND idx=?", (tale_id, index)
-        ).fetchone()
-        if row is None:
-            raise TaleNotFound(f"{tale_id} shot {index}")
-        return _shot(row)
-
-    def claim_shot(
-        self,
-        tale_id: str,
-        index: int,
-        attempt: int,
-        *,
-        claimant: str = "",
-        lease_s: float | None = None,
-    ) -> tuple[ShotRecord, bool]:
-        now = self.clock()
-        with self.db.transaction() as db:
-            shot = self._shot_row(db, tale_id, index)
-            if shot.attempt != attempt:
-                return shot, False
-            claimed_at = db.execute(
-                "SELECT claimed_at FROM shots WHERE tale_id=? AND idx=?", (tale_id, index)
-            ).fetchone()["claimed_at"]
-            expired = (
-                shot.status is ShotStatus.CLAIMED
-                and lease_s is not None
-                and claimed_at is not None
-                and now - claimed_at >= lease_s
-            )
-            if shot.status is not ShotStatus.PENDING and not expired:
-                return shot, False
-            db.execute(
-                "UPDATE shots SET status='claimed', claimed_at=?, claimant=?, updated_at=? "
-                "WHERE tale_id=? AND idx=?",
-                (now, claimant, now, tale_id, index),
-            )
-            return self._shot_row(db, tale_id, index), True
 
     def release_unstarted_claims(self) -> int:
         """Put claimed-but-never-started shots back to pending (only safe when no worker runs)."""
@@ -358,87 +338,6 @@ class SqliteTaleStore(TaleStore):
                 "WHERE status='claimed' AND operation_id IS NULL"
             )
             return cur.rowcount
-
-    def release_claim(self, tale_id: str, index: int, attempt: int, claimant: str) -> None:
-        with self.db.transaction() as db:
-            db.execute(
-                "UPDATE shots SET status='pending', claimed_at=NULL, claimant=NULL "
-                "WHERE tale_id=? AND idx=? AND attempt=? AND status='claimed' "
-                "AND operation_id IS NULL AND claimant=?",
-                (tale_id, index, attempt, claimant),
-            )
-
-    def mark_shot_started(self, tale_id: str, index: int, attempt: int, operation_id: str) -> None:
-        with self.db.transaction() as db:
-            db.execute(
-                "UPDATE shots SET status='started', operation_id=?, starts=starts+1, "
-                "updated_at=? WHERE tale_id=? AND idx=? AND attempt=? AND status='claimed'",
-                (operation_id, self.clock(), tale_id, index, attempt),
-            )
-
-    def finish_shot(self, tale_id: str, index: int, attempt: int, clip_path: str) -> None:
-        with self.db.transaction() as db:
-            db.execute(
-                "UPDATE shots SET status='rendered', clip_path=?, updated_at=? "
-                "WHERE tale_id=? AND idx=? AND attempt=? AND status IN ('claimed','started')",
-                (clip_path, self.clock(), tale_id, index, attempt),
-            )
-
-    def fail_shot(self, tale_id: str, index: int, attempt: int, error: str) -> None:
-        with self.db.transaction() as db:
-            db.execute(
-                "UPDATE shots SET status='failed', error=?, updated_at=? "
-                "WHERE tale_id=? AND idx=? AND attempt=? AND status!='rendered'",
-                (error, self.clock(), tale_id, index, attempt),
-            )
-
-    def retry_shot(self, tale_id: str, index: int, attempt: int) -> int:
-        with self.db.transaction() as db:
-            db.execute(
-                "UPDATE shots SET attempt=attempt+1, status='pending', operation_id=NULL, "
-                "clip_path=NULL, error=NULL, claimed_at=NULL, updated_at=? "
-                "WHERE tale_id=? AND idx=? AND attempt=?",
-                (self.clock(), tale_id, index, attempt),
-            )
-            return self._shot_row(db, tale_id, index).attempt
-
-    @mirrored
-    def fan_in(self, tale_id: str, index: int, attempt: int, key: str) -> FanIn:
-        with self.db.transaction() as db:
-            tale = self._get(db, tale_id)
-            rows = db.execute("SELECT status FROM shots WHERE tale_id=?", (tale_id,)).fetchall()
-            rendered = sum(1 for r in rows if r["status"] == ShotStatus.RENDERED.value)
-            total = tale.shot_count
-            fan_in_key = tale.fan_in_key
-            if tale.state is TaleState.RENDERING:
-                value = progress(
-                    TaleState.RENDERING,
-                    characters_done=True,
-                    shots_done=rendered,
-                    shot_count=total,
-                    previous=tale.progress,
-                )
-                if rendered == total and fan_in_key is None:
-                    check_transition(tale.state, TaleState.STITCHING)
-                    fan_in_key = key
-                    db.execute(
-                        "UPDATE tales SET state='stitching', stage='stitching', "
-                        "progress=?, fan_in_key=?, updated_at=? WHERE tale_id=?",
-                        (progress(TaleState.STITCHING), key, self.clock(), tale_id),
-                    )
-                    self._log(
-                        db,
-                        tale_id,
-                        "stitching",
-                        f"rendering → stitching (all {total} shots rendered)",
-                        "info",
-                    )
-                else:
-                    db.execute(
-                        "UPDATE tales SET progress=?, updated_at=? WHERE tale_id=?",
-                        (value, self.clock(), tale_id),
-                    )
-            return FanIn(rendered=rendered, total=total, fan_in_key=fan_in_key)
 
     # --- event log -----------------------------------------------------------------------
     def _log(
@@ -458,29 +357,3 @@ class SqliteTaleStore(TaleStore):
         return [
             TaleEvent(r["tale_id"], r["at"], r["stage"], r["message"], r["level"]) for r in rows
         ]
-
-    def claim_once(self, key: str) -> bool:
-        with self.db.transaction() as db:
-            cur = db.execute("INSERT OR IGNORE INTO markers VALUES (?,?,NULL)", (key, self.clock()))
-            return cur.rowcount == 1
-
-    def claim(self, key: str, claimant: str) -> str:
-        with self.db.transaction() as db:
-            db.execute(
-                "INSERT OR IGNORE INTO markers VALUES (?,?,?)", (key, self.clock(), claimant)
-            )
-            row = db.execute("SELECT claimant FROM markers WHERE key=?", (key,)).fetchone()
-            return str(row["claimant"])
-
-    def bump(self, key: str) -> int:
-        with self.db.transaction() as db:
-            db.execute(
-                "INSERT INTO counters VALUES (?, 1) "
-                "ON CONFLICT(key) DO UPDATE SET value = value + 1",
-                (key,),
-            )
-            row = db.execute("SELECT value FROM counters WHERE key=?", (key,)).fetchone()
-            return int(row["value"])
-
-    def marked(self, key: str) -> bool:
-        return bool(self.db.read("SELECT 1 FROM markers WHERE key=?", (key,)))

@@ -33,6 +33,7 @@ from google.genai import types
 
 from shared.domain.errors import NotStarted, PermanentError, TransientError
 from shared.ports.blobs import BlobNotFound, BlobStore
+from shared.ports.claims import Claims, provider_quota
 from shared.ports.generators import VideoGenerator, VideoPoll, VideoRequest
 from shared.providers.google.client import SDK_ERRORS, classify
 from shared.providers.google.veo_models import VeoModel, constraints, validate
@@ -90,21 +91,21 @@ class VeoVideos(VideoGenerator):
         model: str,
         blobs: BlobStore,
         *,
-        bump: Callable[[str], int],
+        claims: Claims,
         requests_per_minute: int,
         resolution: str,
         audio: bool,
         output_gcs_uri: str | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        """``bump``: the store's atomic counter, shared by every instance (the quota).
+        """``claims``: atomic counters shared by every instance (the quota window).
         ``output_gcs_uri``: ``gs://<media bucket>`` to have Veo write clips there instead of
         returning them inline."""
         self.client = client
         self.model = model
         self.constraints: VeoModel = constraints(model)
         self.blobs = blobs
-        self._bump = bump
+        self._claims = claims
         self.requests_per_minute = requests_per_minute
         self.resolution = resolution
         self.audio = audio
@@ -115,7 +116,7 @@ class VeoVideos(VideoGenerator):
     # --- quota ------------------------------------------------------------------------------
     def admit(self) -> None:
         minute = int(self._clock() // 60)
-        used = self._bump(f"quota:{self.model}:{minute}")
+        used = self._claims.bump(provider_quota(self.model, minute))
         if used > self.requests_per_minute:
             raise TransientError(f"Veo quota: {used} requests this minute; retrying later")
 

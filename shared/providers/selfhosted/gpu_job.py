@@ -25,6 +25,7 @@ from typing import Any
 
 from shared.domain.errors import NotStarted, PermanentError
 from shared.ports.blobs import BlobNotFound, BlobStore
+from shared.ports.claims import Claims, gpu_execution
 from shared.ports.generators import VideoGenerator, VideoPoll, VideoRequest
 
 _PREFIX = "gpu:"
@@ -46,20 +47,20 @@ class GpuJobVideos(VideoGenerator):
         job_name: str,
         blobs: BlobStore,
         *,
-        claim: Callable[[str, str], str],
+        claims: Claims,
         log: Callable[[str, str], None],
         tasks: int = 4,
         model: str = "cogvideox",
         clock: Callable[[], float] = time.time,
     ) -> None:
         """``jobs``/``executions``: ``run_v2.JobsClient`` / ``ExecutionsClient``; ``job_name``:
-        ``projects/P/locations/L/jobs/J``; ``claim``: the tale store's ``claim``; ``log``:
+        ``projects/P/locations/L/jobs/J``; ``claims``: who started which execution; ``log``:
         ``(tale_id, message)`` into the tale's event log."""
         self._jobs = jobs
         self._executions = executions
         self.job_name = job_name
         self.blobs = blobs
-        self._claim = claim
+        self._claims = claims
         self._log = log
         self.tasks = tasks
         self.model = model
@@ -83,7 +84,7 @@ class GpuJobVideos(VideoGenerator):
                 f"not {request.output_path}"
             )
         me = request.claimant or uuid.uuid4().hex
-        starter = self._claim(f"gpu-execution:{tale_id}:a{attempt}", me)
+        starter = self._claims.claim(gpu_execution(tale_id, attempt), me)
         if starter == me and not self.blobs.exists(self._record_path(tale_id, attempt)):
             # The first delivery starts it; its own redelivery retries a start that was
             # refused, but never one whose execution was recorded.

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from shared.adapters.local.keys import InsecureKeyFileError, KeyFileError, LocalKeyFile
-from shared.crypto.envelope import (
+from shared.crypto.sealing import (
     DecryptionError,
     Sealed,
     SealedFormatError,
@@ -129,9 +129,9 @@ def test_each_seal_uses_a_fresh_data_key_and_nonce(keys: LocalKeyFile) -> None:
 
 
 def _wrap_aad(sealed: Sealed) -> bytes:
-    from shared.crypto import envelope
+    from shared.crypto import sealing
 
-    return envelope._associated(b"data-key", tale_id=TALE, owner=OWNER, key_id=sealed.key_id)
+    return sealing._associated(b"data-key", tale_id=TALE, owner=OWNER, key_id=sealed.key_id)
 
 
 # --- binding to tale and owner ---------------------------------------------------------------
