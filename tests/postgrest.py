@@ -25,6 +25,10 @@ make, executed on a real PostgreSQL (``tests.pg.Database``) the way PostgREST ex
 
 ``fail_next`` injects faults in front of the next requests, to test retries: an exception the
 transport raises, an HTTP status (answered with a gateway's HTML page), or a whole response.
+
+Requests run one at a time on one connection, unless ``concurrent=True``: then each calling
+thread has its own connection and requests overlap in the database as they do behind
+PostgREST's connection pool (for races between requests).
 """
 
 from __future__ import annotations
@@ -111,13 +115,17 @@ def _identifier(name: str) -> sql.Identifier:
 class PostgrestStandIn:
     """``httpx.MockTransport(PostgrestStandIn(db))``: PostgREST over ``db``."""
 
-    def __init__(self, db: Database, keys: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, db: Database, keys: dict[str, str] | None = None, *, concurrent: bool = False
+    ) -> None:
         self.db = db
         self.keys = dict(KEYS if keys is None else keys)
         self.requests: list[tuple[str, str]] = []
         self._faults: deque[Fault] = deque()
         self._lock = threading.Lock()
-        self._conn: psycopg.Connection[Any] | None = None
+        self._concurrent = concurrent
+        self._local = threading.local()
+        self._conns: list[psycopg.Connection[Any]] = []
 
     def transport(self) -> httpx.MockTransport:
         return httpx.MockTransport(self)
@@ -127,34 +135,51 @@ class PostgrestStandIn:
         self._faults.extend(faults)
 
     def close(self) -> None:
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
+        with self._lock:
+            for conn in self._conns:
+                conn.close()
+            self._conns.clear()
+        self._local = threading.local()
 
     # -- handling ---------------------------------------------------------------------------
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         with self._lock:
             self.requests.append((request.method, request.url.path))
-            if self._faults:
-                fault = self._faults.popleft()
-                if isinstance(fault, Exception):
-                    raise fault
-                if isinstance(fault, httpx.Response):
-                    return fault
-                page = f"<html><body><h1>{fault}</h1>upstream trouble</body></html>"
-                return httpx.Response(fault, text=page, headers={"Content-Type": "text/html"})
-            try:
-                return self._handle(request)
-            except Problem as problem:
-                return problem.response()
+            fault = self._faults.popleft() if self._faults else None
+            if fault is None and not self._concurrent:
+                return self._answer(request)
+        if isinstance(fault, Exception):
+            raise fault
+        if isinstance(fault, httpx.Response):
+            return fault
+        if fault is not None:
+            page = f"<html><body><h1>{fault}</h1>upstream trouble</body></html>"
+            return httpx.Response(fault, text=page, headers={"Content-Type": "text/html"})
+        return self._answer(request)
+
+    def _answer(self, request: httpx.Request) -> httpx.Response:
+        try:
+            return self._handle(request)
+        except Problem as problem:
+            return problem.response()
 
     def _connection(self) -> psycopg.Connection[Any]:
-        if self._conn is None or self._conn.closed:
-            self._conn = self.db.connect(autocommit=False)
-            self._conn.execute("set role authenticator")
-            self._conn.commit()
-        return self._conn
+        """This thread's connection (the one connection unless ``concurrent``)."""
+        conn: psycopg.Connection[Any] | None = getattr(self._local, "conn", None)
+        if not self._concurrent and self._conns:
+            conn = self._conns[0]
+        if conn is None or conn.closed:
+            conn = self.db.connect(autocommit=False)
+            conn.execute("set role authenticator")
+            conn.commit()
+            self._local.conn = conn
+            if self._concurrent:
+                with self._lock:
+                    self._conns.append(conn)
+            else:
+                self._conns[:] = [conn]
+        return conn
 
     def _handle(self, request: httpx.Request) -> httpx.Response:
         key = request.headers.get("apikey")

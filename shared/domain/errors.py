@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 
 class TaleError(Exception):
     """Base of Tale's own errors."""
@@ -39,3 +41,56 @@ class NotStarted(TransientError):
     """The provider answered a start request with an error (throttled, unavailable): nothing
     was started, so the attempt may be claimed and tried again. A timeout without an answer is
     a plain ``TransientError``: the generation may have started."""
+
+
+class WrongState(IllegalTransition):
+    """A use case's precondition on the tale's state does not hold (HTTP 409, CLI exit 2)."""
+
+
+class InvalidIdempotencyKey(TaleError):
+    """An ``Idempotency-Key`` that cannot be one (empty, or longer than 200 characters)."""
+
+
+class IdempotencyKeyReused(TaleError):
+    """The ``Idempotency-Key`` was used before for a different request."""
+
+
+class Refused(TaleError):
+    """A tale the account may not start now (credits, running tales, spending cap): nothing
+    was reserved or created. HTTP 402/429, CLI exit 2."""
+
+
+class InsufficientCredits(Refused):
+    """The balance does not cover the tale."""
+
+    def __init__(self, needed: int, balance: int) -> None:
+        super().__init__(f"this tale needs {needed} credits; the balance is {balance}")
+        self.needed = needed
+        self.balance = balance
+
+
+class TooManyRunningTales(Refused):
+    """The account has as many unfinished tales as it may have."""
+
+    def __init__(self, running: int, limit: int) -> None:
+        super().__init__(f"you have {running} tales in progress; the limit is {limit}")
+        self.running = running
+        self.limit = limit
+
+
+class SpendingCapExceeded(Refused):
+    """The tale's estimate would take the month's committed spend over the account's cap."""
+
+    def __init__(
+        self, estimate_usd: float, committed_usd: float, cap_usd: float, month: str
+    ) -> None:
+        named = datetime.strptime(month, "%Y-%m").strftime("%B %Y")
+        super().__init__(
+            f"this tale is estimated at ${estimate_usd:.2f}; ${committed_usd:.2f} of your "
+            f"${cap_usd:.2f} cap for {named} is already committed"
+        )
+        self.estimate_usd = estimate_usd
+        self.committed_usd = committed_usd
+        self.cap_usd = cap_usd
+        self.month = month
+        """``YYYY-MM`` (UTC)."""

@@ -2,7 +2,10 @@
 
 Credits move only through these operations, each atomic and idempotent:
 - ``grant_monthly``: the plan's monthly credits, at most once per user and period;
-- ``reserve``: at submission, at most once per tale; refused when the balance is short;
+- ``admit``: at submission, at most once per tale — in one transaction, the running-tale
+  limit, the month's spending cap and the balance are checked and the credits reserved
+  (the rule: ``shared.domain.admission``), so parallel requests cannot race past a limit;
+- ``reserve``: the same reservation without the limits (operator runs, the chaos run);
 - ``settle``: the tale completed — the reservation becomes final, at most once;
 - ``refund``: the tale failed or was cancelled — the reservation is returned, at most once,
   and never after a settle.
@@ -22,17 +25,12 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Literal
 
+from shared.domain.errors import InsufficientCredits
+
+__all__ = ["EntryKind", "InsufficientCredits", "Ledger", "LedgerEntry", "Plan", "Profile"]
+
 Plan = Literal["free", "pro", "business"]
 EntryKind = Literal["grant", "reserve", "settle", "refund"]
-
-
-class InsufficientCredits(Exception):
-    """The balance does not cover the tale."""
-
-    def __init__(self, needed: int, balance: int) -> None:
-        super().__init__(f"this tale needs {needed} credits; the balance is {balance}")
-        self.needed = needed
-        self.balance = balance
 
 
 @dataclass(frozen=True)
@@ -68,6 +66,29 @@ class Ledger(ABC):
     @abstractmethod
     def grant_monthly(self, user_id: str, period: str, amount: int) -> bool:
         """Grant ``amount`` for ``period`` (``YYYY-MM``); False if already granted."""
+
+    @abstractmethod
+    def admit(
+        self,
+        user_id: str,
+        tale_id: str,
+        *,
+        credits: int,
+        estimate_usd: float,
+        period: str,
+        cap_usd: float,
+        max_running: int,
+    ) -> bool:
+        """Admit a new tale and reserve its credits, in one transaction. True when this call
+        admitted it, False when the tale was already admitted or reserved (idempotent: no
+        limit is checked again).
+
+        Checked against the account as it stands in that transaction, in this order:
+        ``TooManyRunningTales`` when ``max_running`` reservations are neither settled nor
+        refunded; ``SpendingCapExceeded`` when the estimates of the tales admitted in
+        ``period`` (``YYYY-MM``; whatever became of them) plus ``estimate_usd`` exceed
+        ``cap_usd``; ``InsufficientCredits`` when the balance is below ``credits``. The
+        estimate is kept with the reservation, in micro-dollars."""
 
     @abstractmethod
     def reserve(self, user_id: str, tale_id: str, amount: int) -> bool:

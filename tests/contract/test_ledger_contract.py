@@ -3,7 +3,9 @@
 ``sqlite`` is the embedded default; ``supabase`` is ``SupabaseLedger`` over a real
 ``supabase.Client`` whose HTTP goes to a PostgREST stand-in (``tests/postgrest.py``) that runs
 the requests on a real PostgreSQL with the migrations of ``supabase/migrations/`` applied
-(``tests/pg.py``; skipped locally, failed under ``CI=true``, when there is no PostgreSQL).
+(``tests/pg.py``; skipped locally, failed under ``CI=true``, when there is no PostgreSQL),
+each calling thread on its own connection so that parallel requests race in the database;
+``memory`` is the fake the service tests use (``tests/fake_ledger.py``).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from shared.adapters.supabase import ledger as supabase_ledger
 from shared.adapters.supabase.ledger import SupabaseLedger
 from shared.domain.errors import TransientError
 from shared.ports.ledger import InsufficientCredits, Ledger, Plan
+from tests.fake_ledger import MemoryLedger
 from tests.pg import Database, pg_db, pg_server
 from tests.postgrest import ANON_KEY, SERVICE_KEY, PostgrestStandIn, supabase_client
 
@@ -53,14 +56,19 @@ def sqlite_bench(request: pytest.FixtureRequest, tmp: Path) -> Iterator[Bench]:
 
 def supabase_bench(request: pytest.FixtureRequest, tmp: Path) -> Iterator[Bench]:
     db: Database = request.getfixturevalue("pg_db")
-    stand_in = PostgrestStandIn(db)
+    stand_in = PostgrestStandIn(db, concurrent=True)
     try:
         yield Bench(SupabaseLedger(supabase_client(stand_in)), db.add_user)
     finally:
         stand_in.close()
 
 
+def memory_bench(request: pytest.FixtureRequest, tmp: Path) -> Iterator[Bench]:
+    yield Bench(MemoryLedger(), lambda: str(uuid.uuid4()))
+
+
 ADAPTERS: dict[str, Callable[[pytest.FixtureRequest, Path], Iterator[Bench]]] = {
+    "memory": memory_bench,
     "sqlite": sqlite_bench,
     "supabase": supabase_bench,
 }

@@ -29,6 +29,7 @@ BILLING_CALLS = {
     "ensure_profile": "ensure_profile(%(user)s, 'x@example.com', 'free')",
     "grant_monthly": "grant_monthly(%(user)s, '2026-11', 10)",
     "reserve_credits": "reserve_credits(%(user)s, 'tale-x', 1)",
+    "admit_tale": "admit_tale(%(user)s, 'tale-x', 1, 0, '2026-11', 0, 5)",
     "settle_credits": "settle_credits('tale-a')",
     "refund_credits": "refund_credits('tale-a')",
 }

@@ -1,6 +1,11 @@
 """SQLite ledger: the embedded default of the ``Ledger`` port (same rules as the SQL in
 ``supabase/migrations``: an append-only ledger with one grant per period and one reserve,
-settle and refund per tale)."""
+settle and refund per tale, and the same admission of a new tale in one ``BEGIN IMMEDIATE``
+transaction).
+
+A database made before admissions existed gets their columns when it is opened
+(``ADMISSION_COLUMNS``); its earlier reservations carry no estimate and count as nothing
+against a spending cap."""
 
 from __future__ import annotations
 
@@ -11,6 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import cast
 
+from shared.domain import admission
 from shared.ports.ledger import EntryKind, InsufficientCredits, Ledger, LedgerEntry, Plan, Profile
 
 from .sqlite import Database
@@ -38,12 +44,26 @@ CREATE TRIGGER IF NOT EXISTS ledger_no_update BEFORE UPDATE ON credit_ledger
 CREATE TRIGGER IF NOT EXISTS ledger_no_delete BEFORE DELETE ON credit_ledger
     BEGIN SELECT RAISE(ABORT, 'the credit ledger is append-only'); END;
 """
+ADMISSION_COLUMNS = {"estimate_micro_usd": "INTEGER", "spend_period": "TEXT"}
+"""Kept on a reservation made by ``admit``: the tale's estimate and the month it counts in."""
+ADMISSION_INDEX = """CREATE INDEX IF NOT EXISTS reserve_per_period
+    ON credit_ledger(user_id, spend_period) WHERE kind = 'reserve'"""
 
 
 class SqliteLedger(Ledger):
     def __init__(self, path: Path, clock: Callable[[], float] = time.time) -> None:
         self.db = Database(path, SCHEMA)
         self.clock = clock
+        self._migrate()
+
+    def _migrate(self) -> None:
+        """Add what a database made by an earlier version lacks (once; safe to race)."""
+        with self.db.transaction() as db:
+            have = {row["name"] for row in db.execute("PRAGMA table_info(credit_ledger)")}
+            for name, kind in ADMISSION_COLUMNS.items():
+                if name not in have:
+                    db.execute(f"ALTER TABLE credit_ledger ADD COLUMN {name} {kind}")
+            db.execute(ADMISSION_INDEX)
 
     @staticmethod
     def _balance(db: sqlite3.Connection, user_id: str) -> int:
@@ -93,16 +113,68 @@ class SqliteLedger(Ledger):
             )
             return cur.rowcount == 1
 
+    @staticmethod
+    def _reserved(db: sqlite3.Connection, user_id: str, tale_id: str) -> bool:
+        """Whether the tale is reserved already (by this account; another's is refused)."""
+        held = db.execute(
+            "SELECT user_id FROM credit_ledger WHERE tale_id=? AND kind='reserve'", (tale_id,)
+        ).fetchone()
+        if held is not None and held["user_id"] != user_id:
+            raise ValueError(f"tale {tale_id} is reserved by another account")
+        return held is not None
+
+    @staticmethod
+    def _standing(db: sqlite3.Connection, user_id: str, period: str) -> admission.Standing:
+        running = db.execute(
+            "SELECT COUNT(*) AS n FROM credit_ledger r WHERE r.user_id=? AND r.kind='reserve' "
+            "AND NOT EXISTS (SELECT 1 FROM credit_ledger o WHERE o.tale_id=r.tale_id "
+            "AND o.kind IN ('settle', 'refund'))",
+            (user_id,),
+        ).fetchone()
+        committed = db.execute(
+            "SELECT COALESCE(SUM(estimate_micro_usd), 0) AS m FROM credit_ledger "
+            "WHERE user_id=? AND kind='reserve' AND spend_period=?",
+            (user_id, period),
+        ).fetchone()
+        return admission.Standing(
+            int(running["n"]), int(committed["m"]), SqliteLedger._balance(db, user_id)
+        )
+
+    def admit(
+        self,
+        user_id: str,
+        tale_id: str,
+        *,
+        credits: int,
+        estimate_usd: float,
+        period: str,
+        cap_usd: float,
+        max_running: int,
+    ) -> bool:
+        request = admission.Request(credits, estimate_usd, period, cap_usd, max_running)
+        with self.db.transaction() as db:  # BEGIN IMMEDIATE: one admission at a time
+            if self._reserved(db, user_id, tale_id):
+                return False
+            admission.check(self._standing(db, user_id, period), request)
+            db.execute(
+                "INSERT INTO credit_ledger (user_id, kind, amount, tale_id, at, "
+                "estimate_micro_usd, spend_period) VALUES (?, 'reserve', ?, ?, ?, ?, ?)",
+                (
+                    user_id,
+                    -credits,
+                    tale_id,
+                    self.clock(),
+                    admission.micro_usd(estimate_usd),
+                    period,
+                ),
+            )
+            return True
+
     def reserve(self, user_id: str, tale_id: str, amount: int) -> bool:
         if amount <= 0:
             raise ValueError(f"a reservation must be positive, not {amount!r}")
         with self.db.transaction() as db:
-            held = db.execute(
-                "SELECT user_id FROM credit_ledger WHERE tale_id=? AND kind='reserve'", (tale_id,)
-            ).fetchone()
-            if held is not None:
-                if held["user_id"] != user_id:
-                    raise ValueError(f"tale {tale_id} is reserved by another account")
+            if self._reserved(db, user_id, tale_id):
                 return False
             balance = self._balance(db, user_id)
             if balance < amount:

@@ -3,8 +3,10 @@
 Money moves only through the SQL functions of ``supabase/migrations/`` (``billing.*``, reached
 through their ``public`` wrappers with supabase-py's ``rpc``): they lock the account's profile
 row, are idempotent on the tale id or the period, and keep the ledger append-only. This
-adapter adds no logic of its own beyond mapping their answers onto the port; profiles and
-ledger entries are read with plain table selects, and the plan is changed with an update.
+adapter adds no logic of its own beyond mapping their answers onto the port (``admit_tale``'s
+refusals, raised with SQLSTATEs ``TA001``–``TA003`` and their figures as JSON in the detail,
+become the domain's errors); profiles and ledger entries are read with plain table selects,
+and the plan is changed with an update.
 
 Requests run with the service-role key, so row-level security does not apply; the functions
 are executable by that role only.
@@ -20,9 +22,14 @@ translation of refusals are shared with the other Supabase adapters (``client.py
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any, cast, get_args
 
+from postgrest.exceptions import APIError
+
+from shared.domain import admission
+from shared.domain.errors import SpendingCapExceeded, TooManyRunningTales
 from shared.ports.ledger import (
     EntryKind,
     InsufficientCredits,
@@ -39,6 +46,8 @@ PLANS: frozenset[str] = frozenset(get_args(Plan))
 KINDS: frozenset[str] = frozenset(get_args(EntryKind))
 ENTRY_COLUMNS = "id,user_id,kind,amount,tale_id,period,created_at"
 PAGE_SIZE = 1000  # Supabase's default max_rows; a lower server limit only means more pages
+REFUSALS = frozenset({"TA001", "TA002", "TA003"})
+"""``billing.admit_tale``'s refusals (``supabase/migrations/20261216000000_admission.sql``)."""
 
 
 class SupabaseLedger(SupabaseAdapter, Ledger):
@@ -81,6 +90,34 @@ class SupabaseLedger(SupabaseAdapter, Ledger):
     def grant_monthly(self, user_id: str, period: str, amount: int) -> bool:
         params = {"p_user": _user(user_id), "p_period": period, "p_amount": amount}
         return bool(self._rpc("grant_monthly", params))
+
+    def admit(
+        self,
+        user_id: str,
+        tale_id: str,
+        *,
+        credits: int,
+        estimate_usd: float,
+        period: str,
+        cap_usd: float,
+        max_running: int,
+    ) -> bool:
+        admission.Request(credits, estimate_usd, period, cap_usd, max_running)  # checks
+        params = {
+            "p_user": _user(user_id),
+            "p_tale": tale_id,
+            "p_credits": credits,
+            "p_estimate_micro_usd": admission.micro_usd(estimate_usd),
+            "p_period": period,
+            "p_cap_micro_usd": admission.micro_usd(cap_usd),
+            "p_max_running": max_running,
+        }
+        try:
+            return bool(self._rpc("admit_tale", params))
+        except APIError as exc:
+            if exc.code in REFUSALS:
+                raise refusal(exc, cap_usd) from exc
+            raise
 
     def reserve(self, user_id: str, tale_id: str, amount: int) -> bool:
         uid = _user(user_id)
@@ -139,3 +176,19 @@ class SupabaseLedger(SupabaseAdapter, Ledger):
 
     def _balance(self, uid: str) -> int:
         return int(cast(int, self._rpc("balance", {"p_user": uid})))
+
+
+def refusal(exc: APIError, cap_usd: float) -> Exception:
+    """A refusal of ``admit_tale`` (its figures are a JSON object in ``details``) as the
+    domain's error."""
+    figures = json.loads(exc.details or "{}")
+    if exc.code == "TA001":
+        return TooManyRunningTales(int(figures["running"]), int(figures["limit"]))
+    if exc.code == "TA002":
+        return SpendingCapExceeded(
+            admission.usd(int(figures["estimate_micro_usd"])),
+            admission.usd(int(figures["committed_micro_usd"])),
+            cap_usd,
+            str(figures["period"]),
+        )
+    return InsufficientCredits(int(figures["needed"]), int(figures["balance"]))

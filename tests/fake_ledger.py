@@ -1,0 +1,145 @@
+"""``MemoryLedger``: the ``Ledger`` port in memory, for service tests.
+
+It runs in the ledger contract suite next to the real adapters, so it cannot drift from them;
+its admission applies the domain's rule (``shared.domain.admission``) under one lock.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+import uuid
+from typing import get_args
+
+from shared.domain import admission
+from shared.ports.ledger import EntryKind, InsufficientCredits, Ledger, LedgerEntry, Plan, Profile
+
+PERIOD = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
+
+
+class MemoryLedger(Ledger):
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._profiles: dict[str, tuple[str, Plan]] = {}
+        self._entries: list[LedgerEntry] = []
+        self._admitted: dict[str, tuple[str, int, str]] = {}  # tale → (user, micro-$, period)
+
+    # -- reads (callers hold the lock) -------------------------------------------------------
+
+    def _balance(self, user_id: str) -> int:
+        return sum(e.amount for e in self._entries if e.user_id == user_id)
+
+    def _of_tale(self, tale_id: str, *kinds: EntryKind) -> LedgerEntry | None:
+        return next((e for e in self._entries if e.tale_id == tale_id and e.kind in kinds), None)
+
+    def _closed(self, tale_id: str | None) -> bool:
+        return self._of_tale(tale_id or "", "settle", "refund") is not None
+
+    def _reserved(self, user_id: str, tale_id: str) -> bool:
+        held = self._of_tale(tale_id, "reserve")
+        if held is not None and held.user_id != user_id:
+            raise ValueError(f"tale {tale_id} is reserved by another account")
+        return held is not None
+
+    def _add(self, user_id: str, kind: EntryKind, amount: int, tale: str | None = None) -> None:
+        self._entries.append(LedgerEntry(user_id, kind, amount, tale, None, time.time()))
+
+    # -- the port ----------------------------------------------------------------------------
+
+    def ensure_profile(self, user_id: str, email: str, plan: Plan = "free") -> bool:
+        uuid.UUID(user_id)
+        with self._lock:
+            if user_id in self._profiles:
+                known, current = self._profiles[user_id]
+                if email and not known:
+                    self._profiles[user_id] = (email, current)
+                return False
+            self._profiles[user_id] = (email, plan)
+            return True
+
+    def profile(self, user_id: str) -> Profile | None:
+        with self._lock:
+            if user_id not in self._profiles:
+                return None
+            email, plan = self._profiles[user_id]
+            return Profile(user_id, email, plan, self._balance(user_id))
+
+    def set_plan(self, user_id: str, plan: Plan) -> None:
+        if plan not in get_args(Plan):
+            raise ValueError(f"unknown plan {plan!r}")
+        with self._lock:
+            if user_id not in self._profiles:
+                raise LookupError(f"no profile for {user_id}")
+            self._profiles[user_id] = (self._profiles[user_id][0], plan)
+
+    def grant_monthly(self, user_id: str, period: str, amount: int) -> bool:
+        if amount < 0 or not PERIOD.fullmatch(period):
+            raise ValueError(f"a grant needs an amount ≥ 0 and a YYYY-MM period, not {period!r}")
+        with self._lock:
+            if user_id not in self._profiles:
+                raise LookupError(f"no profile for {user_id}")
+            if any(
+                e.kind == "grant" and e.user_id == user_id and e.period == period
+                for e in self._entries
+            ):
+                return False
+            self._entries.append(LedgerEntry(user_id, "grant", amount, None, period, time.time()))
+            return True
+
+    def admit(
+        self,
+        user_id: str,
+        tale_id: str,
+        *,
+        credits: int,
+        estimate_usd: float,
+        period: str,
+        cap_usd: float,
+        max_running: int,
+    ) -> bool:
+        request = admission.Request(credits, estimate_usd, period, cap_usd, max_running)
+        with self._lock:
+            if self._reserved(user_id, tale_id):
+                return False
+            reserves = [e for e in self._entries if e.user_id == user_id and e.kind == "reserve"]
+            running = sum(1 for e in reserves if not self._closed(e.tale_id))
+            committed = sum(
+                micro
+                for user, micro, when in self._admitted.values()
+                if user == user_id and when == period
+            )
+            admission.check(admission.Standing(running, committed, self._balance(user_id)), request)
+            self._add(user_id, "reserve", -credits, tale_id)
+            self._admitted[tale_id] = (user_id, admission.micro_usd(estimate_usd), period)
+            return True
+
+    def reserve(self, user_id: str, tale_id: str, amount: int) -> bool:
+        if amount <= 0:
+            raise ValueError(f"a reservation must be positive, not {amount!r}")
+        with self._lock:
+            if self._reserved(user_id, tale_id):
+                return False
+            balance = self._balance(user_id)
+            if balance < amount:
+                raise InsufficientCredits(amount, balance)
+            self._add(user_id, "reserve", -amount, tale_id)
+            return True
+
+    def _close(self, tale_id: str, kind: EntryKind) -> bool:
+        with self._lock:
+            reserved = self._of_tale(tale_id, "reserve")
+            if reserved is None or self._closed(tale_id):
+                return False
+            self._add(reserved.user_id, kind, -reserved.amount if kind == "refund" else 0, tale_id)
+            return True
+
+    def settle(self, tale_id: str) -> bool:
+        return self._close(tale_id, "settle")
+
+    def refund(self, tale_id: str) -> bool:
+        return self._close(tale_id, "refund")
+
+    def entries(self, user_id: str) -> list[LedgerEntry]:
+        with self._lock:
+            return [e for e in self._entries if e.user_id == user_id]
