@@ -7,6 +7,16 @@ from typing import Any
 
 from flask import Response
 
+from shared.domain.errors import (
+    IdempotencyKeyReused,
+    InsufficientCredits,
+    InvalidIdempotencyKey,
+    InvalidStory,
+    Refused,
+    SpendingCapExceeded,
+    TooManyRunningTales,
+)
+
 PROBLEM_BASE = "https://tale.dev/problems/"
 
 
@@ -58,3 +68,46 @@ def not_found(what: str) -> Problem:
 
 def conflict(detail: str) -> Problem:
     return Problem(409, "conflict", "Conflict", detail)
+
+
+REFUSALS = (InvalidStory, InvalidIdempotencyKey, IdempotencyKeyReused, Refused)
+"""The domain's errors of starting a tale that ``refusal`` answers."""
+RUNNING_RETRY_AFTER_S = 30
+
+
+def refusal(exc: Exception) -> Problem:
+    """A domain error of starting a tale as its problem document."""
+    if isinstance(exc, InvalidIdempotencyKey):
+        return Problem(400, "bad-idempotency-key", "Bad Idempotency-Key", str(exc))
+    if isinstance(exc, IdempotencyKeyReused):
+        return Problem(422, "idempotency-key-reused", "Idempotency-Key reused", str(exc))
+    if isinstance(exc, InsufficientCredits):
+        return Problem(
+            402,
+            "insufficient-credits",
+            "Not enough credits",
+            str(exc),
+            needed=exc.needed,
+            balance=exc.balance,
+        )
+    if isinstance(exc, SpendingCapExceeded):
+        return Problem(
+            402,
+            "spending-cap-exceeded",
+            "Monthly spending cap reached",
+            str(exc),
+            estimate_usd=round(exc.estimate_usd, 6),
+            committed_usd=round(exc.committed_usd, 6),
+            cap_usd=exc.cap_usd,
+        )
+    if isinstance(exc, TooManyRunningTales):
+        return Problem(
+            429,
+            "too-many-running-tales",
+            "Too many running tales",
+            str(exc),
+            headers={"Retry-After": str(RUNNING_RETRY_AFTER_S)},
+        )
+    if isinstance(exc, InvalidStory):
+        return Problem(422, "invalid-request", "Invalid request", f"text: {exc}")
+    raise TypeError(f"no problem document for {type(exc).__name__}") from exc

@@ -4,7 +4,6 @@ not found so that ids cannot be probed."""
 
 from __future__ import annotations
 
-import hashlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,19 +15,17 @@ from schemas.events import ShotRequested
 from schemas.story import StorySubmission
 from shared import service
 from shared.api import budget
-from shared.api.problems import Problem, conflict, not_found
+from shared.api.problems import REFUSALS, conflict, not_found, refusal
 from shared.api.requests import json_body, no_body
 from shared.api.views import Accepted, Me, TaleList, TaleView, Usage, VideoLink
 from shared.auth.tokens import Identity
 from shared.bootstrap import Container
-from shared.domain.credits import period_of, tale_cost
-from shared.domain.errors import IllegalTransition, InvalidStory
-from shared.domain.tale import TERMINAL, TaleRecord, TaleState
-from shared.observability.events import credits_changed
-from shared.ports.ledger import InsufficientCredits
+from shared.domain.credits import period_of
+from shared.domain.errors import IllegalTransition
+from shared.domain.tale import TaleRecord, TaleState
 from shared.stages.shots import MAX_SHOT_ATTEMPTS
-
-_RUNNING = [s for s in TaleState if s not in TERMINAL]
+from shared.usecases.submit_tale import SubmitTale, submit_tale
+from shared.usecases.submit_tale import ensure_account as open_account
 
 
 @dataclass(frozen=True)
@@ -45,11 +42,8 @@ class Call:
 
 def ensure_account(call: Call) -> None:
     """Profile (if the sign-up webhook has not arrived yet) and this month's grant."""
-    ledger, settings = call.container.ledger, call.container.settings
-    ledger.ensure_profile(call.user, call.identity.email or "")
-    profile = ledger.profile(call.user)
-    assert profile is not None
-    ledger.grant_monthly(call.user, period_of(time.time()), settings.monthly_credits(profile.plan))
+    c = call.container
+    open_account(c.ledger, c.settings, call.user, call.identity.email or "", period_of(time.time()))
 
 
 def owned_tale(call: Call) -> TaleRecord:
@@ -65,79 +59,29 @@ def create_tale(call: Call) -> tuple[int, BaseModel, dict[str, str]]:
 
 
 def start_tale(call: Call, submission: StorySubmission) -> tuple[int, BaseModel, dict[str, str]]:
-    """Check, reserve the credits and submit — idempotent with an ``Idempotency-Key`` (keyed
-    on the submission): the path of every tale created through the API."""
-    c, settings = call.container, call.container.settings
-    try:
-        service.check_submission(submission, settings.max_story_chars)
-    except InvalidStory as exc:
-        raise Problem(422, "invalid-request", "Invalid request", f"text: {exc}") from exc
-    tale_id = service.new_tale_id()
-    key = call.request.headers.get("Idempotency-Key")
-    if key is not None:
-        if not 1 <= len(key) <= 200:
-            raise Problem(
-                400,
-                "bad-idempotency-key",
-                "Bad Idempotency-Key",
-                "the Idempotency-Key header must have 1 to 200 characters",
-            )
-        digest = hashlib.sha256(submission.model_dump_json().encode()).hexdigest()[:32]
-        held_id, _, held_digest = c.store.claim(
-            f"idem:{call.user}:{key}", f"{tale_id} {digest}"
-        ).partition(" ")
-        if held_digest != digest:
-            raise Problem(
-                422,
-                "idempotency-key-reused",
-                "Idempotency-Key reused",
-                "this Idempotency-Key was used for a different request",
-            )
-        tale_id = held_id
-    existing = c.store.find(tale_id)
-    if existing is not None:
-        return 200, TaleView.of(existing), {"Location": f"/v1/tales/{tale_id}"}
-    running = c.store.list_tales(
-        owner=call.user, states=_RUNNING, limit=settings.api_max_running_tales
-    )
-    if len(running) >= settings.api_max_running_tales:
-        raise Problem(
-            429,
-            "too-many-running-tales",
-            "Too many running tales",
-            f"you have {len(running)} tales in progress; the limit is "
-            f"{settings.api_max_running_tales}",
-            headers={"Retry-After": "30"},
-        )
-    budget.admit(
-        c,
-        call.user,
-        budget.estimate(c, submission.shot_count, submission.shot_seconds, 2),
-        time.time(),
-    )
-    ensure_account(call)
-    cost = tale_cost(submission.shot_count, submission.shot_seconds)
-    try:
-        if c.ledger.reserve(call.user, tale_id, cost):
-            credits_changed("credits.reserved", tale_id, cost)
-    except InsufficientCredits as exc:
-        raise Problem(
-            402,
-            "insufficient-credits",
-            "Not enough credits",
-            str(exc),
-            needed=exc.needed,
-            balance=exc.balance,
-        ) from exc
-    tale = service.submit(
+    """Start a tale (``submit_tale``: idempotent with an ``Idempotency-Key``, admitted by the
+    ledger in one transaction); 201 with the new tale, 200 with the key's earlier one."""
+    c = call.container
+    command = SubmitTale(
         submission,
         owner=call.user,
-        store=c.store,
-        bus=c.bus,
-        max_chars=settings.max_story_chars,
-        tale_id=tale_id,
+        email=call.identity.email or "",
+        idempotency_key=call.request.headers.get("Idempotency-Key"),
     )
-    return 201, TaleView.of(tale), {"Location": f"/v1/tales/{tale_id}"}
+    try:
+        result = submit_tale(
+            command,
+            store=c.store,
+            bus=c.bus,
+            claims=c.claims,
+            ledger=c.ledger,
+            settings=c.settings,
+        )
+    except REFUSALS as exc:
+        raise refusal(exc) from exc
+    tale = result.tale
+    status = 201 if result.created else 200
+    return status, TaleView.of(tale), {"Location": f"/v1/tales/{tale.tale_id}"}
 
 
 def list_tales(call: Call) -> TaleList:

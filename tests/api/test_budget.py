@@ -1,16 +1,23 @@
 """Budgets: the cost estimate comes with the tale (and its storyboard), and a tale that would
-take the tenant's month over its spending cap is refused before anything is reserved."""
+take the tenant's month over its spending cap is refused before anything is reserved (the
+races: ``test_admission_race.py``)."""
 
 from __future__ import annotations
 
 import json
+import time
+import uuid
 from collections.abc import Callable
 from typing import Any
+
+import pytest
 
 from shared import bootstrap
 from shared.config import Settings
 from shared.costs.estimate import estimate_tale
 from shared.costs.prices import load_prices
+from shared.domain.credits import period_of
+from shared.domain.errors import SpendingCapExceeded
 from shared.domain.tale import TaleState
 from shared.runtime.local import LocalRuntime
 
@@ -82,18 +89,35 @@ def test_the_estimate_comes_with_the_tale_and_then_with_its_storyboard(
     assert container.settings.scenario == "A"
 
 
-def test_only_this_months_tales_are_committed(
+def test_only_this_months_admissions_are_committed(
     client: Any, token: Tokens, api_settings: Settings
 ) -> None:
-    import time
-    import uuid
-
-    from shared.api import budget
-
-    container = scenario_a(api_settings)
+    """The committed spend is the estimates the month's tales were admitted with, kept in
+    the ledger with their reservations; the next month starts over."""
+    one = estimate_tale(4, 8, 2, "A", load_prices()).usd
+    container = scenario_a(api_settings, spend_cap_usd=round(one * 1.5, 2))
     user = str(uuid.uuid4())
     assert client.post("/v1/tales", headers=token(user), json=STORY).status_code == 201
-    one = estimate_tale(4, 8, 2, "A", load_prices()).usd
-    assert abs(budget.committed(container, user, time.time()) - one) < 1e-6
-    next_month = time.time() + 32 * 24 * 3600
-    assert budget.committed(container, user, next_month) == 0.0
+    [reserved] = [e for e in container.ledger.entries(user) if e.kind == "reserve"]
+    next_month = period_of(time.time() + 32 * 24 * 3600)
+    ledger = container.ledger
+    with pytest.raises(SpendingCapExceeded) as caught:
+        ledger.admit(
+            user,
+            "tale-later",
+            credits=1,
+            estimate_usd=one,
+            period=period_of(reserved.at),
+            cap_usd=one * 1.5,
+            max_running=9,
+        )
+    assert abs(caught.value.committed_usd - one) < 1e-6
+    assert ledger.admit(
+        user,
+        "tale-later",
+        credits=1,
+        estimate_usd=one,
+        period=next_month,
+        cap_usd=one * 1.5,
+        max_running=9,
+    )
