@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 from shared.ports.audit import AuditLog
 from shared.ports.blobs import BlobStore
 from shared.ports.bus import EventBus
+from shared.ports.claims import Claims
 from shared.ports.dead_letters import DeadLetterQueue
 from shared.ports.generators import ImageGenerator, Planner, VideoGenerator
 from shared.ports.keys import KeyWrapper
@@ -94,6 +95,26 @@ class Container:
             return SqliteTaleStore(self.home / "state.db", keys=self.keys, on_change=mirror)
 
         return self._get("store", build)  # type: ignore[no-any-return]
+
+    @property
+    def claims(self) -> Claims:
+        """Markers, work claims and counters that are not about one tale."""
+
+        def build() -> Claims:
+            if self.on_gcp:
+                from google.cloud import firestore
+
+                from shared.adapters.gcp.firestore_claims import FirestoreClaims
+
+                client = firestore.Client(
+                    project=self._gcp("the claims"), database=self.settings.firestore_database
+                )
+                return FirestoreClaims(client)
+            from shared.adapters.local.claims import SqliteClaims
+
+            return SqliteClaims(self.home / "state.db")
+
+        return self._get("claims", build)  # type: ignore[no-any-return]
 
     @property
     def records(self) -> TaleRecords:
@@ -270,7 +291,7 @@ class Container:
                 return GpuJobVideos.from_settings(
                     s.gpu_job,
                     self.blobs,
-                    claim=store.claim,
+                    claims=self.claims,
                     log=log,
                     tasks=s.gpu_tasks,
                     model=s.gpu_pipeline,
@@ -284,7 +305,7 @@ class Container:
                     self.genai,
                     s.veo_model,
                     self.blobs,
-                    bump=store.bump,
+                    claims=self.claims,
                     requests_per_minute=s.veo_requests_per_minute,
                     resolution=s.veo_resolution,
                     audio=s.veo_audio,

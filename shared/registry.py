@@ -36,6 +36,7 @@ HTTP = "http"
 CLIENTS = frozenset(
     {
         "store",
+        "claims",
         "bus",
         "blobs",
         "ledger",
@@ -108,7 +109,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         "render_shot",
         "shot.requested",
         "rendering",
-        needs=("store", "videos", "bus", "blobs", "records", "usage"),
+        needs=("store", "videos", "bus", "blobs", "records", "usage", "claims"),
         memory="2Gi",
     ),
     FunctionSpec(
@@ -164,7 +165,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         TRENDS_COLLECT_TOPIC,
         "trends",
         # The trend store is in Firestore, like the tale store: ``store`` grants it.
-        needs=("trends", "youtube", "store", "bus"),
+        needs=("trends", "youtube", "store", "claims", "bus"),
         memory="512Mi",
         timeout_s=300,
         schedule="0 */4 * * *",
@@ -173,7 +174,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         "analyze_trends",
         TRENDS_COLLECTED_TOPIC,
         "trends",
-        needs=("trends", "explainer", "notifier", "store", "bus", "usage", "audit"),
+        needs=("trends", "explainer", "notifier", "store", "claims", "bus", "usage", "audit"),
         memory="512Mi",
         timeout_s=540,
     ),
@@ -181,7 +182,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         "api",
         HTTP,
         "api",
-        needs=("store", "keys", "bus", "blobs", "ledger", "records", "verifier"),
+        needs=("store", "claims", "keys", "bus", "blobs", "ledger", "records", "verifier"),
         memory="512Mi",
         timeout_s=60,
         concurrency=40,
@@ -190,7 +191,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         "auth_webhook",
         HTTP,
         "signup",
-        needs=("store", "ledger", "records"),
+        needs=("store", "claims", "ledger", "records"),
         memory="256Mi",
         timeout_s=30,
         concurrency=20,
