@@ -17,7 +17,37 @@ class Settings(BaseSettings):
     )
     max_story_chars: int = Field(default=20_000, ge=100)
     owner: str = Field(default="local-user", description="Owner of tales submitted from the CLI.")
-    owner_email: str = "you@localhost"
+    owner_email: str = Field(
+        default="you@localhost",
+        description="Where operator runs (tales of TALE_OWNER, from the CLI) are notified; "
+        "a user's tale goes to the address of the user's profile.",
+    )
+
+    # Email (shared/adapters/email): "outbox" keeps .eml files (the home's outbox/, or the
+    # media bucket on GCP) and sends nothing; "sendgrid" and "smtp" send.
+    email_provider: Literal["outbox", "sendgrid", "smtp"] = "outbox"
+    email_from: str = Field(
+        default="Tale <noreply@tale.local>",
+        description="The From address (with SendGrid, a verified sender or authenticated domain).",
+    )
+    email_api_key: str | None = Field(
+        default=None, description="SendGrid API key (a secret); with smtp, the relay's password."
+    )
+    email_timeout_s: float = Field(default=20.0, gt=0, le=120)
+    sendgrid_url: str = Field(
+        default="https://api.sendgrid.com",
+        description="SendGrid's API (EU regional subusers: https://api.eu.sendgrid.com).",
+    )
+    smtp_host: str | None = Field(default=None, description="The SMTP relay (provider smtp).")
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_security: Literal["starttls", "tls", "none"] = Field(
+        default="starttls",
+        description="starttls (587), tls (implicit, 465) or none (a local relay).",
+    )
+    smtp_username: str | None = Field(default=None, description="Login name; none: no login.")
+    smtp_ca_file: Path | None = Field(
+        default=None, description="CA certificates to trust for the relay (a private relay)."
+    )
 
     # Local bus (Pub/Sub semantics).
     concurrency: int = Field(default=8, ge=1, le=64)

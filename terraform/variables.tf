@@ -99,6 +99,56 @@ variable "supabase_url" {
   }
 }
 
+variable "email_provider" {
+  description = "How owners are emailed (TALE_EMAIL_PROVIDER): sendgrid (the tale-email-api-key secret is its API key), smtp (a relay; that secret is its password) or outbox (.eml files in the media bucket, nothing is sent)."
+  type        = string
+  default     = "sendgrid"
+
+  validation {
+    condition     = contains(["sendgrid", "smtp", "outbox"], var.email_provider)
+    error_message = "email_provider must be sendgrid, smtp or outbox."
+  }
+}
+
+variable "email_from" {
+  description = "The From address of every email (TALE_EMAIL_FROM), e.g. \"Tale <noreply@tale.example.com>\"; with SendGrid, a verified sender or an address of an authenticated domain."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[^@\\s<>]+@[^@\\s<>]+$|<[^@\\s<>]+@[^@\\s<>]+>$", var.email_from))
+    error_message = "email_from must be an address, or a name and <address>."
+  }
+}
+
+variable "smtp_host" {
+  description = "The SMTP relay (TALE_SMTP_HOST) when email_provider is smtp."
+  type        = string
+  default     = ""
+}
+
+variable "smtp_port" {
+  description = "The relay's port (TALE_SMTP_PORT): 587 for STARTTLS, 465 for implicit TLS."
+  type        = number
+  default     = 587
+}
+
+variable "smtp_security" {
+  description = "TLS to the relay (TALE_SMTP_SECURITY): starttls or tls."
+  type        = string
+  default     = "starttls"
+
+  validation {
+    condition     = contains(["starttls", "tls"], var.smtp_security)
+    error_message = "smtp_security must be starttls or tls: mail leaves the project encrypted."
+  }
+}
+
+variable "smtp_username" {
+  description = "The relay's login name (TALE_SMTP_USERNAME); empty: no login."
+  type        = string
+  default     = ""
+}
+
 variable "max_instances" {
   description = "Upper bound of instances per function (a cost and quota guard)."
   type        = number

@@ -9,7 +9,9 @@
 #   ledger, records → the Supabase service key (secret) and URL
 #   verifier → the Supabase URL and JWT secret
 #   planner, images, videos, explainer → the model API key, in scenario A only
-#   notifier → the email API key
+#   notifier → the email API key (SendGrid's, or the SMTP relay's password) and the email
+#              settings; its sent-markers are claims, so a function that needs it also needs
+#              claims (tests/unit/test_email_senders.py checks the registry)
 #   youtube  → the YouTube Data API key (the trend scout's collector)
 #   trends   → the trend store lives in the same Firestore database: a function that needs
 #              it also needs store, which grants it (tests/trends checks the registry)
@@ -88,8 +90,20 @@ locals {
       },
       length(setintersection(f.needs, ["ledger", "records", "verifier"])) > 0 ? { TALE_SUPABASE_URL = var.supabase_url } : {},
       name == "api" ? { TALE_CORS_ORIGIN = var.frontend_origin } : {},
+      contains(f.needs, "notifier") ? local.email_env : {},
     )
   }
+
+  # How the functions that need the notifier send email (shared/config.py).
+  email_env = merge(
+    { TALE_EMAIL_PROVIDER = var.email_provider, TALE_EMAIL_FROM = var.email_from },
+    var.email_provider == "smtp" ? {
+      TALE_SMTP_HOST     = var.smtp_host
+      TALE_SMTP_PORT     = tostring(var.smtp_port)
+      TALE_SMTP_SECURITY = var.smtp_security
+      TALE_SMTP_USERNAME = var.smtp_username
+    } : {},
+  )
 
   # Flattened pairs for the per-resource IAM grants.
   function_secret_grants = merge([

@@ -79,6 +79,7 @@ def _report(tale: TaleRecord) -> None:
         for name, path in tale.outputs.items():
             shown = path if name == "email" else container.blobs.uri(path).removeprefix("file://")
             out.print(f"  {name:<10} {shown}", soft_wrap=True, highlight=False)
+        _email_to(tale)
         return
     if tale.state is TaleState.AWAITING_APPROVAL:
         out.print(
@@ -89,7 +90,20 @@ def _report(tale: TaleRecord) -> None:
     out.print(f"[red]✗[/red] {tale.tale_id} {tale.state}: {tale.error_stage}: {tale.error_reason}")
     if "email" in tale.outputs:
         out.print(f"  email      {tale.outputs['email']}", soft_wrap=True, highlight=False)
+        _email_to(tale)
     raise typer.Exit(1)
+
+
+def _email_to(tale: TaleRecord) -> None:
+    """Say where an operator's run was emailed (a user's tale goes to their profile's address,
+    which the operator's console does not show)."""
+    settings = bootstrap.container().settings
+    if tale.owner == settings.owner and "email" in tale.outputs:
+        out.print(
+            f"  to         {settings.owner_email} (TALE_OWNER_EMAIL: operator runs go there)",
+            soft_wrap=True,
+            highlight=False,
+        )
 
 
 @app.command()
@@ -111,7 +125,8 @@ def run(
     ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No live progress.")] = False,
 ) -> None:
-    """Submit a story and run it to a finished video; print where the outputs are."""
+    """Submit a story and run it to a finished video; print where the outputs are. The
+    notification email of an operator's run goes to TALE_OWNER_EMAIL."""
     text = read_story(story)
     settings = bootstrap.container().settings
     try:
@@ -142,6 +157,12 @@ def run(
             max_chars=settings.max_story_chars,
         )
         out.print(f"Submitted {tale.tale_id} ({tale.language}, {shots} shots × {seconds} s)")
+        out.print(
+            f"The email goes to {settings.owner_email} (TALE_OWNER_EMAIL), as for every "
+            "operator run",
+            soft_wrap=True,
+            highlight=False,
+        )
         drive(runtime, [tale.tale_id], quiet)
     final = container.store.find(tale.tale_id)
     assert final is not None

@@ -55,7 +55,12 @@ class LedgerEntry:
 class Ledger(ABC):
     @abstractmethod
     def ensure_profile(self, user_id: str, email: str, plan: Plan = "free") -> bool:
-        """Create the profile if missing; True when this call created it."""
+        """Create the profile if missing; True when this call created it.
+
+        An existing profile without an email address takes ``email`` when it is not empty
+        (the sign-up webhook or a token may know the address later than the other); an
+        address already recorded is never replaced here. The owner's notifications go to it.
+        """
 
     @abstractmethod
     def profile(self, user_id: str) -> Profile | None: ...

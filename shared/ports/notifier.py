@@ -11,10 +11,16 @@ class Notification:
     tale_id: str
     outcome: str
     to: str
+    """The owner's address (their profile's; an operator run's ``TALE_OWNER_EMAIL``)."""
     subject: str
     text: str
     html: str
     language: str
+
+    @property
+    def key(self) -> str:
+        """Idempotency key: one message per (tale, outcome), ``<tale id>-<outcome>``."""
+        return f"{self.tale_id}-{self.outcome}"
 
 
 @dataclass(frozen=True)
@@ -38,6 +44,12 @@ class Notifier(ABC):
         Sending the same notification twice must not produce two messages for the owner
         (adapters key on tale id and outcome).
         """
+
+    def keep_undeliverable(self, notification: Notification, reason: str) -> str | None:
+        """Keep a notification that has no address to go to (``to`` is empty) where this
+        notifier keeps its messages, marked as not delivered; return where, or None when it
+        keeps none (an email provider). Nothing is sent to anyone."""
+        return None
 
     def send_message(self, message: Message) -> str:
         """Deliver a message that is about no single tale; return where it went. Sending

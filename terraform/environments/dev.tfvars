@@ -7,6 +7,7 @@ region          = "us-central1"
 scenario        = "A"
 frontend_origin = "https://dev.tale.example.com"
 supabase_url    = "https://abcdefghijklmnop.supabase.co"
+email_from      = "Tale <noreply@dev.tale.example.com>"
 
 max_instances       = 5
 deletion_protection = false

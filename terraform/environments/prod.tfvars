@@ -7,6 +7,7 @@ region          = "us-central1"
 scenario        = "B"
 frontend_origin = "https://tale.example.com"
 supabase_url    = "https://qrstuvwxyzabcdef.supabase.co"
+email_from      = "Tale <noreply@tale.example.com>"
 
 # Scenario B: the GPU worker image, built by Cloud Build from worker/ (_BUILD_GPU_IMAGE=true).
 gpu_job_image       = "us-central1-docker.pkg.dev/tale-prod-123456/tale/worker:latest"

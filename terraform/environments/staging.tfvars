@@ -9,6 +9,7 @@ region          = "us-central1"
 scenario        = "B"
 frontend_origin = "https://staging.tale.example.com"
 supabase_url    = "https://stagingabcdefghij.supabase.co"
+email_from      = "Tale <noreply@staging.tale.example.com>"
 
 # Scenario B as in prod, on a smaller scale.
 gpu_job_image       = "us-central1-docker.pkg.dev/tale-staging-123456/tale/worker:latest"

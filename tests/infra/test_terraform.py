@@ -173,7 +173,6 @@ def test_settings_passed_to_the_functions_exist_in_shared_config() -> None:
         "TALE_SCENARIO",  # scenario A/B switch
         "TALE_GPU_JOB",  # render_shot's GPU job (scenario B)
         "TALE_MODEL_API_KEY",  # hosted model clients (scenario A)
-        "TALE_EMAIL_API_KEY",  # the email provider
     }
     fields = {f"TALE_{name.upper()}" for name in Settings.model_fields}
     unknown = names - fields - declared_ahead

@@ -200,6 +200,29 @@ def test_every_function_gets_the_gcp_settings(evaluated: dict[str, Any]) -> None
         assert ("TALE_CORS_ORIGIN" in env) == (spec.name == "api")
 
 
+def test_functions_that_send_email_get_the_email_settings(evaluated: dict[str, Any]) -> None:
+    for spec in FUNCTIONS:
+        env = evaluated["env"][spec.name]
+        sends = "notifier" in spec.needs
+        assert ("TALE_EMAIL_PROVIDER" in env) == sends, spec.name
+        if sends:
+            assert env["TALE_EMAIL_PROVIDER"] == "sendgrid"  # the default
+            assert env["TALE_EMAIL_FROM"] == "Tale <noreply@dev.tale.example.com>"
+            assert "TALE_SMTP_HOST" not in env  # only with the smtp provider
+            assert "email_api_key" in evaluated["function_secrets"][spec.name]
+    smtp = tfeval.evaluate(
+        {"env": "local.function_env"},
+        {"scenario": evaluated["scenario"], "email_provider": "smtp", "smtp_host": "relay.example"},
+    )
+    env = smtp["env"]["notify_user"]
+    assert (env["TALE_EMAIL_PROVIDER"], env["TALE_SMTP_HOST"], env["TALE_SMTP_PORT"]) == (
+        "smtp",
+        "relay.example",
+        "587",
+    )
+    assert env["TALE_SMTP_SECURITY"] == "starttls"
+
+
 def test_clip_suffixes_cover_every_shot_attempt(evaluated: dict[str, Any]) -> None:
     from terraform.generate import shot_clip_max_attempt
 

@@ -78,7 +78,13 @@ class SqliteLedger(Ledger):
                 "INSERT OR IGNORE INTO profiles VALUES (?,?,?,?)",
                 (user_id, email, plan, self.clock()),
             )
-            return cur.rowcount == 1
+            if cur.rowcount == 1:
+                return True
+            if email:  # a profile created without an address takes the first one known
+                db.execute(
+                    "UPDATE profiles SET email=? WHERE user_id=? AND email=''", (email, user_id)
+                )
+            return False
 
     def profile(self, user_id: str) -> Profile | None:
         with self.db.transaction() as db:

@@ -1,4 +1,8 @@
-"""Outbox notifier: writes each notification as a real RFC 5322 ``.eml`` file."""
+"""Outbox notifier: writes each notification as a real RFC 5322 ``.eml`` file.
+
+A notification whose owner has no address is still written, without a ``To`` and with an
+``X-Tale-Undeliverable`` header that says why: the outbox is where messages are kept, and
+nothing is sent from it."""
 
 from __future__ import annotations
 
@@ -26,10 +30,16 @@ class OutboxNotifier(Notifier):
         return self.folder / f"{tale_id}-{outcome}.eml"
 
     def send(self, notification: Notification) -> str:
+        return self._write(notification, render_email(notification, self.sender))
+
+    def keep_undeliverable(self, notification: Notification, reason: str) -> str:
+        return self._write(notification, render_email(notification, self.sender, reason))
+
+    def _write(self, notification: Notification, data: bytes) -> str:
         self.folder.mkdir(parents=True, exist_ok=True)
         dest = self.path_for(notification.tale_id, notification.outcome)
         tmp = dest.with_name(f".{dest.name}.{secrets.token_hex(4)}.tmp")
-        tmp.write_bytes(render_email(notification, self.sender))
+        tmp.write_bytes(data)
         os.replace(tmp, dest)
         return str(dest.resolve())
 
@@ -51,8 +61,14 @@ class BlobOutboxNotifier(Notifier):
         self.sender = sender
 
     def send(self, notification: Notification) -> str:
-        path = f"outbox/{notification.tale_id}-{notification.outcome}.eml"
-        self.blobs.put_bytes(path, render_email(notification, self.sender), "message/rfc822")
+        return self._put(notification, render_email(notification, self.sender))
+
+    def keep_undeliverable(self, notification: Notification, reason: str) -> str:
+        return self._put(notification, render_email(notification, self.sender, reason))
+
+    def _put(self, notification: Notification, data: bytes) -> str:
+        path = f"outbox/{notification.key}.eml"
+        self.blobs.put_bytes(path, data, "message/rfc822")
         return self.blobs.uri(path)
 
     def send_message(self, message: Message) -> str:
@@ -61,11 +77,15 @@ class BlobOutboxNotifier(Notifier):
         return self.blobs.uri(path)
 
 
-def render_email(notification: Notification, sender: str) -> bytes:
-    """An RFC 5322 message with plain-text and HTML alternatives."""
+def render_email(notification: Notification, sender: str, undeliverable: str = "") -> bytes:
+    """An RFC 5322 message with plain-text and HTML alternatives; ``undeliverable`` (why it
+    has no recipient) leaves out ``To`` and says why in ``X-Tale-Undeliverable``."""
     msg = EmailMessage()
     msg["From"] = sender
-    msg["To"] = notification.to
+    if undeliverable:
+        msg["X-Tale-Undeliverable"] = undeliverable
+    else:
+        msg["To"] = notification.to
     msg["Subject"] = notification.subject
     msg["Date"] = format_datetime(datetime.now(UTC))
     msg["Message-ID"] = make_msgid(idstring=f"{notification.tale_id}.{notification.outcome}")
