@@ -13,7 +13,9 @@ from schemas.events import (
     TaleSubmitted,
 )
 from schemas.story import StorySubmission
-from shared.domain.errors import IllegalTransition, InvalidStory, TaleNotFound
+from shared.domain import markers
+from shared.domain.errors import InvalidStory, TaleNotFound, WrongState
+from shared.domain.shots import MAX_SHOT_ATTEMPTS
 from shared.domain.tale import TERMINAL, ShotStatus, TaleRecord, TaleState
 from shared.observability.events import tale_started
 from shared.ports.bus import EventBus
@@ -83,9 +85,31 @@ def approve(tale_id: str, *, store: TaleStore, bus: EventBus) -> None:
         tale_id, {TaleState.AWAITING_APPROVAL}, TaleState.RENDERING, stage="characters"
     )
     if not moved and tale.state is not TaleState.RENDERING:
-        raise IllegalTransition(f"tale {tale_id} is {tale.state}, not awaiting approval")
+        raise WrongState(f"tale {tale_id} is {tale.state}, not awaiting approval")
     if moved or not store.shots(tale_id):
         bus.publish(CharactersRequested(tale_id=tale_id))
+
+
+def regenerate_shot(tale_id: str, index: int, *, store: TaleStore, bus: EventBus) -> int:
+    """Render shot ``index`` of a rendering tale again (a new attempt, at no extra charge, up
+    to ``MAX_SHOT_ATTEMPTS`` attempts a shot); the attempt requested. Raises ``TaleNotFound``
+    for an unknown tale or shot, ``WrongState`` when the tale is not rendering or the shot
+    has used its attempts."""
+    tale = store.find(tale_id)
+    if tale is None or not 0 <= index < tale.shot_count:
+        raise TaleNotFound(f"{tale_id} shot {index + 1}")
+    if tale.state is not TaleState.RENDERING:
+        raise WrongState(
+            f"tale {tale_id} is {tale.state}; shots can be regenerated while it is rendering"
+        )
+    shot = store.shot(tale_id, index)
+    if shot is None:
+        raise TaleNotFound(f"{tale_id} shot {index + 1}")
+    if shot.attempt >= MAX_SHOT_ATTEMPTS:
+        raise WrongState(f"shot {index + 1} was already rendered {shot.attempt} times")
+    attempt = store.retry_shot(tale_id, index, shot.attempt)
+    bus.publish(ShotRequested(tale_id=tale_id, shot_index=index, attempt=attempt))
+    return attempt
 
 
 def cancel(tale_id: str, *, store: TaleStore, bus: EventBus) -> None:
@@ -100,9 +124,9 @@ def cancel(tale_id: str, *, store: TaleStore, bus: EventBus) -> None:
         if (
             current is None
             or current.state is not TaleState.CANCELLED
-            or store.marked(f"notified:{announcement.key}")
+            or store.marked(tale_id, markers.notified(announcement.key))
         ):
-            raise IllegalTransition(f"tale {tale_id} is already {tale.state}")
+            raise WrongState(f"tale {tale_id} is already {tale.state}")
     bus.publish(announcement)
 
 
@@ -113,8 +137,8 @@ def retry(tale_id: str, *, store: TaleStore, bus: EventBus) -> TaleState:
     if tale is None:
         raise TaleNotFound(tale_id)
     if tale.state is not TaleState.FAILED:
-        raise IllegalTransition(f"tale {tale_id} is {tale.state}; only failed tales are retried")
-    round_ = store.bump(f"retry:{tale_id}")
+        raise WrongState(f"tale {tale_id} is {tale.state}; only failed tales are retried")
+    round_ = store.next_retry_round(tale_id)
     shots = store.shots(tale_id) if store.plan(tale_id) is not None else []
     if store.plan(tale_id) is None:
         target, stage = TaleState.PLANNING, "planning"
@@ -125,7 +149,7 @@ def retry(tale_id: str, *, store: TaleStore, bus: EventBus) -> TaleState:
     else:
         target, stage = TaleState.RENDERING, "shots"
     if not store.transition(tale_id, {TaleState.FAILED}, target, stage=stage):
-        raise IllegalTransition(f"tale {tale_id} changed while it was being retried")
+        raise WrongState(f"tale {tale_id} changed while it was being retried")
     store.log(tale_id, stage, f"retried by an operator (round {round_}) from {stage}")
     if target is TaleState.PLANNING:
         bus.publish(TaleSubmitted(tale_id=tale_id, round=round_))

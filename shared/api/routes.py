@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from flask import Request
 from pydantic import BaseModel
 
-from schemas.events import ShotRequested
 from schemas.story import StorySubmission
 from shared import service
 from shared.api import budget
@@ -21,9 +20,8 @@ from shared.api.views import Accepted, Me, TaleList, TaleView, Usage, VideoLink
 from shared.auth.tokens import Identity
 from shared.bootstrap import Container
 from shared.domain.credits import period_of
-from shared.domain.errors import IllegalTransition
+from shared.domain.errors import IllegalTransition, TaleNotFound, WrongState
 from shared.domain.tale import TaleRecord, TaleState
-from shared.stages.shots import MAX_SHOT_ATTEMPTS
 from shared.usecases.submit_tale import SubmitTale, submit_tale
 from shared.usecases.submit_tale import ensure_account as open_account
 
@@ -99,12 +97,14 @@ def get_tale(call: Call) -> TaleView:
     return view
 
 
-def _act(call: Call, action: Callable[..., None], status: TaleState) -> Accepted:
+def _act(call: Call, action: Callable[..., object], status: TaleState) -> Accepted:
     no_body(call.request)
     tale = owned_tale(call)
     try:
         action(tale.tale_id, store=call.container.store, bus=call.container.bus)
-    except IllegalTransition as exc:
+    except TaleNotFound as exc:  # deleted meanwhile
+        raise not_found(f"tale {tale.tale_id}") from exc
+    except IllegalTransition as exc:  # WrongState included
         raise conflict(str(exc)) from exc
     return Accepted(id=tale.tale_id, status=status.value)
 
@@ -123,17 +123,12 @@ def regenerate_shot(call: Call) -> Accepted:
     c = call.container
     number = call.params["shot"]
     index = int(number) - 1 if number.isdigit() and len(number) <= 3 else -1
-    if not 0 <= index < tale.shot_count:
-        raise not_found(f"shot {number} of tale {tale.tale_id}")
-    if tale.state is not TaleState.RENDERING:
-        raise conflict(
-            f"tale {tale.tale_id} is {tale.state}; shots can be regenerated while it is rendering"
-        )
-    shot = c.store.shots(tale.tale_id)[index]
-    if shot.attempt >= MAX_SHOT_ATTEMPTS:
-        raise conflict(f"shot {index + 1} was already rendered {shot.attempt} times")
-    attempt = c.store.retry_shot(tale.tale_id, index, shot.attempt)
-    c.bus.publish(ShotRequested(tale_id=tale.tale_id, shot_index=index, attempt=attempt))
+    try:
+        attempt = service.regenerate_shot(tale.tale_id, index, store=c.store, bus=c.bus)
+    except TaleNotFound as exc:
+        raise not_found(f"shot {number} of tale {tale.tale_id}") from exc
+    except WrongState as exc:
+        raise conflict(str(exc)) from exc
     return Accepted(id=tale.tale_id, status=f"shot {index + 1} attempt {attempt} requested")
 
 

@@ -22,6 +22,7 @@ import time
 from schemas.events import ShotRendered, ShotRequested
 from shared.config import Settings
 from shared.domain.errors import NotStarted, PermanentError, TransientError
+from shared.domain.shots import MAX_SHOT_ATTEMPTS
 from shared.domain.tale import ShotRecord, ShotStatus, TaleState
 from shared.ports.bus import EventBus
 from shared.ports.generators import VideoGenerator, VideoPoll, VideoRequest
@@ -31,7 +32,6 @@ from shared.pubsub_message import Envelope
 from shared.stages.common import require_plan, require_tale, tale_prefix
 
 MAX_POLL_HANDOVERS = 30
-MAX_SHOT_ATTEMPTS = 3
 
 
 def render_shot(
