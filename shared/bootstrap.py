@@ -4,6 +4,10 @@ Handlers declare what they need by parameter name (``store``, ``bus``, ``blobs``
 ``planner``, ``images``, ``videos``, ``notifier``, ``ledger``, ``settings``);
 ``Container.call`` injects exactly those, so a function builds only the clients it uses
 (cold starts are billed and felt).
+
+One client per cloud service per process: every Firestore adapter gets ``firestore`` (one
+metered client), the bus and the dead-letter tools share ``publisher``; each is built on first
+use, under the container's lock.
 """
 
 from __future__ import annotations
@@ -13,12 +17,14 @@ import threading
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from shared.config import Settings
 from shared.domain.tale import TaleRecord
 
 if TYPE_CHECKING:
+    from google.cloud.firestore import Client as FirestoreClient
+
     from shared.auth.local import LocalSigner
     from shared.auth.tokens import TokenVerifier
     from shared.trends.explain import TrendExplainer
@@ -37,6 +43,8 @@ from shared.ports.store import TaleStore
 from shared.ports.trends import TrendStore
 from shared.ports.usage import UsageRecorder
 
+T = TypeVar("T")
+
 
 class Container:
     """Lazily built adapters for one process (thread-safe)."""
@@ -46,11 +54,13 @@ class Container:
         self._built: dict[str, Any] = dict(overrides)
         self._lock = threading.RLock()
 
-    def _get(self, name: str, factory: Callable[[], Any]) -> Any:
+    def _get(self, name: str, factory: Callable[[], T]) -> T:
+        """The adapter built once under ``name`` (or the override given for it)."""
         with self._lock:
             if name not in self._built:
                 self._built[name] = factory()
-            return self._built[name]
+            # what ``factory`` built, or an override the caller vouches for
+            return cast(T, self._built[name])
 
     @property
     def home(self) -> Path:
@@ -74,6 +84,45 @@ class Container:
         return s.gcp_project
 
     @property
+    def firestore(self) -> FirestoreClient:
+        """The process's one Firestore client, shared by the tale store, claims, usage, audit
+        and trend store; its billable operations count into the invocation's meter
+        (``shared.adapters.gcp.firestore_metering``)."""
+
+        def build() -> FirestoreClient:
+            from shared.adapters.gcp.firestore_metering import MeteredClient
+
+            return MeteredClient(
+                project=self._gcp("Firestore"), database=self.settings.firestore_database
+            )
+
+        return self._get("firestore", build)
+
+    @property
+    def publisher(self) -> Any:
+        """The process's one Pub/Sub ``PublisherClient`` (the bus, dead-letter replays)."""
+
+        def build() -> Any:
+            from shared.adapters.gcp.pubsub_bus import publisher_client
+
+            self._gcp("Pub/Sub")
+            return publisher_client()
+
+        return self._get("publisher", build)
+
+    @property
+    def subscriber(self) -> Any:
+        """The process's one Pub/Sub ``SubscriberClient`` (the operators' dead letters)."""
+
+        def build() -> Any:
+            from google.cloud import pubsub_v1
+
+            self._gcp("Pub/Sub")
+            return pubsub_v1.SubscriberClient()
+
+        return self._get("subscriber", build)
+
+    @property
     def store(self) -> TaleStore:
         def build() -> TaleStore:
             records = self.records
@@ -84,17 +133,12 @@ class Container:
             if self.on_gcp:
                 from shared.adapters.gcp.firestore_store import FirestoreTaleStore
 
-                return FirestoreTaleStore.from_settings(
-                    self._gcp("the tale store"),
-                    self.settings.firestore_database,
-                    keys=self.keys,
-                    on_change=mirror,
-                )
+                return FirestoreTaleStore(self.firestore, keys=self.keys, on_change=mirror)
             from shared.adapters.local.store import SqliteTaleStore
 
             return SqliteTaleStore(self.home / "state.db", keys=self.keys, on_change=mirror)
 
-        return self._get("store", build)  # type: ignore[no-any-return]
+        return self._get("store", build)
 
     @property
     def claims(self) -> Claims:
@@ -102,19 +146,14 @@ class Container:
 
         def build() -> Claims:
             if self.on_gcp:
-                from google.cloud import firestore
-
                 from shared.adapters.gcp.firestore_claims import FirestoreClaims
 
-                client = firestore.Client(
-                    project=self._gcp("the claims"), database=self.settings.firestore_database
-                )
-                return FirestoreClaims(client)
+                return FirestoreClaims(self.firestore)
             from shared.adapters.local.claims import SqliteClaims
 
             return SqliteClaims(self.home / "state.db")
 
-        return self._get("claims", build)  # type: ignore[no-any-return]
+        return self._get("claims", build)
 
     @property
     def records(self) -> TaleRecords:
@@ -130,7 +169,7 @@ class Container:
 
             return SqliteTaleRecords(self.home / "records.db")
 
-        return self._get("records", build)  # type: ignore[no-any-return]
+        return self._get("records", build)
 
     @property
     def usage(self) -> UsageRecorder:
@@ -140,9 +179,7 @@ class Container:
             if self.on_gcp:
                 from shared.adapters.gcp.firestore_usage import FirestoreUsage
 
-                return FirestoreUsage.from_settings(
-                    self._gcp("usage records"), self.settings.firestore_database
-                )
+                return FirestoreUsage(self.firestore)
             from shared.adapters.local.usage import SqliteUsage
 
             return SqliteUsage(self.home / "usage.db")
@@ -150,7 +187,7 @@ class Container:
         # Every provider call is also logged (a provider.call record, shared/observability).
         from shared.observability.usage import ObservedUsage
 
-        return self._get("usage", lambda: ObservedUsage(build()))  # type: ignore[no-any-return]
+        return self._get("usage", lambda: ObservedUsage(build()))
 
     @property
     def keys(self) -> KeyWrapper:
@@ -167,7 +204,7 @@ class Container:
 
             return LocalKeyFile(self.home / "keys")
 
-        return self._get("keys", build)  # type: ignore[no-any-return]
+        return self._get("keys", build)
 
     @property
     def bus(self) -> EventBus:
@@ -175,7 +212,10 @@ class Container:
             if self.on_gcp:
                 from shared.adapters.gcp.pubsub_bus import PubSubBus
 
-                return PubSubBus.from_settings(self._gcp("the event bus"))
+                # the publisher (a gRPC channel) is made on the first publish
+                return PubSubBus(
+                    None, self._gcp("the event bus"), make_publisher=lambda: self.publisher
+                )
             from shared.adapters.local.bus import BusPolicy, SqliteEventBus
             from shared.registry import DEAD_LETTER_TOPIC, subscriptions
 
@@ -189,7 +229,7 @@ class Container:
             )
             return SqliteEventBus(self.home / "bus.db", subscriptions(), policy)
 
-        return self._get("bus", build)  # type: ignore[no-any-return]
+        return self._get("bus", build)
 
     @property
     def dead_letters(self) -> DeadLetterQueue:
@@ -199,14 +239,17 @@ class Container:
             if self.on_gcp:
                 from shared.adapters.gcp.dead_letters import PubSubDeadLetters
 
-                return PubSubDeadLetters.from_settings(
-                    self._gcp("dead letters"), self.settings.dead_letter_subscription
+                return PubSubDeadLetters(
+                    self.subscriber,
+                    self.publisher,
+                    self._gcp("dead letters"),
+                    self.settings.dead_letter_subscription,
                 )
             bus = self.bus
             assert isinstance(bus, DeadLetterQueue)
             return bus
 
-        return self._get("dead_letters", build)  # type: ignore[no-any-return]
+        return self._get("dead_letters", build)
 
     @property
     def blobs(self) -> BlobStore:
@@ -223,7 +266,7 @@ class Container:
 
             return FilesystemBlobStore(self.home / "blobs")
 
-        return self._get("blobs", build)  # type: ignore[no-any-return]
+        return self._get("blobs", build)
 
     @property
     def planner(self) -> Planner:
@@ -255,7 +298,7 @@ class Container:
 
             return OfflinePlanner()
 
-        return self._get("planner", build)  # type: ignore[no-any-return]
+        return self._get("planner", build)
 
     @property
     def images(self) -> ImageGenerator:
@@ -272,7 +315,7 @@ class Container:
 
             return OfflineImageGenerator(font=self.settings.font)
 
-        return self._get("images", build)  # type: ignore[no-any-return]
+        return self._get("images", build)
 
     @property
     def videos(self) -> VideoGenerator:
@@ -321,7 +364,7 @@ class Container:
                 font=s.font,
             )
 
-        return self._get("videos", build)  # type: ignore[no-any-return]
+        return self._get("videos", build)
 
     @property
     def notifier(self) -> Notifier:
@@ -332,7 +375,7 @@ class Container:
                 return BlobOutboxNotifier(self.blobs)
             return OutboxNotifier(self.home / "outbox")
 
-        return self._get("notifier", build)  # type: ignore[no-any-return]
+        return self._get("notifier", build)
 
     @property
     def ledger(self) -> Ledger:
@@ -346,7 +389,7 @@ class Container:
 
             return SqliteLedger(self.home / "ledger.db")
 
-        return self._get("ledger", build)  # type: ignore[no-any-return]
+        return self._get("ledger", build)
 
     @property
     def verifier(self) -> TokenVerifier:
@@ -369,7 +412,7 @@ class Container:
             assert signer is not None
             return signer.verifier()
 
-        return self._get("verifier", build)  # type: ignore[no-any-return]
+        return self._get("verifier", build)
 
     @property
     def signer(self) -> LocalSigner | None:
@@ -382,7 +425,7 @@ class Container:
 
             return LocalSigner(self.home / "keys")
 
-        return self._get("signer", build)  # type: ignore[no-any-return]
+        return self._get("signer", build)
 
     @property
     def genai(self) -> Any:
@@ -412,14 +455,12 @@ class Container:
             if self.on_gcp:
                 from shared.adapters.gcp.firestore_audit import FirestoreAudit
 
-                return FirestoreAudit.from_settings(
-                    self._gcp("the audit log"), self.settings.firestore_database
-                )
+                return FirestoreAudit(self.firestore)
             from shared.adapters.local.audit import SqliteAudit
 
             return SqliteAudit(self.home / "audit.db")
 
-        return self._get("audit", build)  # type: ignore[no-any-return]
+        return self._get("audit", build)
 
     @property
     def trends(self) -> TrendStore:
@@ -429,14 +470,12 @@ class Container:
             if self.on_gcp:
                 from shared.adapters.gcp.firestore_trends import FirestoreTrendStore
 
-                return FirestoreTrendStore.from_settings(
-                    self._gcp("the trend store"), self.settings.firestore_database
-                )
+                return FirestoreTrendStore(self.firestore)
             from shared.adapters.local.trends import SqliteTrendStore
 
             return SqliteTrendStore(self.home / "trends.db")
 
-        return self._get("trends", build)  # type: ignore[no-any-return]
+        return self._get("trends", build)
 
     @property
     def youtube(self) -> YouTubeClient:
@@ -463,7 +502,7 @@ class Container:
             )
             return YouTubeClient(http, s.youtube_api_key)
 
-        return self._get("youtube", build)  # type: ignore[no-any-return]
+        return self._get("youtube", build)
 
     @property
     def explainer(self) -> TrendExplainer:
@@ -498,7 +537,7 @@ class Container:
 
             return OfflineExplainer()
 
-        return self._get("explainer", build)  # type: ignore[no-any-return]
+        return self._get("explainer", build)
 
     def call(self, handler: Callable[..., None], payload: Any, **context: Any) -> None:
         """Call ``handler`` with ``payload`` and the dependencies it names; names in

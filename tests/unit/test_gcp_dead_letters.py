@@ -106,11 +106,14 @@ def test_the_container_picks_the_hold_subscription_on_gcp(monkeypatch: pytest.Mo
     from shared.config import Settings
 
     monkeypatch.setattr(pubsub_v1, "SubscriberClient", lambda: FakeSubscriber(HOLD))
-    monkeypatch.setattr(pubsub_v1, "PublisherClient", FakePublisher)
+    monkeypatch.setattr(pubsub_v1, "PublisherClient", lambda **_: FakePublisher())
     container = bootstrap.Container(
         Settings(gcp_project=PROJECT, media_bucket="b", kms_key="projects/p/locations/l/k")
     )
     queue = container.dead_letters
     assert isinstance(queue, PubSubDeadLetters)
     assert queue.subscription == HOLD
+    # the process's clients: replays publish through the bus's publisher
+    assert queue.subscriber is container.subscriber
+    assert queue.publisher is container.publisher
     assert queue.dead_letters() == []

@@ -35,6 +35,8 @@ class PubSubDeadLetters(DeadLetterQueue):
         max_batches: int = 20,
         timeout_s: float = 30.0,
     ) -> None:
+        """``subscriber`` and ``publisher``: the process's Pub/Sub clients
+        (``Container.subscriber``, ``Container.publisher``)."""
         self.subscriber = subscriber
         self.publisher = publisher
         self.project = project
@@ -42,12 +44,6 @@ class PubSubDeadLetters(DeadLetterQueue):
         self.batch = batch
         self.max_batches = max_batches
         self.timeout_s = timeout_s
-
-    @classmethod
-    def from_settings(cls, project: str, subscription: str) -> PubSubDeadLetters:
-        from google.cloud import pubsub_v1
-
-        return cls(pubsub_v1.SubscriberClient(), pubsub_v1.PublisherClient(), project, subscription)
 
     def dead_letters(self) -> list[DeadLetter]:
         received = self._pull_all()

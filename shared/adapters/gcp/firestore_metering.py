@@ -3,15 +3,34 @@
 Firestore bills per document: a read for every document a lookup or query returns (at least
 one per query, and one for a lookup of a document that does not exist), a write for every
 write in a commit, a delete for every delete. The google-cloud-firestore client sends all of
-its work through one GAPIC client (``Client._firestore_api``); ``meter_client`` wraps it, so
-transactions, batches, lookups and queries are all counted — whatever the store's code does —
-into the invocation's meter (``shared.metering``).
+its work through one GAPIC client, so counting there counts transactions (each re-run too),
+batches, lookups and queries — whatever an adapter's code does — into the invocation's meter
+(``shared.metering``).
+
+``MeteredClient`` counts there. The composition root builds one per process
+(``Container.firestore``) and every Firestore adapter (tale store, claims, usage, audit, trend
+store) uses it, so every adapter is metered, once.
+
+Why a subclass, and why at this boundary. The client has no public interception point: its
+constructor takes project, credentials, database, client info and client options, none of which
+reaches the gRPC channel, and the documents, queries, batches and transactions it hands out call
+the GAPIC client through the private ``Client._firestore_api`` property. Counting at each
+adapter's boundary instead (``shared.metering.count`` beside every call) would be public, but
+it would have to repeat Firestore's billing rules at dozens of call sites — every document a
+query returns and at least one, a missing document read, reads again on each re-run of an
+aborted transaction — and an operation one of them forgets would go uncounted without any test
+noticing. The subclass overrides that one property, at construction, in one place; nothing
+assigns a private attribute from outside, and ``tests/unit/test_firestore_client.py`` fails if a
+library upgrade moves the seam.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Iterator
 from typing import Any
+
+from google.cloud import firestore
 
 from shared.metering import count
 
@@ -67,8 +86,27 @@ def _get(obj: Any, name: str) -> Any:
     return getattr(obj, name, None)
 
 
+class MeteredClient(firestore.Client):
+    """A Firestore client whose billable operations count into the invocation's meter."""
+
+    _counting: _CountingApi | None = None
+    _counting_lock = threading.Lock()
+
+    @property
+    def _firestore_api(self) -> Any:
+        api = super()._firestore_api  # the library builds its channel and GAPIC client once
+        counting = self._counting
+        if counting is None or counting._api is not api:
+            with self._counting_lock:
+                counting = self._counting
+                if counting is None or counting._api is not api:
+                    counting = self._counting = _CountingApi(api)
+        return counting
+
+
 def meter_client(client: Any) -> Any:
-    """``client`` with its GAPIC API wrapped (idempotent); returns the client."""
+    """``client``, metered: a ``MeteredClient`` is returned as it is; another client gets its
+    GAPIC API wrapped in place (idempotent). Prefer building a ``MeteredClient``."""
     api = client._firestore_api  # builds the channel and the GAPIC client on first use
     if not isinstance(api, _CountingApi):
         client._firestore_api_internal = _CountingApi(api)

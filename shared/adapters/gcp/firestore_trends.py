@@ -15,29 +15,21 @@ needs no composite index:
 * ``{root}_trend_followers/{follower_id}`` and ``{root}_trend_keys/{sha256}`` (keys are
   found by their hash; revocation looks the id up with an equality query).
 
-Contention, timeouts and service hiccups (the errors ``firestore_store`` retries) are retried
-here too, a bounded number of times; every retried write is idempotent.
+Contention, timeouts and service hiccups are retried in ``firestore_tx`` (the same named
+errors as every Firestore adapter), a bounded number of times; every retried write is
+idempotent.
 """
 
 from __future__ import annotations
 
-import random
 import secrets
-import time
-from collections.abc import Callable, Iterable
-from typing import Any, TypeVar
+from collections.abc import Iterable
+from typing import Any
 
-from google.api_core import exceptions as gexc
 from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
 
-from shared.adapters.gcp.firestore_tx import (
-    ATTEMPTS,
-    BACKOFF_S,
-    MAX_BACKOFF_S,
-    TRANSIENT,
-    doc_id,
-)
+from shared.adapters.gcp.firestore_tx import atomic, doc_id, retrying
 from shared.ports.trends import TrendStore
 from shared.trends import codec
 from shared.trends.models import (
@@ -50,18 +42,12 @@ from shared.trends.models import (
     VideoInfo,
 )
 
-T = TypeVar("T")
 _BATCH = 400
-
-
-def _transient(exc: BaseException) -> bool:
-    if isinstance(exc, TRANSIENT):
-        return True
-    return isinstance(exc, ValueError) and isinstance(exc.__cause__, gexc.Aborted)
 
 
 class FirestoreTrendStore(TrendStore):
     def __init__(self, client: firestore.Client, root: str = "tale") -> None:
+        """``client``: the process's Firestore client (``Container.firestore``)."""
         self.client = client
         self._videos = client.collection(f"{root}_trend_videos")
         self._regions = client.collection(f"{root}_trend_regions")
@@ -71,33 +57,7 @@ class FirestoreTrendStore(TrendStore):
         self._followers = client.collection(f"{root}_trend_followers")
         self._keys = client.collection(f"{root}_trend_keys")
 
-    @classmethod
-    def from_settings(cls, project: str, database: str = "(default)") -> FirestoreTrendStore:
-        return cls(firestore.Client(project=project, database=database))
-
     # --- plumbing --------------------------------------------------------------------------
-    @staticmethod
-    def _retrying(attempt: Callable[[], T]) -> T:
-        delay = BACKOFF_S
-        for n in range(ATTEMPTS):
-            try:
-                return attempt()
-            except Exception as exc:
-                if n == ATTEMPTS - 1 or not _transient(exc):
-                    raise
-            time.sleep(random.uniform(delay / 2, delay))
-            delay = min(delay * 2, MAX_BACKOFF_S)
-        raise AssertionError("unreachable")
-
-    def _atomic(self, body: Callable[[firestore.Transaction], T]) -> T:
-        run = firestore.transactional(body)
-
-        def attempt() -> T:
-            result: T = run(self.client.transaction())
-            return result
-
-        return self._retrying(attempt)
-
     def _write_all(self, writes: list[tuple[Any, dict[str, Any] | None]]) -> None:
         """Set (or, with None, delete) documents in batches; each batch is idempotent."""
         for start in range(0, len(writes), _BATCH):
@@ -107,7 +67,7 @@ class FirestoreTrendStore(TrendStore):
                     batch.delete(ref)
                 else:
                     batch.set(ref, data)
-            self._retrying(batch.commit)
+            retrying(batch.commit)
 
     @staticmethod
     def _docs(query: Any) -> list[dict[str, Any]]:
@@ -127,7 +87,7 @@ class FirestoreTrendStore(TrendStore):
         found: dict[str, VideoInfo] = {}
         for start in range(0, len(refs), 100):
             chunk = refs[start : start + 100]
-            for snap in self._retrying(lambda c=chunk: list(self.client.get_all(c))):  # type: ignore[misc]
+            for snap in retrying(lambda c=chunk: list(self.client.get_all(c))):  # type: ignore[misc]
                 if snap.exists:
                     v = codec.video(snap.to_dict() or {})
                     found[v.video_id] = v
@@ -150,12 +110,12 @@ class FirestoreTrendStore(TrendStore):
         query = self._snapshots_of(region).where(filter=FieldFilter("at", ">=", since))
         if until is not None:
             query = query.where(filter=FieldFilter("at", "<=", until))
-        found = [codec.snapshot(d) for d in self._retrying(lambda: self._docs(query))]
+        found = [codec.snapshot(d) for d in retrying(lambda: self._docs(query))]
         return sorted(found, key=lambda s: (s.video_id, s.at))
 
     def prune_snapshots(self, region: str, before: float) -> int:
         query = self._snapshots_of(region).where(filter=FieldFilter("at", "<", before))
-        refs = self._retrying(lambda: [s.reference for s in query.stream()])
+        refs = retrying(lambda: [s.reference for s in query.stream()])
         self._write_all([(ref, None) for ref in refs])
         return len(refs)
 
@@ -176,10 +136,10 @@ class FirestoreTrendStore(TrendStore):
             tx.set(call_ref, codec.to_doc(call))
             return spent + call.units
 
-        return self._atomic(body)
+        return atomic(self.client, body)
 
     def quota(self, day: str) -> QuotaState:
-        snap = self._retrying(self._quota.document(doc_id(day)).get)
+        snap = retrying(self._quota.document(doc_id(day)).get)
         if not snap.exists:
             return QuotaState()
         data = snap.to_dict() or {}
@@ -192,18 +152,18 @@ class FirestoreTrendStore(TrendStore):
 
     def quota_calls(self, day: str) -> list[QuotaCall]:
         calls = self._quota.document(doc_id(day)).collection("calls")
-        docs = self._retrying(lambda: [(s.id, s.to_dict() or {}) for s in calls.stream()])
+        docs = retrying(lambda: [(s.id, s.to_dict() or {}) for s in calls.stream()])
         return [codec.quota_call(d) for _, d in sorted(docs, key=lambda p: p[0])]
 
     def quota_exhausted(self, day: str, until: float, reason: str) -> None:
         ref = self._quota.document(doc_id(day))
-        self._retrying(lambda: ref.set({"exhausted_until": until, "reason": reason}, merge=True))
+        retrying(lambda: ref.set({"exhausted_until": until, "reason": reason}, merge=True))
 
     # --- trends ----------------------------------------------------------------------------
     def save_analysis(self, region: str, analysis_id: str, at: float, trends: list[Trend]) -> None:
         query = self._trends.where(filter=FieldFilter("analysis_id", "==", analysis_id))
         keep = {t.trend_id for t in trends}
-        stale = self._retrying(lambda: [s.reference for s in query.stream() if s.id not in keep])
+        stale = retrying(lambda: [s.reference for s in query.stream() if s.id not in keep])
         writes: list[tuple[Any, dict[str, Any] | None]] = [(ref, None) for ref in stale]
         writes += [
             (
@@ -226,30 +186,30 @@ class FirestoreTrendStore(TrendStore):
             if current is None or float(current["at"]) <= at:
                 tx.set(latest, {"region": region, "analysis_id": analysis_id, "at": at})
 
-        self._atomic(body)
+        atomic(self.client, body)
 
     def analysis(self, analysis_id: str) -> list[Trend]:
         query = self._trends.where(filter=FieldFilter("analysis_id", "==", analysis_id))
-        docs = self._retrying(lambda: self._docs(query))
+        docs = retrying(lambda: self._docs(query))
         return sorted((Trend.model_validate_json(d["json"]) for d in docs), key=lambda t: t.rank)
 
     def latest(self, region: str | None = None, limit: int = 20) -> list[Trend]:
         if region is not None:
-            snap = self._retrying(self._latest.document(doc_id(region)).get)
+            snap = retrying(self._latest.document(doc_id(region)).get)
             heads = [snap.to_dict() or {}] if snap.exists else []
         else:
-            heads = self._retrying(lambda: self._docs(self._latest))
+            heads = retrying(lambda: self._docs(self._latest))
         found = [t for h in heads for t in self.analysis(h["analysis_id"])]
         return sorted(found, key=lambda t: (t.rank, t.region))[:limit]
 
     def trend(self, trend_id: str) -> Trend | None:
-        snap = self._retrying(self._trends.document(doc_id(trend_id)).get)
+        snap = retrying(self._trends.document(doc_id(trend_id)).get)
         return Trend.model_validate_json((snap.to_dict() or {})["json"]) if snap.exists else None
 
     # --- followers -------------------------------------------------------------------------
     def follow(self, follower: Follower) -> None:
         ref = self._followers.document(follower.follower_id)
-        self._retrying(lambda: ref.set(codec.to_doc(follower)))
+        retrying(lambda: ref.set(codec.to_doc(follower)))
 
     def unfollow(self, follower: Follower) -> bool:
         ref = self._followers.document(follower.follower_id)
@@ -260,24 +220,24 @@ class FirestoreTrendStore(TrendStore):
             tx.delete(ref)
             return True
 
-        return self._atomic(body)
+        return atomic(self.client, body)
 
     def followers(self) -> list[Follower]:
-        found = [codec.follower(d) for d in self._retrying(lambda: self._docs(self._followers))]
+        found = [codec.follower(d) for d in retrying(lambda: self._docs(self._followers))]
         return sorted(found, key=lambda f: (f.email, f.kind, f.value))
 
     # --- API keys --------------------------------------------------------------------------
     def add_key(self, key: ApiKey) -> None:
         ref = self._keys.document(doc_id(key.key_hash))
-        self._retrying(lambda: ref.set(codec.to_doc(key)))
+        retrying(lambda: ref.set(codec.to_doc(key)))
 
     def key_by_hash(self, key_hash: str) -> ApiKey | None:
-        snap = self._retrying(self._keys.document(doc_id(key_hash)).get)
+        snap = retrying(self._keys.document(doc_id(key_hash)).get)
         return codec.api_key(snap.to_dict() or {}) if snap.exists else None
 
     def revoke_key(self, key_id: str, at: float) -> bool:
         query = self._keys.where(filter=FieldFilter("key_id", "==", key_id))
-        refs = self._retrying(lambda: [s.reference for s in query.stream()])
+        refs = retrying(lambda: [s.reference for s in query.stream()])
         if not refs:
             return False
         ref = refs[0]
@@ -290,8 +250,8 @@ class FirestoreTrendStore(TrendStore):
             tx.update(ref, {"revoked_at": at})
             return True
 
-        return self._atomic(body)
+        return atomic(self.client, body)
 
     def api_keys(self) -> list[ApiKey]:
-        keys = [codec.api_key(d) for d in self._retrying(lambda: self._docs(self._keys))]
+        keys = [codec.api_key(d) for d in retrying(lambda: self._docs(self._keys))]
         return sorted(keys, key=lambda k: (k.created_at, k.key_id))

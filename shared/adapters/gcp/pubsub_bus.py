@@ -75,6 +75,19 @@ def batch_settings() -> Any:
     return BatchSettings(max_messages=100, max_bytes=1 * MiB, max_latency=0.01)
 
 
+def publisher_client(timeout_s: float = 30.0) -> Any:
+    """A ``PublisherClient`` batched for the fan-out, its retries bounded to fit ``timeout_s``.
+
+    The composition root builds one per process (``Container.publisher``): the bus and the
+    dead-letter replay share it, and with it one gRPC channel and one batching thread.
+    """
+    from google.cloud.pubsub_v1 import PublisherClient
+    from google.cloud.pubsub_v1.types import PublisherOptions
+
+    options = PublisherOptions(retry=publish_retry(timeout_s), timeout=0.8 * timeout_s)
+    return PublisherClient(batch_settings=batch_settings(), publisher_options=options)
+
+
 class PubSubBus(EventBus):
     def __init__(
         self,
@@ -97,14 +110,11 @@ class PubSubBus(EventBus):
 
     @classmethod
     def from_settings(cls, project: str, *, timeout_s: float = 30.0) -> PubSubBus:
-        def make() -> Any:
-            from google.cloud.pubsub_v1 import PublisherClient
-            from google.cloud.pubsub_v1.types import PublisherOptions
-
-            options = PublisherOptions(retry=publish_retry(timeout_s), timeout=0.8 * timeout_s)
-            return PublisherClient(batch_settings=batch_settings(), publisher_options=options)
-
-        return cls(None, project, timeout_s=timeout_s, make_publisher=make)
+        """A bus with its own publisher, made on the first publish (the composition root
+        shares the process's publisher instead: ``make_publisher``)."""
+        return cls(
+            None, project, timeout_s=timeout_s, make_publisher=lambda: publisher_client(timeout_s)
+        )
 
     @property
     def publisher(self) -> Any:
