@@ -52,7 +52,7 @@ from shared.adapters.local.ledger import SqliteLedger
 from shared.bootstrap import Container
 from shared.domain.errors import NotStarted, PermanentError, TransientError
 from shared.ports.blobs import BlobStore
-from shared.ports.generators import VideoGenerator, VideoPoll, VideoRequest
+from shared.ports.generators import Recovery, VideoGenerator, VideoPoll, VideoRequest
 from shared.ports.store import TaleStore
 from shared.runtime.local import LocalRuntime
 
@@ -513,6 +513,7 @@ class ChaosVideos(VideoGenerator):
         self.height = height
         self.starts: Counter[tuple[str, int, int]] = Counter()
         self._ops: dict[str, _Operation] = {}
+        self._by_attempt: dict[tuple[str, int, int], str] = {}
         self._lock = threading.Lock()
 
     def start(self, request: VideoRequest) -> str:
@@ -531,10 +532,23 @@ class ChaosVideos(VideoGenerator):
                 self.starts[key] += 1
                 operation_id = f"chaos/{name}/{sum(self.starts.values())}"
                 self._ops[operation_id] = _Operation(request, fate, extra)
+                self._by_attempt[key] = operation_id
             if chaos.chance(plan.start_lost, "start_lost", name):
                 chaos.count("provider start lost")
                 raise TransientError("deadline exceeded waiting for the provider (injected)")
         return operation_id
+
+    def recover(self, request: VideoRequest, claimed_at: float, now: float) -> Recovery:
+        """The provider knows every generation it started (as Veo's per-attempt output
+        location tells): a started one is polled again, and an attempt it never started
+        has provably not run (``max_latency_s`` is 0: the simulated start is synchronous)."""
+        key = (request.tale_id, request.shot.index, request.attempt)
+        with self._lock:
+            operation_id = self._by_attempt.get(key)
+        if operation_id is not None:
+            self.chaos.count("provider start recovered")
+            return Recovery(operation_id=operation_id)
+        return Recovery(nothing_ran=now - claimed_at >= self.max_latency_s)
 
     def _fate(self, name: str, attempt: int) -> tuple[Fate, int]:
         chaos, plan = self.chaos, self.chaos.plan

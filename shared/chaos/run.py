@@ -119,6 +119,24 @@ class ChaosReport:
             "paid_starts": self.paid_starts,
         }
 
+    def to_json(self) -> dict[str, Any]:
+        """The report for programs (``tale chaos --json``): the fingerprint with the run's
+        parameters, each invariant with its title and violations, and the timings."""
+        doc = self.fingerprint()
+        doc["invariants"] = [
+            {"name": r.name, "title": r.title, "ok": r.ok, "violations": list(r.violations)}
+            for r in self.invariants
+        ]
+        return {
+            "seed": self.seed,
+            "tales": self.tales,
+            "concurrency": self.concurrency,
+            "ok": self.ok,
+            **doc,
+            "elapsed_s": round(self.elapsed_s, 3),
+            "check_s": round(self.check_s, 3),
+        }
+
 
 def chaos_settings(home: Path, concurrency: int) -> Settings:
     """The embedded default, fast: one poll per delivery (slow operations hand over), no

@@ -5,6 +5,7 @@ Exit codes: 0 success, 1 the tale failed or was cancelled, 2 bad input or usage.
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 from typing import Annotated
@@ -323,6 +324,9 @@ def chaos(
     concurrency: Annotated[
         int, typer.Option(help="Workers (1 makes the run reproducible).", min=1, max=64)
     ] = 4,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the report as one JSON document.")
+    ] = False,
 ) -> None:
     """Fault-injection run: many users' tales under duplicated, delayed and reordered
     messages, crashes before and after each effect, provider failures and runtime kills;
@@ -337,9 +341,13 @@ def chaos(
         home = Path(tempfile.mkdtemp(prefix="tale-chaos-"))
     elif home.exists() and (not home.is_dir() or any(home.iterdir())):
         fail_input(f"--home {home} must be a new or empty folder")
-    out.print(f"chaos run: {tales} tales, seed {seed}, home {home}")
+    if not as_json:
+        out.print(f"chaos run: {tales} tales, seed {seed}, home {home}")
     report = run_chaos(tales, seed, home, FaultPlan.default(), concurrency=concurrency)
-    out.print(summary(report))
+    if as_json:
+        print(json.dumps({**report.to_json(), "home": str(home)}, ensure_ascii=False))
+    else:
+        out.print(summary(report))
     if not report.ok:
         raise typer.Exit(1)
 

@@ -54,6 +54,21 @@ def claim(
     )
 
 
+def take_over(
+    shot: ShotRecord, attempt: int, holder: str, claimant: str, now: float
+) -> ShotRecord | None:
+    """Hand an unstarted claim from ``holder`` to ``claimant`` — only while ``holder`` still
+    holds it, so of two deliveries that both found nothing ran, one starts."""
+    if (
+        shot.attempt != attempt
+        or shot.status is not ShotStatus.CLAIMED
+        or shot.operation_id is not None
+        or shot.claimant != holder
+    ):
+        return None
+    return replace(shot, claimant=claimant, claimed_at=now, updated_at=now)
+
+
 def release(shot: ShotRecord, attempt: int, claimant: str, now: float) -> ShotRecord | None:
     """Undo an unstarted claim held by ``claimant`` (the provider refused to start)."""
     if (

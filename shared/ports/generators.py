@@ -58,12 +58,37 @@ class VideoPoll:
     """What the finished operation consumed (e.g. ``video_seconds``), for usage records."""
 
 
+@dataclass(frozen=True)
+class Recovery:
+    """What became of a start whose operation id was never recorded (the claimant died
+    between the call and recording it, or the call's answer was lost).
+
+    One of: ``operation_id`` (the generation exists and may still run: poll it), ``clip_path``
+    (it ran and its output is there), ``error`` (it ran and failed; ``refused`` when the
+    provider refused the content), ``nothing_ran`` (provably no generation of this attempt
+    exists: it may be started again), or none of them (not known yet: ask again later)."""
+
+    operation_id: str | None = None
+    clip_path: str | None = None
+    error: str | None = None
+    refused: bool = False
+    nothing_ran: bool = False
+    units: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def known(self) -> bool:
+        return bool(self.operation_id or self.clip_path or self.error or self.nothing_ran)
+
+
 class VideoGenerator(ABC):
     #: True for providers that charge per generation: a claim without a recorded operation id
-    #: is then never restarted (it may already be running and billed).
+    #: is then never restarted unless ``recover`` proves that nothing ran.
     paid: bool = True
     provider: str = "unknown"
     model: str = "unknown"
+    #: The longest a started generation can take to write its output (seconds): past it, a
+    #: start that left no output did not produce one.
+    max_latency_s: float = 0.0
 
     def admit(self) -> None:
         """Called before a new generation is claimed: raise ``TransientError`` when the
@@ -73,7 +98,15 @@ class VideoGenerator(ABC):
 
     @abstractmethod
     def start(self, request: VideoRequest) -> str:
-        """Begin rendering one shot; return the operation id."""
+        """Begin rendering one shot; return the operation id. Must not be retried
+        automatically by the provider's client: a retried start can run (and bill) twice."""
+
+    def recover(self, request: VideoRequest, claimed_at: float, now: float) -> Recovery:
+        """Find the outcome of an unrecorded start of ``request``'s attempt, claimed at
+        ``claimed_at`` (see ``Recovery``). A free generator loses nothing by starting again;
+        a paid one proves nothing by default (override with a deterministic output location
+        per attempt)."""
+        return Recovery(nothing_ran=not self.paid)
 
     @abstractmethod
     def poll(self, operation_id: str) -> VideoPoll:

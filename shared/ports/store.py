@@ -248,6 +248,23 @@ class TaleStore(ABC):
 
         return self.unit(op, f"{tale_id}:{index}:{attempt}", tale_id, decide, shots=(index,))
 
+    def take_over_shot(
+        self, tale_id: str, index: int, attempt: int, holder: str, claimant: str
+    ) -> bool:
+        """Move an unstarted claim from ``holder`` to ``claimant``; True when this call did
+        (``shared.domain.shots.take_over``)."""
+
+        def decide(agg: TaleAggregate) -> bool:
+            current = agg.shot(index)
+            return (
+                agg.put_shot(shot_rules.take_over(current, attempt, holder, claimant, agg.now))
+                is not None
+            )
+
+        return self.unit(
+            "take_over_shot", f"{tale_id}:{index}:{attempt}", tale_id, decide, shots=(index,)
+        )
+
     def release_claim(self, tale_id: str, index: int, attempt: int, claimant: str) -> None:
         """Undo an unstarted claim held by ``claimant``: the provider answered with an error,
         so nothing was started and the attempt may be tried again."""

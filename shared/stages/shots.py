@@ -1,7 +1,7 @@
 """Stage ``render_shot`` (trigger: ``shot.requested``): one shot attempt, never paid twice.
 
 The order of effects is what makes redelivery safe:
-1. claim the attempt in the store (a transaction) — only the claimer may start it;
+1. claim the attempt in the store (a unit of work) — only the claimer may start it;
 2. start the generation and record its operation id at once;
 3. poll that operation (a redelivery resumes here, from the recorded id, instead of
    starting a second generation); past the function's time budget hand over to a follow-up
@@ -10,9 +10,14 @@ The order of effects is what makes redelivery safe:
 
 A claim without an operation id held by *another* message (a duplicate publish) is left to
 its holder, whose own delivery stays outstanding until it finishes: the duplicate is dropped.
-The same message coming back (a redelivery keeps the message id) means its first delivery
-died between claim and start: a free generator starts again; for a paid one that is
-ambiguous (the call may have gone out), so the shot fails rather than paying twice.
+The same message coming back (a redelivery keeps the message id), or the holder's own
+follow-up, means a start whose operation id was never recorded — the delivery died between
+claim and record, or the start's answer was lost. Then the provider is asked what became of
+the attempt (``VideoGenerator.recover``, from the attempt's deterministic output location):
+a generation that exists is polled, a finished one is taken as it is, and only when provably
+nothing ran is the attempt started again (by one delivery: the claim is handed over by
+compare-and-set). While that is not known yet, the delivery waits and hands over as it does
+when polling. A paid generation is never started twice, and our own crash fails no tale.
 """
 
 from __future__ import annotations
@@ -21,11 +26,11 @@ import time
 
 from schemas.events import ShotRendered, ShotRequested
 from shared.config import Settings
-from shared.domain.errors import NotStarted, PermanentError, TransientError
+from shared.domain.errors import NotStarted, PermanentError
 from shared.domain.shots import MAX_SHOT_ATTEMPTS
 from shared.domain.tale import ShotRecord, ShotStatus, TaleState
 from shared.ports.bus import EventBus
-from shared.ports.generators import VideoGenerator, VideoPoll, VideoRequest
+from shared.ports.generators import Recovery, VideoGenerator, VideoPoll, VideoRequest
 from shared.ports.store import TaleStore
 from shared.ports.usage import Usage, UsageRecorder
 from shared.pubsub_message import Envelope
@@ -50,11 +55,20 @@ def render_shot(
         raise PermanentError(f"the tale has no shot {event.shot_index + 1}")
     if current.status is ShotStatus.PENDING and current.attempt == event.attempt:
         videos.admit()  # a quota refusal happens before the claim, so nothing is left held
-    shot = _claim(event, store, videos, bus, settings, envelope.message_id)
-    if shot is None:
+    me = envelope.message_id
+    claimed = _claim(event, store, videos, bus, settings, me)
+    if claimed is None:
         return
-    operation_id = shot.operation_id or _start(event, store, videos, envelope.message_id)
-    result = _poll(videos, operation_id, settings)
+    shot, fresh = claimed
+    if shot.operation_id is not None:
+        result = _poll(videos, shot.operation_id, settings)
+    elif fresh:
+        result = _poll(videos, _start(event, store, videos, me), settings)
+    else:
+        recovered = _resume(event, store, videos, shot, settings, me)
+        if isinstance(recovered, _Dropped):
+            return
+        result = recovered
     if result is None:
         if event.poll >= MAX_POLL_HANDOVERS:
             raise PermanentError(f"shot {event.shot_index + 1} did not finish in time")
@@ -81,8 +95,9 @@ def _claim(
     bus: EventBus,
     settings: Settings,
     me: str,
-) -> ShotRecord | None:
-    """The shot record to work on, or None when this delivery has nothing to do."""
+) -> tuple[ShotRecord, bool] | None:
+    """The shot record to work on and whether this delivery just claimed it, or None when
+    this delivery has nothing to do."""
     tale_id, index, attempt = event.tale_id, event.shot_index, event.attempt
     lease = None if videos.paid else settings.ack_deadline_s
     shot, fresh = store.claim_shot(tale_id, index, attempt, claimant=me, lease_s=lease)
@@ -98,25 +113,53 @@ def _claim(
     if shot.status is ShotStatus.FAILED:
         raise PermanentError(f"shot {index + 1} failed: {shot.error}")
     if fresh or shot.operation_id is not None:
-        return shot
-    if shot.claimant != me:
+        return shot, fresh
+    if shot.claimant != me and event.poll == 0:
         return None  # a duplicate: the holder's own delivery finishes the work
-    if videos.paid:
-        raise PermanentError(
-            f"shot {index + 1} attempt {attempt} was claimed but its operation was never "
-            "recorded; not starting a second paid generation"
+    return shot, False  # an unrecorded start of this attempt: recover it
+
+
+class _Dropped:
+    """Another delivery took the attempt over."""
+
+
+DROPPED = _Dropped()
+
+
+def _resume(
+    event: ShotRequested,
+    store: TaleStore,
+    videos: VideoGenerator,
+    shot: ShotRecord,
+    settings: Settings,
+    me: str,
+) -> VideoPoll | _Dropped | None:
+    """Carry on from an unrecorded start: the outcome, None while unknown or running."""
+    recovery = _recover(event, store, videos, shot, settings)
+    index, attempt = shot.index, shot.attempt
+    if recovery.operation_id is not None:
+        store.mark_shot_started(event.tale_id, index, attempt, recovery.operation_id)
+        store.log(event.tale_id, "rendering", f"shot {index + 1}: the unrecorded start found")
+        return _poll(videos, recovery.operation_id, settings)
+    if recovery.clip_path is not None or recovery.error is not None:
+        return VideoPoll(
+            done=True,
+            clip_path=recovery.clip_path,
+            error=recovery.error,
+            refused=recovery.refused,
+            units=recovery.units,
         )
-    shot, fresh = store.claim_shot(tale_id, index, attempt, claimant=me, lease_s=0)
-    if not fresh:
-        raise TransientError(f"shot {index + 1} attempt {attempt} changed while resuming")
-    return shot
+    if not recovery.nothing_ran:
+        return None
+    if not store.take_over_shot(event.tale_id, index, attempt, shot.claimant or "", me):
+        return DROPPED
+    return _poll(videos, _start(event, store, videos, me), settings)
 
 
-def _start(event: ShotRequested, store: TaleStore, videos: VideoGenerator, claimant: str) -> str:
-    """Start the generation and record its operation id at once."""
+def _request(event: ShotRequested, store: TaleStore, claimant: str) -> VideoRequest:
     tale_id, index, attempt = event.tale_id, event.shot_index, event.attempt
     plan = require_plan(store, tale_id)
-    request = VideoRequest(
+    return VideoRequest(
         tale_id=tale_id,
         plan=plan,
         shot=plan.shots[index],
@@ -125,6 +168,12 @@ def _start(event: ShotRequested, store: TaleStore, videos: VideoGenerator, claim
         reference_images=store.characters(tale_id),
         claimant=claimant,
     )
+
+
+def _start(event: ShotRequested, store: TaleStore, videos: VideoGenerator, claimant: str) -> str:
+    """Start the generation and record its operation id at once."""
+    tale_id, index, attempt = event.tale_id, event.shot_index, event.attempt
+    request = _request(event, store, claimant)
     store.log(tale_id, "rendering", f"shot {index + 1}: generation started (attempt {attempt})")
     try:
         operation_id = videos.start(request)
@@ -133,6 +182,27 @@ def _start(event: ShotRequested, store: TaleStore, videos: VideoGenerator, claim
         raise
     store.mark_shot_started(tale_id, index, attempt, operation_id)
     return operation_id
+
+
+def _recover(
+    event: ShotRequested,
+    store: TaleStore,
+    videos: VideoGenerator,
+    shot: ShotRecord,
+    settings: Settings,
+) -> Recovery:
+    """Ask the provider what became of the attempt's unrecorded start, waiting within the
+    delivery's poll budget while that is not known."""
+    request = _request(event, store, shot.claimant or "")
+    claimed_at = shot.claimed_at if shot.claimed_at is not None else shot.updated_at
+    deadline = time.monotonic() + settings.shot_poll_budget_s
+    delay = min(1.0, settings.shot_poll_interval_s)
+    while True:
+        recovery = videos.recover(request, claimed_at, time.time())
+        if recovery.known or time.monotonic() + delay > deadline:
+            return recovery
+        time.sleep(delay)
+        delay = min(delay * 2, settings.shot_poll_interval_s)
 
 
 def _poll(videos: VideoGenerator, operation_id: str, settings: Settings) -> VideoPoll | None:

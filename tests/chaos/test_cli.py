@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -57,3 +58,16 @@ def test_a_violated_invariant_exits_1(tmp_path: Path, monkeypatch: pytest.Monkey
     result = CliRunner().invoke(app, ["chaos", "--home", str(tmp_path / "h")])
     assert result.exit_code == 1
     assert "✗" in result.output and "tale-x: left" in result.output
+
+
+def test_json_output_is_one_document_a_program_can_read(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        app, ["chaos", "--tales", "4", "--seed", "5", "--home", str(tmp_path / "h"), "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert doc["ok"] is True and doc["tales"] == 4 and doc["seed"] == 5
+    assert sum(doc["outcomes"].values()) == 4
+    assert {"faults", "failure_reasons", "crash_points", "paid_starts"} <= doc.keys()
+    assert all(i["ok"] and i["violations"] == [] for i in doc["invariants"])
+    assert {i["name"] for i in doc["invariants"]} >= {"paid-once", "notified-once"}
