@@ -297,3 +297,24 @@ def test_one_shot_is_read_on_its_own(store: TaleStore) -> None:
     assert store.shot(tale, 1) == store.shots(tale)[1]
     assert store.shot(tale, 0) == store.shots(tale)[0]
     assert store.shot(tale, 99) is None
+
+
+def test_an_unstarted_claim_is_taken_over_once(store: TaleStore) -> None:
+    tale = _rendering(store, shots=1)
+    store.claim_shot(tale, 0, 1, claimant="m1")
+    won: list[bool] = []
+    lock = threading.Lock()
+
+    def take(i: int) -> None:
+        result = store.take_over_shot(tale, 0, 1, "m1", f"m{i + 2}")
+        with lock:
+            won.append(result)
+
+    threads = [threading.Thread(target=take, args=(i,)) for i in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sum(won) == 1
+    shot = store.shot(tale, 0)
+    assert shot is not None and shot.status is ShotStatus.CLAIMED and shot.claimant != "m1"

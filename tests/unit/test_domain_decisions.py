@@ -207,3 +207,14 @@ def test_a_missing_shot_is_not_found() -> None:
     agg = replace(aggregate(), shots={})
     with pytest.raises(TaleNotFound):
         agg.shot(4)
+
+
+def test_an_unstarted_claim_is_taken_over_only_from_its_holder() -> None:
+    claimed = rules.claim(pending(), 1, "m1", 10.0, None)
+    assert claimed is not None
+    assert rules.take_over(claimed, 1, "m2", "m3", 11.0) is None  # m2 does not hold it
+    taken = rules.take_over(claimed, 1, "m1", "m3", 11.0)
+    assert taken is not None and (taken.claimant, taken.claimed_at) == ("m3", 11.0)
+    assert rules.take_over(taken, 1, "m1", "m4", 12.0) is None  # already handed on
+    started = rules.start(taken, 1, "op", 12.0)
+    assert started is not None and rules.take_over(started, 1, "m3", "m4", 13.0) is None
