@@ -25,6 +25,7 @@ from shared.domain.tale import TaleRecord
 if TYPE_CHECKING:
     from google.cloud.firestore import Client as FirestoreClient
 
+    from shared.adapters.email.sending import Transport
     from shared.auth.local import LocalSigner
     from shared.auth.tokens import TokenVerifier
     from shared.trends.explain import TrendExplainer
@@ -342,7 +343,6 @@ class Container:
             if s.scenario == "A":
                 from shared.providers.google.veo import VeoVideos
 
-                store = self.store
                 gcs = f"gs://{s.media_bucket}" if self.on_gcp and s.media_bucket else None
                 return VeoVideos(
                     self.genai,
@@ -368,14 +368,61 @@ class Container:
 
     @property
     def notifier(self) -> Notifier:
+        """Email: SendGrid or an SMTP relay (``TALE_EMAIL_PROVIDER``), each message sent at
+        most once; or ``outbox``: .eml files (the home's outbox/, the media bucket on GCP)."""
+
         def build() -> Notifier:
+            s = self.settings
+            if s.email_provider != "outbox":
+                from shared.adapters.email.sending import SendingNotifier
+                from shared.ports import claims as keys
+
+                claims = self.claims
+                return SendingNotifier(
+                    self._email_transport(),
+                    marked=lambda name: claims.marked(keys.email_sent(name)),
+                    mark=lambda name: claims.claim_once(keys.email_sent(name)),
+                )
             from shared.adapters.local.outbox import BlobOutboxNotifier, OutboxNotifier
 
-            if self.on_gcp:  # until an email provider is configured: .eml files in the bucket
-                return BlobOutboxNotifier(self.blobs)
-            return OutboxNotifier(self.home / "outbox")
+            if self.on_gcp:
+                return BlobOutboxNotifier(self.blobs, s.email_from)
+            return OutboxNotifier(self.home / "outbox", s.email_from)
 
         return self._get("notifier", build)
+
+    def _email_transport(self) -> Transport:
+        s = self.settings
+        if s.email_provider == "sendgrid":
+            if not s.email_api_key:
+                raise RuntimeError("TALE_EMAIL_PROVIDER=sendgrid needs TALE_EMAIL_API_KEY")
+            import httpx
+
+            from shared.adapters.email.sendgrid import SendGridTransport, host_of
+            from shared.providers.egress import guarded_client
+
+            http = (
+                guarded_client(
+                    [*s.egress_allow, host_of(s.sendgrid_url)], timeout=s.email_timeout_s
+                )
+                if s.scenario == "B"
+                else httpx.Client(timeout=s.email_timeout_s)
+            )
+            return SendGridTransport(http, s.email_api_key, s.email_from, s.sendgrid_url)
+        from shared.adapters.email.smtp import SmtpTransport
+
+        if not s.smtp_host:
+            raise RuntimeError("TALE_EMAIL_PROVIDER=smtp needs TALE_SMTP_HOST (the relay)")
+        return SmtpTransport(
+            s.smtp_host,
+            s.smtp_port,
+            sender=s.email_from,
+            security=s.smtp_security,
+            username=s.smtp_username,
+            password=s.email_api_key,
+            timeout_s=s.email_timeout_s,
+            ca_file=s.smtp_ca_file,
+        )
 
     @property
     def ledger(self) -> Ledger:

@@ -131,7 +131,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         "notify_user",
         "tale.finished",
         "notify",
-        needs=("store", "notifier", "blobs", "bus", "records"),
+        needs=("store", "claims", "notifier", "blobs", "bus", "records", "ledger"),
         memory="256Mi",
         timeout_s=60,
     ),

@@ -45,7 +45,7 @@ locals {
       timeout_s             = 540
       concurrency           = 1
       max_delivery_attempts = 5
-      needs                 = ["store", "videos", "bus", "blobs", "records", "usage"]
+      needs                 = ["store", "videos", "bus", "blobs", "records", "usage", "claims"]
       schedule              = null
     }
     collect_shots = {
@@ -72,7 +72,7 @@ locals {
       timeout_s             = 60
       concurrency           = 1
       max_delivery_attempts = 5
-      needs                 = ["store", "notifier", "blobs", "bus", "records"]
+      needs                 = ["store", "claims", "notifier", "blobs", "bus", "records", "ledger"]
       schedule              = null
     }
     settle_credits = {
@@ -108,7 +108,7 @@ locals {
       timeout_s             = 300
       concurrency           = 1
       max_delivery_attempts = 5
-      needs                 = ["trends", "youtube", "store", "bus"]
+      needs                 = ["trends", "youtube", "store", "claims", "bus"]
       schedule              = "0 */4 * * *"
     }
     analyze_trends = {
@@ -117,7 +117,7 @@ locals {
       timeout_s             = 540
       concurrency           = 1
       max_delivery_attempts = 5
-      needs                 = ["trends", "explainer", "notifier", "store", "bus", "usage", "audit"]
+      needs                 = ["trends", "explainer", "notifier", "store", "claims", "bus", "usage", "audit"]
       schedule              = null
     }
     api = {
@@ -126,7 +126,7 @@ locals {
       timeout_s             = 60
       concurrency           = 40
       max_delivery_attempts = 5
-      needs                 = ["store", "keys", "bus", "blobs", "ledger", "records", "verifier"]
+      needs                 = ["store", "claims", "keys", "bus", "blobs", "ledger", "records", "verifier"]
       schedule              = null
     }
     auth_webhook = {
@@ -135,7 +135,7 @@ locals {
       timeout_s             = 30
       concurrency           = 20
       max_delivery_attempts = 5
-      needs                 = ["store", "ledger", "records"]
+      needs                 = ["store", "claims", "ledger", "records"]
       schedule              = null
     }
   }

@@ -104,6 +104,25 @@ def test_ensure_profile_is_idempotent(bench: Bench) -> None:
     uuid.UUID(profile.user_id)  # account ids are UUID strings
 
 
+def test_an_empty_email_is_filled_when_an_address_becomes_known(bench: Bench) -> None:
+    """A profile made from a token without the ``email`` claim (or a webhook without it)
+    takes the first address that arrives; the owner's notifications go there."""
+    ledger, user = bench.ledger, bench.sign_up()
+
+    def email() -> str:
+        profile = ledger.profile(user)
+        assert profile is not None
+        return profile.email
+
+    assert ledger.ensure_profile(user, "") is True
+    assert ledger.ensure_profile(user, "") is False and email() == ""
+    assert ledger.ensure_profile(user, "mina@example.com", "pro") is False
+    assert email() == "mina@example.com"
+    assert ledger.ensure_profile(user, "other@example.com") is False  # never replaced here
+    profile = ledger.profile(user)
+    assert profile is not None and (profile.email, profile.plan) == ("mina@example.com", "free")
+
+
 def test_set_plan(bench: Bench) -> None:
     user = bench.account(plan="pro")
     profile = bench.ledger.profile(user)
