@@ -18,12 +18,18 @@ from schemas.events import Event
 from schemas.plan import Character, StoryPlan
 from schemas.story import StorySubmission
 from shared.domain.aggregate import TaleAggregate
-from shared.domain.errors import NotStarted, TaleNotFound
+from shared.domain.errors import NotStarted, TaleNotFound, TransientError
 from shared.domain.tale import ShotRecord, TaleEvent, TaleRecord, TaleState
 from shared.ports.blobs import BlobNotFound, BlobStore
 from shared.ports.bus import EventBus
 from shared.ports.claims import ClaimKey, Claims
-from shared.ports.generators import ImageGenerator, VideoGenerator, VideoPoll, VideoRequest
+from shared.ports.generators import (
+    ImageGenerator,
+    Recovery,
+    VideoGenerator,
+    VideoPoll,
+    VideoRequest,
+)
 from shared.ports.notifier import Notification, Notifier
 from shared.ports.store import TaleStore
 
@@ -94,9 +100,16 @@ class FakeVideos(VideoGenerator):
         refuse: Iterable[int] = (),
         fail_first: Iterable[int] = (),
         throttle_starts: int = 0,
+        recoverable: bool = False,
+        lose_answers: int = 0,
     ) -> None:
+        """``recoverable``: ``recover`` finds an attempt's generation by its output location
+        (as Veo's per-attempt ``storageUri``), else it proves nothing (the port's default).
+        ``lose_answers``: that many starts run but their answer is lost (a timeout)."""
         self.blobs = blobs
         self.paid = paid
+        self.recoverable = recoverable
+        self.lose_answers = lose_answers
         self.polls_needed = polls_needed
         self.refuse = set(refuse)
         self.fail_first = set(fail_first)
@@ -112,7 +125,20 @@ class FakeVideos(VideoGenerator):
         self.started.append(key)
         op = f"op-{request.shot.index}-{request.attempt}-{len(self.started)}"
         self._ops[op] = [request, 0]
+        if self.lose_answers:
+            self.lose_answers -= 1
+            raise TransientError("deadline exceeded waiting for the answer")
         return op
+
+    def recover(self, request: VideoRequest, claimed_at: float, now: float) -> Recovery:
+        if not self.recoverable:
+            return super().recover(request, claimed_at, now)
+        for op, state in self._ops.items():
+            found = state[0]
+            assert isinstance(found, VideoRequest)
+            if (found.shot.index, found.attempt) == (request.shot.index, request.attempt):
+                return Recovery(operation_id=op)
+        return Recovery(nothing_ran=now - claimed_at >= self.max_latency_s)
 
     def poll(self, operation_id: str) -> VideoPoll:
         state = self._ops[operation_id]

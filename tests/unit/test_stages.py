@@ -17,7 +17,7 @@ from schemas.events import (
 from schemas.story import StoryOptions
 from shared.config import Settings
 from shared.domain import markers
-from shared.domain.errors import NotStarted, PermanentError
+from shared.domain.errors import NotStarted, PermanentError, TransientError
 from shared.domain.tale import ShotStatus, TaleState
 from shared.ports.generators import Planner
 from shared.ports.usage import NoUsage
@@ -132,19 +132,46 @@ def test_a_duplicate_of_a_claimed_shot_is_left_to_the_claimant() -> None:
 
 @pytest.mark.parametrize("paid", [True, False])
 def test_the_same_message_back_after_a_crash_before_start(paid: bool) -> None:
+    """A free generator starts again; a paid one that cannot prove what ran waits (hands
+    over) and never starts a second generation."""
     store, bus, blobs = InMemoryTaleStore(), FakeBus(), MemoryBlobs()
     videos = FakeVideos(blobs, paid=paid)
     rendering(store)
     store.claim_shot(TALE, 2, 1, claimant=MSG.message_id)  # then the worker died
     event = ShotRequested(tale_id=TALE, shot_index=2)
+    render_shot(event, store, videos, bus, FAST, MSG, NoUsage())
     if paid:
-        with pytest.raises(PermanentError, match="not starting a second paid generation"):
-            render_shot(event, store, videos, bus, FAST, MSG, NoUsage())
+        assert videos.started == []
+        (follow_up,) = bus.of(ShotRequested)
+        assert isinstance(follow_up, ShotRequested) and follow_up.poll == 1
+        assert store.shots(TALE)[2].status is ShotStatus.CLAIMED
+        last = event.model_copy(update={"poll": 30})
+        with pytest.raises(PermanentError, match="did not finish in time"):
+            render_shot(last, store, videos, bus, FAST, OTHER, NoUsage())
         assert videos.started == []
     else:
-        render_shot(event, store, videos, bus, FAST, MSG, NoUsage())
         assert videos.started == [(2, 1)]
         assert store.shots(TALE)[2].status is ShotStatus.RENDERED
+
+
+@pytest.mark.parametrize("lost", ["before the start", "the start's answer"])
+def test_an_unrecorded_start_is_recovered_and_paid_once(lost: str) -> None:
+    store, bus, blobs = InMemoryTaleStore(), FakeBus(), MemoryBlobs()
+    videos = FakeVideos(
+        blobs, recoverable=True, lose_answers=1 if lost != "before the start" else 0
+    )
+    rendering(store)
+    event = ShotRequested(tale_id=TALE, shot_index=1)
+    if lost == "before the start":
+        store.claim_shot(TALE, 1, 1, claimant=MSG.message_id)  # the worker died here
+    else:
+        with pytest.raises(TransientError):
+            render_shot(event, store, videos, bus, FAST, MSG, NoUsage())
+    render_shot(event, store, videos, bus, FAST, MSG, NoUsage())  # the redelivery
+    render_shot(event, store, videos, bus, FAST, OTHER, NoUsage())  # and a duplicate
+    assert videos.started == [(1, 1)]
+    shot = store.shots(TALE)[1]
+    assert (shot.status, shot.starts) == (ShotStatus.RENDERED, 1)
 
 
 def test_refused_content_is_a_permanent_error() -> None:
