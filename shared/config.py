@@ -118,7 +118,11 @@ class Settings(BaseSettings):
     # Scenario B: self-hosted models inside the project.
     gpu_job: str | None = Field(default=None, description="projects/P/locations/L/jobs/J")
     gpu_tasks: int = Field(default=4, ge=1, le=100, description="Tasks per tale execution.")
-    gpu_pipeline: Literal["cogvideox", "wan"] = "cogvideox"
+    gpu_pipeline: str = Field(
+        default="wan2.1-t2v-1.3b",
+        description="The video model: an id of shared/providers/selfhosted/video_models.py "
+        "(what it renders is checked at submission). The default renders 9:16 natively.",
+    )
     gpu_weights: str | None = Field(default=None, description="Video model weights (path/gs://).")
     gpu_image_weights: str | None = Field(default=None, description="SDXL/Flux weights.")
     planner_url: str | None = Field(default=None, description="OpenAI-compatible server (vLLM).")

@@ -8,21 +8,15 @@ it needs lazily (the API function must not load a provider's SDK to answer).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from shared.config import Settings
+from shared.providers.unsupported import Unsupported
+
+__all__ = ["Unsupported", "check_renderable"]
 
 
-@dataclass(frozen=True)
-class Unsupported:
-    """Why the configured video model cannot render a submission, and what it can."""
-
-    reason: str
-    supported_aspect_ratios: tuple[str, ...]
-    supported_seconds: tuple[int, ...]
-
-
-def check_renderable(settings: Settings, aspect_ratio: str, shot_seconds: int) -> Unsupported | None:
+def check_renderable(
+    settings: Settings, aspect_ratio: str, shot_seconds: int
+) -> Unsupported | None:
     """``None`` when the scenario's video model renders shots of this shape and length."""
     if settings.scenario == "A":
         from shared.providers.google.veo_models import renderable
