@@ -27,12 +27,12 @@ from collections.abc import Callable
 from schemas.events import EVENT_TYPES, Event
 from shared import bootstrap
 from shared.domain.errors import MalformedEvent, PermanentError
-from shared.envelope import CloudEventLike, Envelope, decode, parse
 from shared.metering import memory_gib, metering, vcpus
 from shared.observability.context import bind, invocation
 from shared.observability.events import invocation_outcome, provider_for
 from shared.observability.logs import ensure_logging
 from shared.ports.usage import Usage
+from shared.pubsub_message import CloudEventLike, Envelope, decode, parse
 from shared.registry import BY_NAME, FunctionSpec
 from shared.stages.failure import fail_tale, reannounce_failure
 

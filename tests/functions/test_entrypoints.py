@@ -13,7 +13,7 @@ import pytest
 from functions_framework import create_app
 
 from schemas.events import TaleFinished, TaleSubmitted
-from shared import bootstrap, envelope, service
+from shared import bootstrap, pubsub_message, service
 from shared.adapters.local.bus import SqliteEventBus
 from shared.domain.tale import TaleState
 from shared.registry import FUNCTIONS
@@ -33,7 +33,7 @@ def pubsub_event(
     topic: str = "tale.submitted",
     subscription: str = "plan_story",
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    return envelope.build(
+    return pubsub_message.build(
         project="test",
         topic=topic,
         subscription=subscription,
