@@ -26,7 +26,7 @@ def seed() -> dict[str, list[Trend]]:
     result = replay(
         sample.load(),
         trends=c.trends,
-        store=c.store,
+        claims=c.claims,
         explainer=c.explainer,
         notifier=c.notifier,
         settings=c.settings,

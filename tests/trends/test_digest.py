@@ -39,7 +39,7 @@ def test_followers_get_one_digest_each_in_their_language(tale_home: Path) -> Non
     result = replay(
         data,
         trends=c.trends,
-        store=c.store,
+        claims=c.claims,
         explainer=c.explainer,
         notifier=c.notifier,
         settings=c.settings,
@@ -82,7 +82,7 @@ def test_followers_get_one_digest_each_in_their_language(tale_home: Path) -> Non
         trends=c.trends,
         explainer=c.explainer,
         notifier=c.notifier,
-        store=c.store,
+        claims=c.claims,
         settings=c.settings,
         claimant="a-redelivered-message",
     )
@@ -92,7 +92,7 @@ def test_followers_get_one_digest_each_in_their_language(tale_home: Path) -> Non
     again = replay(
         data,
         trends=c.trends,
-        store=c.store,
+        claims=c.claims,
         explainer=c.explainer,
         notifier=c.notifier,
         settings=c.settings,
@@ -108,7 +108,7 @@ def test_the_sample_replay_accounts_its_quota_on_its_own_ledger(tale_home: Path)
     result = replay(
         data,
         trends=c.trends,
-        store=c.store,
+        claims=c.claims,
         explainer=c.explainer,
         notifier=c.notifier,
         settings=c.settings,
