@@ -1,11 +1,15 @@
-"""The GPU worker end to end on the CPU: a tiny random CogVideoX loaded by the real loading
-code, the embedded default container, real H.264 clips decoded back with PyAV.
+"""The GPU worker end to end on the CPU: tiny random CogVideoX and Wan pipelines laid out as
+the real repositories are (CogVideoX's slow T5 tokenizer: ``spiece.model`` and no
+``tokenizer.json``), loaded by the real loading code, the embedded default container, real
+H.264 clips decoded back with PyAV.
 
 Covers: two tasks splitting a 2-shot plan (clips, ``shot.rendered`` events, usage with
 ``gpu_seconds``, the character reference drawn by task 0, audit records that hold hashes and
 no prompt), a re-run that renders nothing, a task killed half way whose retry renders only
-the missing shot, an image-to-video model started from the reference image, the
-``python -m worker.tale_worker`` entry point, and weights copied from a ``gs://`` prefix.
+the missing shot, an image-to-video model started from the reference image, a Wan model,
+the model table's sizes and the weights it must match, the ``python -m worker.tale_worker``
+entry point (which names its execution for the dispatcher), and weights copied from a
+``gs://`` prefix.
 """
 
 from __future__ import annotations
@@ -13,6 +17,8 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import subprocess
+import sys
 from collections.abc import Iterator
 from fractions import Fraction
 from pathlib import Path
@@ -26,9 +32,11 @@ from schemas.events import ShotRendered
 from shared.bootstrap import Container
 from shared.config import Settings
 from shared.domain.tale import TaleState
+from shared.providers.selfhosted.gpu_job import read_record
+from shared.providers.selfhosted.video_models import MODELS
 from tests.conftest import make_plan, make_record, make_submission
 from tests.gcs_emulator import GcsEmulator, gcs_emulator
-from tests.worker.tiny_models import require_model_libraries, save
+from tests.worker.tiny_models import require_model_libraries, save, save_wan
 from worker.tale_worker.clips import clip_path, video_prompt
 from worker.tale_worker.run import run_task
 
@@ -265,6 +273,9 @@ def test_the_entry_point_runs_a_task_from_the_environment(
     rendering_tale(Container(Settings(home=home)), tale)
     for name, value in {
         "TALE_HOME": str(home),
+        "TALE_GPU_PIPELINE": "tiny-cogvideox",  # not in the model table: native sizes
+        "TALE_GPU_ATTEMPT": "1",
+        "CLOUD_RUN_EXECUTION": "tale-gpu-worker-abcde",
         "TALE_GPU_WEIGHTS": str(tiny_weights),
         "TALE_GPU_FPS": str(FPS),
         "TALE_GPU_STEPS": str(STEPS),
@@ -277,11 +288,18 @@ def test_the_entry_point_runs_a_task_from_the_environment(
     assert main() == 0
     fresh = Container(Settings(home=home))
     assert fresh.blobs.exists(clip_path(tale, 1, 1))
+    record = read_record(fresh.blobs, tale, 1)  # the dispatcher can find this execution
+    assert record is not None and record.execution == "tale-gpu-worker-abcde"
     assert not fresh.blobs.exists(clip_path(tale, 0, 1))
     assert main() == 0  # nothing left: the models are not even loaded
 
     monkeypatch.setenv("TALE_TALE_ID", "tale-999999")
     assert main() == 1  # Cloud Run retries the task
+    other = "tale-000006"
+    rendering_tale(Container(Settings(home=home)), other)
+    monkeypatch.setenv("TALE_TALE_ID", other)
+    monkeypatch.setenv("TALE_GPU_PIPELINE", "wan2.1-t2v-1.3b")
+    assert main() == 2  # the weights are not the configured model
     monkeypatch.delenv("TALE_TALE_ID")
     assert main() == 2
 
@@ -314,3 +332,64 @@ def test_weights_are_copied_from_cloud_storage_once(
             raise AssertionError("the complete copy should have been reused")
 
     assert local_weights(source, tmp_path / "cache", client=NoClient()) == local
+
+
+def test_the_cogvideox_tokenizer_is_the_slow_one_and_needs_sentencepiece(
+    tiny_weights: Path,
+) -> None:
+    """As in zai-org/CogVideoX-5b: without sentencepiece the weights do not load."""
+    files = sorted(p.name for p in (tiny_weights / "tokenizer").iterdir())
+    assert files == ["special_tokens_map.json", "spiece.model", "tokenizer_config.json"]
+    index = json.loads((tiny_weights / "model_index.json").read_text())
+    assert index["tokenizer"] == ["transformers", "T5Tokenizer"]
+    script = (
+        "import sys; sys.modules['sentencepiece'] = None\n"
+        "from transformers import T5Tokenizer\n"
+        f"T5Tokenizer.from_pretrained({str(tiny_weights / 'tokenizer')!r})\n"
+    )
+    blocked = subprocess.run([sys.executable, "-c", script], capture_output=True, timeout=120)
+    assert blocked.returncode != 0
+
+
+def test_a_wan_model_renders_a_portrait_tale(
+    container: AuditedContainer, tmp_path_factory: pytest.TempPathFactory, tmp_path: Path
+) -> None:
+    require_model_libraries()
+    from worker.tale_worker.pipelines import detect_kind, load_video_pipeline
+
+    weights = save_wan(tmp_path_factory.mktemp("wan") / "tiny-wan")
+    assert {"spiece.model", "tokenizer.json"} <= {p.name for p in (weights / "tokenizer").iterdir()}
+    assert detect_kind(weights) == "wan"
+    loaded = load_video_pipeline(weights, "wan", "cpu", steps=STEPS)
+    assert not loaded.image_to_video and loaded.native_fps == 16
+    loaded.native_size = (32, 16)  # the tiny model renders small
+    tale = "tale-000007"
+    rendering_tale(container, tale)
+    report = run_task(container, tale, 0, 1, loaded, None, fps=FPS)
+    assert report.rendered == [0, 1]
+    frames, duration, width, height = decoded(container, clip_path(tale, 0, 1), tmp_path)
+    assert (frames, width, height) == (FPS * 4, 16, 32)
+    assert duration == pytest.approx(4.0, abs=0.5)
+
+
+def test_the_model_table_sets_sizes_and_must_match_the_weights(
+    tiny_weights: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    require_model_libraries()
+    from worker.tale_worker.pipelines import load_video_pipeline
+    from worker.tale_worker.wrappers import UnsupportedShape
+
+    spec = MODELS["cogvideox-5b"]
+    loaded = load_video_pipeline(tiny_weights, "cogvideox", "cpu", steps=STEPS, spec=spec)
+    assert loaded.name == "cogvideox-5b" and loaded.size_for("16:9") == (720, 480)
+    assert (loaded.model_frames(32), loaded.native_fps) == (49, 8)  # the card's only length
+    with pytest.raises(UnsupportedShape, match="9:16"):
+        loaded.size_for("9:16")
+    with pytest.raises(ValueError, match="disagree"):
+        load_video_pipeline(tiny_weights, "cogvideox", "cpu", spec=MODELS["cogvideox-5b-i2v"])
+    wan = save_wan(tmp_path_factory.mktemp("wan-spec") / "tiny-wan")
+    loaded = load_video_pipeline(wan, "wan", "cpu", spec=MODELS["wan2.1-t2v-1.3b"])
+    assert loaded.size_for("9:16") == (480, 832) and loaded.max_frames == 81
+    assert loaded.pipe.scheduler.config.flow_shift == 3.0
+    with pytest.raises(ValueError, match="disagree"):
+        load_video_pipeline(wan, "wan", "cpu", spec=MODELS["cogvideox-5b"])

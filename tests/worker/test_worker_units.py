@@ -122,3 +122,16 @@ def test_a_gs_prefix_copy_refuses_objects_outside_it(tmp_path: Path) -> None:
     local = local_weights("gs://b/m/", tmp_path, client=Listing("m/a/b.json", "m/dir/"))
     assert (local / "a" / "b.json").read_text() == "m/a/b.json"
     assert not (local / "dir").exists()
+
+
+def test_a_listed_model_renders_the_sizes_of_its_card_only() -> None:
+    from worker.tale_worker.wrappers import UnsupportedShape
+
+    v = video(sizes={"16:9": (720, 480)}, fixed_frames=True)
+    assert v.size_for("16:9") == (720, 480)
+    for ratio in ("9:16", "1:1"):
+        with pytest.raises(UnsupportedShape, match=ratio):
+            v.size_for(ratio)
+    assert v.model_frames(32) == v.model_frames(64) == 49
+    wan = video(sizes={"16:9": (832, 480), "9:16": (480, 832)}, max_frames=81)
+    assert wan.size_for("9:16") == (480, 832) and wan.model_frames(64) == 65

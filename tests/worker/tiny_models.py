@@ -1,27 +1,80 @@
-"""Tiny, randomly initialised diffusers video pipelines built from configs, offline.
+"""Tiny, randomly initialised diffusers video pipelines built from configs, offline, laid out
+on disk as the real repositories are.
 
-Nothing is downloaded: the T5 encoder is a 2-layer config, the tokenizer a real
-``T5Tokenizer`` over a hand-made Unigram vocabulary (letters, digits, a few words), the
-CogVideoX transformer one layer and the VAE four blocks of 8 channels. Each renders 9 frames
-of 16×16 in a few hundredths of a second on the CPU. ``save`` writes a weights folder exactly
-as ``save_pretrained`` does for the real models, so the worker loads it through its real
-loading code.
+Nothing is downloaded. The tokenizers are real SentencePiece models trained here on a few
+sentences:
+
+- CogVideoX (as zai-org/CogVideoX-5b): ``tokenizer/`` holds ``spiece.model``,
+  ``tokenizer_config.json`` and ``special_tokens_map.json`` and **no** ``tokenizer.json`` —
+  transformers converts the slow T5 tokenizer when it loads it, which needs ``sentencepiece``
+  (and ``protobuf``): without them the real weights do not load, and neither do these.
+- Wan 2.1 (as Wan-AI/Wan2.1-T2V-1.3B-Diffusers): a UMT5 encoder, ``tokenizer/`` with
+  ``spiece.model`` and ``tokenizer.json`` (T5TokenizerFast), a Wan transformer and
+  ``AutoencoderKLWan``, the UniPC flow scheduler the model card uses.
+
+Each renders 9 frames of 16×16 in well under a second on the CPU; ``save`` / ``save_wan``
+write the folder with ``save_pretrained``, so the worker loads it through its real loading
+code.
 """
 
 from __future__ import annotations
 
+import io
+import json
 import os
+import shutil
 import string
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+WORDS = [
+    "a",
+    "the",
+    "of",
+    "in",
+    "and",
+    "with",
+    "on",
+    "at",
+    "shot",
+    "prompt",
+    "girl",
+    "boy",
+    "red",
+    "blue",
+    "coat",
+    "fox",
+    "cat",
+    "lighthouse",
+    "sea",
+    "night",
+    "storm",
+    "medium",
+    "wide",
+    "close",
+    "up",
+    "style",
+    "storybook",
+    "watercolor",
+    "cinematic",
+    "anime",
+    "mina",
+    "walks",
+    "runs",
+    "looks",
+]
+SPECIAL = {"pad_token": "<pad>", "eos_token": "</s>", "unk_token": "<unk>"}
+
 
 def require_model_libraries() -> None:
-    """Skip (or, under ``CI=true``, fail) when torch / diffusers / transformers are missing."""
+    """Skip (or, under ``CI=true``, fail) when the worker's model libraries are missing."""
     try:
         import diffusers  # noqa: F401
+        import ftfy  # noqa: F401
+        import google.protobuf  # noqa: F401
+        import sentencepiece  # noqa: F401
         import torch  # noqa: F401
         import transformers  # noqa: F401
     except ImportError as exc:
@@ -33,19 +86,50 @@ def require_model_libraries() -> None:
         pytest.skip(reason)
 
 
-def _tokenizer() -> Any:
+def spiece_model(vocab_size: int = 160) -> bytes:
+    """A real SentencePiece unigram model with T5's special ids (pad 0, eos 1, unk 2)."""
+    import sentencepiece as spm
+
+    lines = [" ".join(WORDS[i:] + WORDS[:i]) for i in range(len(WORDS))]
+    lines += [string.ascii_letters, string.digits, string.punctuation] * 4
+    out = io.BytesIO()
+    spm.SentencePieceTrainer.train(
+        sentence_iterator=iter(lines),
+        model_writer=out,
+        vocab_size=vocab_size,
+        model_type="unigram",
+        pad_id=0,
+        eos_id=1,
+        unk_id=2,
+        bos_id=-1,
+        hard_vocab_limit=False,
+        character_coverage=1.0,
+        minloglevel=2,
+    )
+    return out.getvalue()
+
+
+def write_slow_tokenizer(folder: Path, *, max_length: int = 226) -> None:
+    """The layout of CogVideoX-5b's ``tokenizer/``: a slow T5 tokenizer, no tokenizer.json."""
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    (folder / "spiece.model").write_bytes(spiece_model())
+    config = {"tokenizer_class": "T5Tokenizer", "model_max_length": max_length, "extra_ids": 0}
+    (folder / "tokenizer_config.json").write_text(json.dumps(config | SPECIAL, indent=2))
+    (folder / "special_tokens_map.json").write_text(json.dumps(SPECIAL, indent=2))
+
+
+def slow_tokenizer(folder: Path) -> Any:
     from transformers import T5Tokenizer
 
-    words = ("a", "the", "of", "in", "and", "shot", "prompt", "girl", "red", "coat", "fox")
-    vocab = [("<pad>", 0.0), ("</s>", 0.0), ("<unk>", 0.0), ("▁", -2.0)]
-    vocab += [(c, -3.0) for c in string.ascii_letters + string.digits + string.punctuation]
-    vocab += [(f"▁{w}", -1.0) for w in words]
-    return T5Tokenizer(vocab=vocab, extra_ids=0)
+    write_slow_tokenizer(folder)
+    return T5Tokenizer.from_pretrained(str(folder))
 
 
 def save(dest: Path, *, image_to_video: bool = False, seed: int = 0) -> Path:
     """Write a tiny CogVideoX (text- or image-to-video) pipeline to ``dest``; native size
-    32×16 (landscape, so a 9:16 plan renders 16×32), 9 frames."""
+    32×16 (landscape), 9 frames; its tokenizer folder as the real model's."""
     import torch
     from diffusers import (
         AutoencoderKLCogVideoX,
@@ -57,7 +141,7 @@ def save(dest: Path, *, image_to_video: bool = False, seed: int = 0) -> Path:
     from transformers import T5Config, T5EncoderModel
 
     torch.manual_seed(seed)
-    tokenizer = _tokenizer()
+    tokenizer = slow_tokenizer(dest.parent / f".{dest.name}-tokenizer")
     text_encoder = T5EncoderModel(
         T5Config(
             vocab_size=len(tokenizer),
@@ -68,7 +152,7 @@ def save(dest: Path, *, image_to_video: bool = False, seed: int = 0) -> Path:
             num_heads=4,
             relative_attention_num_buckets=8,
         )
-    )
+    ).eval()
     transformer = CogVideoXTransformer3DModel(
         num_attention_heads=4,
         # image-to-video uses rotary embeddings: 16 splits evenly over time, height, width
@@ -106,4 +190,69 @@ def save(dest: Path, *, image_to_video: bool = False, seed: int = 0) -> Path:
         scheduler=CogVideoXDDIMScheduler(),
     )
     pipe.save_pretrained(str(dest))
+    write_slow_tokenizer(dest / "tokenizer")  # what save_pretrained wrote is the fast layout
+    return dest
+
+
+def save_wan(dest: Path, *, seed: int = 0) -> Path:
+    """Write a tiny Wan 2.1 text-to-video pipeline to ``dest``: UMT5 encoder, Wan transformer,
+    Wan VAE, UniPC flow scheduler; the tokenizer as the real one (spiece.model and
+    tokenizer.json)."""
+    import torch
+    from diffusers import (
+        AutoencoderKLWan,
+        UniPCMultistepScheduler,
+        WanPipeline,
+        WanTransformer3DModel,
+    )
+    from transformers import T5TokenizerFast, UMT5Config, UMT5EncoderModel
+
+    torch.manual_seed(seed)
+    source = dest.parent / f".{dest.name}-tokenizer"
+    write_slow_tokenizer(source, max_length=512)
+    tokenizer = T5TokenizerFast.from_pretrained(str(source))
+    text_encoder = UMT5EncoderModel(
+        UMT5Config(
+            vocab_size=len(tokenizer),
+            d_model=32,
+            d_kv=8,
+            d_ff=37,
+            num_layers=2,
+            num_heads=4,
+            relative_attention_num_buckets=8,
+        )
+    ).eval()
+    transformer = WanTransformer3DModel(
+        patch_size=(1, 2, 2),
+        num_attention_heads=2,
+        attention_head_dim=12,
+        in_channels=16,
+        out_channels=16,
+        text_dim=32,
+        freq_dim=256,
+        ffn_dim=32,
+        num_layers=2,
+        cross_attn_norm=True,
+        qk_norm="rms_norm_across_heads",
+        rope_max_seq_len=32,
+    )
+    vae = AutoencoderKLWan(
+        base_dim=3,
+        z_dim=16,
+        dim_mult=[1, 1, 1, 1],
+        num_res_blocks=1,
+        temperal_downsample=[False, True, True],
+    )
+    scheduler = UniPCMultistepScheduler(
+        prediction_type="flow_prediction", use_flow_sigmas=True, flow_shift=3.0
+    )
+    pipe = WanPipeline(
+        tokenizer=tokenizer,
+        text_encoder=text_encoder,
+        vae=vae,
+        transformer=transformer,
+        scheduler=scheduler,
+    )
+    pipe.save_pretrained(str(dest))
+    shutil.copy(source / "spiece.model", dest / "tokenizer" / "spiece.model")
     return dest

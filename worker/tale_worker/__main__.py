@@ -44,6 +44,8 @@ def main() -> int:
 
 
 def _run(tale_id: str, task_index: int, task_count: int) -> int:
+    from shared.providers.selfhosted import video_models
+    from shared.providers.selfhosted.gpu_job import announce_execution
     from worker.tale_worker.config import WorkerSettings
     from worker.tale_worker.pipelines import (
         DiffusersImage,
@@ -57,23 +59,40 @@ def _run(tale_id: str, task_index: int, task_count: int) -> int:
 
     started = time.monotonic()
     ws = WorkerSettings()  # TALE_GPU_WEIGHTS is required
-    container = Container(Settings())
+    settings = Settings()
+    container = Container(settings)
+    execution = os.environ.get("CLOUD_RUN_EXECUTION", "").strip()
+    if ws.attempt is not None and execution:
+        # The dispatcher may never have heard run_job's answer: name the attempt's execution.
+        announce_execution(container.blobs, tale_id, ws.attempt, execution, time.time())
     if not has_work(container, tale_id, task_index, task_count):
         log.info("tale %s task %d/%d: nothing left to render", tale_id, task_index, task_count)
         return 0
+    spec = video_models.model(settings.gpu_pipeline)
+    if spec is None:
+        log.warning(
+            "TALE_GPU_PIPELINE %r is not in the model table: sizes and frames come from the "
+            "weights' configs",
+            settings.gpu_pipeline,
+        )
     device = ws.device or default_device()
     path = local_weights(ws.weights, ws.cache)
     kind = detect_kind(path) if ws.kind == "auto" else ws.kind
-    video = load_video_pipeline(
-        path, kind, device, steps=ws.steps, guidance=ws.guidance, offload=ws.offload
-    )
+    offload = ws.offload if ws.offload is not None else bool(spec and spec.offload)
+    try:
+        video = load_video_pipeline(
+            path, kind, device, steps=ws.steps, guidance=ws.guidance, offload=offload, spec=spec
+        )
+    except ValueError as exc:
+        log.error("%s", exc)
+        return 2
     images: DiffusersImage | None = None
     if ws.image_weights:
         images = load_image_pipeline(
             local_weights(ws.image_weights, ws.cache),
             device,
             steps=ws.image_steps,
-            offload=ws.offload,
+            offload=offload,
         )
     else:
         log.info("TALE_GPU_IMAGE_WEIGHTS is unset: character references will not be drawn")

@@ -34,4 +34,11 @@ class WorkerSettings(BaseSettings):
     reference_wait_s: float = Field(
         default=600.0, ge=0, description="How long tasks 1.. wait for task 0's references."
     )
-    offload: bool = Field(default=False, description="Model CPU offload (smaller GPUs).")
+    offload: bool | None = Field(
+        default=None,
+        description="Model CPU offload; default: what the model table says for the model "
+        "(TALE_GPU_PIPELINE), off for a model it does not list.",
+    )
+    attempt: int | None = Field(
+        default=None, ge=1, description="The tale attempt the execution renders (an override)."
+    )

@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import json
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
 from PIL import Image
 
+from shared.providers.selfhosted.video_models import VideoModel
 from worker.tale_worker.wrappers import DiffusersImage, DiffusersVideo, VideoKind
 
 __all__ = [
@@ -134,9 +136,14 @@ def load_video_pipeline(
     steps: int | None = None,
     guidance: float | None = None,
     offload: bool = False,
+    spec: VideoModel | None = None,
 ) -> DiffusersVideo:
     """Load the video model in ``path`` (once per task) onto ``device``.
 
+    ``spec``: the weights' entry in the model table (``shared.providers.selfhosted.
+    video_models``): sizes per aspect ratio, frames, fps, sampling and the scheduler's flow
+    shift come from it, and the weights must be what it describes. Without one (a model not in
+    the table, such as the tests' tiny ones) they are read from the weights' configs.
     ``offload`` moves each component to the GPU only while it runs (accelerate's model CPU
     offload): slower, but CogVideoX-5b fits a 24 GB L4 that way.
     """
@@ -148,50 +155,90 @@ def load_video_pipeline(
     wanted = _VIDEO_CLASSES[kind, image_to_video]
     if class_name != wanted:
         raise ValueError(f"{path} holds a {class_name}; a {kind} worker loads {wanted}")
+    if spec is not None and (spec.family, spec.pipeline_class) != (kind, class_name):
+        raise ValueError(
+            f"{path} holds a {class_name}, but the configured model {spec.model_id} is a "
+            f"{spec.pipeline_class} (TALE_GPU_PIPELINE and TALE_GPU_WEIGHTS disagree)"
+        )
     kwargs = _dtype_kwargs(device)
     if kind == "wan":  # the Wan VAE is meant to run in fp32 (model card)
         kwargs["vae"] = diffusers.AutoencoderKLWan.from_pretrained(
             str(path), subfolder="vae", **_dtype_kwargs(device, full=True)
         )
     pipe = getattr(diffusers, wanted).from_pretrained(str(path), **kwargs)
+    if spec is not None and spec.flow_shift is not None and "flow_shift" in pipe.scheduler.config:
+        pipe.scheduler = type(pipe.scheduler).from_config(
+            pipe.scheduler.config, flow_shift=spec.flow_shift
+        )
     _place(pipe, device, offload)
     pipe.set_progress_bar_config(disable=True)
-    default_steps, default_guidance = _DEFAULTS[kind]
-    if kind == "cogvideox":
-        config = pipe.transformer.config
-        scale = int(pipe.vae_scale_factor_spatial)
-        size = (int(config.sample_width) * scale, int(config.sample_height) * scale)
-        max_frames = int(config.sample_frames)
-        fps = 8 if config.patch_size_t is None else 16  # CogVideoX 1.0 / 1.5
-        max_seq: int | None = int(config.max_text_seq_length)
-    else:
-        width, height, max_frames, fps = _WAN_NATIVE
-        size, max_seq = (width, height), None
+    shape = _shape(pipe, kind, spec)
     video = DiffusersVideo(
         pipe=pipe,
-        name=path.name,
+        name=path.name if spec is None else spec.model_id,
         kind=kind,
         image_to_video=image_to_video,
-        native_fps=fps,
-        native_size=size,
-        max_frames=max_frames,
-        steps=steps or default_steps,
-        guidance=default_guidance if guidance is None else guidance,
-        max_sequence_length=max_seq,
+        native_fps=shape.fps,
+        native_size=shape.size,
+        max_frames=shape.frames,
+        steps=steps or shape.steps,
+        guidance=shape.guidance if guidance is None else guidance,
+        max_sequence_length=shape.max_sequence_length,
+        sizes=None if spec is None else dict(spec.sizes),
+        fixed_frames=shape.fixed_frames,
     )
     log.info(
-        "loaded %s (%s%s) on %s: native %d×%d, %d frames at %d fps, %d steps",
+        "loaded %s (%s%s) on %s%s: %s, %d frames at %d fps, %d steps",
         video.name,
         class_name,
         ", image-to-video" if image_to_video else "",
         device,
-        size[0],
-        size[1],
-        max_frames,
-        fps,
+        ", model CPU offload" if offload else "",
+        ", ".join(f"{r} {w}×{h}" for r, (w, h) in video.supported_sizes().items()),
+        shape.frames,
+        shape.fps,
         video.steps,
     )
     return video
+
+
+@dataclass(frozen=True)
+class _Shape:
+    size: tuple[int, int]
+    frames: int
+    fps: int
+    steps: int
+    guidance: float
+    max_sequence_length: int | None
+    fixed_frames: bool
+
+
+def _shape(pipe: Any, kind: VideoKind, spec: VideoModel | None) -> _Shape:
+    """What the model renders: from its table entry, else from the weights' configs."""
+    max_seq: int | None = None
+    if kind == "cogvideox":
+        config = pipe.transformer.config
+        max_seq = int(config.max_text_seq_length)
+    if spec is not None:
+        width, height = next(iter(spec.sizes.values()))
+        return _Shape(
+            (max(width, height), min(width, height)),
+            spec.frames,
+            spec.fps,
+            spec.steps,
+            spec.guidance,
+            max_seq,
+            spec.fixed_frames,
+        )
+    default_steps, default_guidance = _DEFAULTS[kind]
+    if kind == "cogvideox":
+        scale = int(pipe.vae_scale_factor_spatial)
+        size = (int(config.sample_width) * scale, int(config.sample_height) * scale)
+        fps = 8 if config.patch_size_t is None else 16  # CogVideoX 1.0 / 1.5
+        frames = int(config.sample_frames)
+        return _Shape(size, frames, fps, default_steps, default_guidance, max_seq, False)
+    width, height, frames, fps = _WAN_NATIVE
+    return _Shape((width, height), frames, fps, default_steps, default_guidance, None, False)
 
 
 def _place(pipe: Any, device: str, offload: bool) -> None:

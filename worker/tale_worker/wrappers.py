@@ -11,6 +11,10 @@ from PIL import Image, ImageOps
 VideoKind = Literal["cogvideox", "wan"]
 
 
+class UnsupportedShape(ValueError):
+    """The plan's aspect ratio is not one the model renders."""
+
+
 def _round16(value: float) -> int:
     return max(16, round(value / 16) * 16)
 
@@ -29,17 +33,36 @@ class DiffusersVideo:
     steps: int
     guidance: float
     max_sequence_length: int | None = None
+    sizes: dict[str, tuple[int, int]] | None = None
+    """Aspect ratio → width × height from the model table; None: derived from
+    ``native_size`` (a model the table does not list)."""
+    fixed_frames: bool = False
+    """Always render ``max_frames`` (CogVideoX: its card's only frame count)."""
+
+    def supported_sizes(self) -> dict[str, tuple[int, int]]:
+        if self.sizes is not None:
+            return dict(self.sizes)
+        long, short = max(self.native_size), min(self.native_size)
+        turned = {"16:9": (long, short), "9:16": (short, long), "1:1": (short, short)}
+        return {ratio: (_round16(w), _round16(h)) for ratio, (w, h) in turned.items()}
 
     def size_for(self, aspect_ratio: str) -> tuple[int, int]:
-        """Portrait plans get the native size turned; square ones the short side squared."""
-        long, short = max(self.native_size), min(self.native_size)
-        sizes = {"16:9": (long, short), "9:16": (short, long), "1:1": (short, short)}
-        width, height = sizes.get(aspect_ratio, (long, short))
-        return _round16(width), _round16(height)
+        """The size the model card gives this aspect ratio (an unlisted model: its native size
+        turned for portrait, the short side squared for square plans)."""
+        sizes = self.supported_sizes()
+        if aspect_ratio not in sizes:
+            raise UnsupportedShape(
+                f"{self.name} renders {', '.join(sizes)} only, not {aspect_ratio} "
+                "(submission should have refused this tale)"
+            )
+        return sizes[aspect_ratio]
 
     def model_frames(self, wanted: int) -> int:
-        """The frame count to ask for: at most ``max_frames``, of the form k·t + 1 (t the
-        VAE's temporal compression, 4 for both families)."""
+        """The frame count to ask for: ``max_frames`` for a fixed-length model, else at most
+        ``max_frames``, of the form k·t + 1 (t the VAE's temporal compression, 4 for both
+        families)."""
+        if self.fixed_frames:
+            return self.max_frames
         t = int(getattr(self.pipe, "vae_scale_factor_temporal", 4) or 4)
         n = max(1, min(wanted, self.max_frames))
         k = max(1, (n - 1 + t // 2) // t)
