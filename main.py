@@ -20,6 +20,7 @@ if TYPE_CHECKING:  # for readers and type checkers; at run time each loads on fi
     from functions.collect_shots import collect_shots
     from functions.collect_trends import collect_trends
     from functions.handle_dead_letter import handle_dead_letter
+    from functions.narrate_shot import narrate_shot
     from functions.notify_user import notify_user
     from functions.plan_story import plan_story
     from functions.render_characters import render_characters
@@ -35,6 +36,7 @@ __all__ = [
     "collect_shots",
     "collect_trends",
     "handle_dead_letter",
+    "narrate_shot",
     "notify_user",
     "plan_story",
     "render_characters",

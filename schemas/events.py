@@ -86,6 +86,18 @@ class ShotRendered(Event):
         return f"{self.tale_id}:shot:{self.shot_index}:{self.attempt}"
 
 
+class NarrationRequested(Event):
+    """Voice one shot's narration (once per shot, whatever attempt renders its picture)."""
+
+    TYPE: ClassVar[str] = "narration.requested"
+    shot_index: int = Field(ge=0, le=63)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def key(self) -> str:
+        return f"{self.tale_id}:narration:{self.shot_index}"
+
+
 class StitchRequested(_Rerunnable):
     """Every shot is rendered: stitch the final video. Published once by the fan-in."""
 
@@ -111,6 +123,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         CharactersRequested,
         ShotRequested,
         ShotRendered,
+        NarrationRequested,
         StitchRequested,
         TaleFinished,
     )

@@ -36,6 +36,19 @@ class StoryOptions(BaseModel):
         default=False,
         description="Stop after planning until the owner approves the storyboard.",
     )
+    voice: str = Field(
+        default="",
+        max_length=64,
+        pattern=r"^[A-Za-z0-9_.-]*$",
+        description=(
+            "The narrator's voice, one of the deployment's voices for the story's language; "
+            "empty: that language's default; 'none': no narration."
+        ),
+    )
+    captions: Literal["off", "soft", "burned"] = Field(
+        default="soft",
+        description="Captions of the narration: none, a subtitle track, or burned into the frames.",
+    )
 
 
 class StorySubmission(BaseModel):

@@ -43,6 +43,7 @@ from shared.ports.records import TaleRecords, public_view
 from shared.ports.store import TaleStore
 from shared.ports.trends import TrendStore
 from shared.ports.usage import UsageRecorder
+from shared.ports.voices import VoiceGenerator
 
 T = TypeVar("T")
 
@@ -317,6 +318,17 @@ class Container:
             return OfflineImageGenerator(font=self.settings.font)
 
         return self._get("images", build)
+
+    @property
+    def voices(self) -> VoiceGenerator:
+        """The narrator: espeak-ng in the embedded default (a placeholder voice)."""
+
+        def build() -> VoiceGenerator:
+            from shared.providers.offline.voices import EspeakVoices
+
+            return EspeakVoices()
+
+        return self._get("voices", build)
 
     @property
     def videos(self) -> VideoGenerator:

@@ -45,6 +45,7 @@ CLIENTS = frozenset(
         "planner",
         "images",
         "videos",
+        "voices",
         "notifier",
         "verifier",
         "usage",
@@ -111,6 +112,14 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         "rendering",
         needs=("store", "videos", "bus", "blobs", "records", "usage", "claims"),
         memory="2Gi",
+    ),
+    FunctionSpec(
+        "narrate_shot",
+        "narration.requested",
+        "rendering",
+        needs=("store", "voices", "blobs", "bus", "records", "usage"),
+        memory="1Gi",
+        timeout_s=300,
     ),
     FunctionSpec(
         "collect_shots",

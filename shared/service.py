@@ -7,6 +7,7 @@ import time
 
 from schemas.events import (
     CharactersRequested,
+    NarrationRequested,
     ShotRequested,
     StitchRequested,
     TaleFinished,
@@ -16,7 +17,7 @@ from schemas.story import StorySubmission
 from shared.domain import markers
 from shared.domain.errors import InvalidStory, TaleNotFound, WrongState
 from shared.domain.shots import MAX_SHOT_ATTEMPTS
-from shared.domain.tale import TERMINAL, ShotStatus, TaleRecord, TaleState
+from shared.domain.tale import TERMINAL, ShotRecord, ShotStatus, TaleRecord, TaleState
 from shared.observability.events import tale_started
 from shared.ports.bus import EventBus
 from shared.ports.store import TaleStore
@@ -130,6 +131,22 @@ def cancel(tale_id: str, *, store: TaleStore, bus: EventBus) -> None:
     bus.publish(announcement)
 
 
+def _resume_point(
+    tale: TaleRecord, shots: list[ShotRecord], planned: bool
+) -> tuple[TaleState, str]:
+    """Where a retried tale resumes: its last good stage."""
+    if not planned:
+        return TaleState.PLANNING, "planning"
+    if not shots:
+        return TaleState.RENDERING, "characters"
+    if all(
+        s.status is ShotStatus.RENDERED and (s.voice_path is not None or not tale.voices_expected)
+        for s in shots
+    ):
+        return TaleState.STITCHING, "stitching"
+    return TaleState.RENDERING, "shots"
+
+
 def retry(tale_id: str, *, store: TaleStore, bus: EventBus) -> TaleState:
     """Resume a failed tale from its last good stage (an operator's decision; the tale was
     refunded when it failed and is not charged again). Returns the stage it resumes at."""
@@ -139,15 +156,9 @@ def retry(tale_id: str, *, store: TaleStore, bus: EventBus) -> TaleState:
     if tale.state is not TaleState.FAILED:
         raise WrongState(f"tale {tale_id} is {tale.state}; only failed tales are retried")
     round_ = store.next_retry_round(tale_id)
-    shots = store.shots(tale_id) if store.plan(tale_id) is not None else []
-    if store.plan(tale_id) is None:
-        target, stage = TaleState.PLANNING, "planning"
-    elif not shots:
-        target, stage = TaleState.RENDERING, "characters"
-    elif all(s.status is ShotStatus.RENDERED for s in shots):
-        target, stage = TaleState.STITCHING, "stitching"
-    else:
-        target, stage = TaleState.RENDERING, "shots"
+    planned = store.plan(tale_id) is not None
+    shots = store.shots(tale_id) if planned else []
+    target, stage = _resume_point(tale, shots, planned)
     if not store.transition(tale_id, {TaleState.FAILED}, target, stage=stage):
         raise WrongState(f"tale {tale_id} changed while it was being retried")
     store.log(tale_id, stage, f"retried by an operator (round {round_}) from {stage}")
@@ -162,6 +173,8 @@ def retry(tale_id: str, *, store: TaleStore, bus: EventBus) -> TaleState:
             if shot.status is not ShotStatus.RENDERED:
                 attempt = store.retry_shot(tale_id, shot.index, shot.attempt)
                 bus.publish(ShotRequested(tale_id=tale_id, shot_index=shot.index, attempt=attempt))
+            if shot.voice_path is None and tale.voices_expected:
+                bus.publish(NarrationRequested(tale_id=tale_id, shot_index=shot.index))
     return target
 
 

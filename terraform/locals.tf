@@ -11,6 +11,7 @@ locals {
     "characters.requested",
     "shot.requested",
     "shot.rendered",
+    "narration.requested",
     "stitch.requested",
     "tale.finished",
     "tale.dead-letter",
@@ -46,6 +47,15 @@ locals {
       concurrency           = 1
       max_delivery_attempts = 5
       needs                 = ["store", "videos", "bus", "blobs", "records", "usage", "claims"]
+      schedule              = null
+    }
+    narrate_shot = {
+      trigger               = "narration.requested"
+      memory                = "1Gi"
+      timeout_s             = 300
+      concurrency           = 1
+      max_delivery_attempts = 5
+      needs                 = ["store", "voices", "blobs", "bus", "records", "usage"]
       schedule              = null
     }
     collect_shots = {

@@ -54,6 +54,7 @@ from shared.domain.errors import NotStarted, PermanentError, TransientError
 from shared.ports.blobs import BlobStore
 from shared.ports.generators import Recovery, VideoGenerator, VideoPoll, VideoRequest
 from shared.ports.store import TaleStore
+from shared.ports.voices import Speech, VoiceGenerator
 from shared.runtime.local import LocalRuntime
 
 When = Literal["before", "after"]
@@ -82,6 +83,9 @@ SITES: tuple[str, ...] = (
     "bus.publish",
     "videos.start",
     "videos.poll",
+    "voices.synthesize",
+    "store.record_voice",
+    "store.take_over_shot",
     "ledger.settle",
     "ledger.refund",
 )
@@ -606,6 +610,49 @@ class ChaosVideos(VideoGenerator):
             clip_path=request.output_path,
             units={"video_seconds": float(shot.duration_s)},
         )
+
+
+class ChaosVoices(VoiceGenerator):
+    """A paid voice with a crash point around each synthesis; the speech is a short tone
+    (the chaos run checks the pipeline, not the voice)."""
+
+    provider = "chaos"
+    model = "chaos-voice"
+
+    def __init__(self, chaos: Chaos) -> None:
+        self.chaos = chaos
+        self.spoken: Counter[tuple[str, str]] = Counter()
+        self._lock = threading.Lock()
+
+    def voices(self, language: str) -> tuple[str, ...]:
+        return ("tone",)
+
+    def synthesize(self, text: str, language: str, voice: str, *, tale_id: str = "") -> Speech:
+        with self.chaos.around("voices.synthesize", f"{tale_id}:{text[:20]}"):
+            with self._lock:
+                self.spoken[(tale_id, text)] += 1
+            return Speech(_tone_wav(0.5), 0.5, {"characters": float(len(text))})
+
+
+def _tone_wav(seconds: float, rate: int = 16000) -> bytes:
+    import io
+    import math
+    import struct
+    import wave
+
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as wav:
+        wav.setnchannels(1)
+        wav.setsampwidth(2)
+        wav.setframerate(rate)
+        frames = int(seconds * rate)
+        wav.writeframes(
+            b"".join(
+                struct.pack("<h", int(8000 * math.sin(2 * math.pi * 440 * n / rate)))
+                for n in range(frames)
+            )
+        )
+    return buffer.getvalue()
 
 
 # --- the process --------------------------------------------------------------------------

@@ -31,6 +31,7 @@ from shared.chaos.faults import (
     ChaosBus,
     ChaosRuntime,
     ChaosVideos,
+    ChaosVoices,
     CrashingBlobs,
     CrashingLedger,
     FaultPlan,
@@ -194,6 +195,7 @@ def open_world(
     ledger = CrashingLedger(home / "ledger.db", chaos)
     # The provider writes its clips with its own credentials (no crash points of ours).
     videos = ChaosVideos(FilesystemBlobStore(home / "blobs"), chaos)
+    voices = ChaosVoices(chaos)
     container = Container(
         settings,
         store=store,
@@ -201,6 +203,7 @@ def open_world(
         blobs=blobs,
         ledger=ledger,
         videos=videos,
+        voices=voices,
         keys=base.keys,
         records=records,
     )

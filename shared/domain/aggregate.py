@@ -72,12 +72,17 @@ class TaleAggregate:
         now_rendered = new.status is ShotStatus.RENDERED
         if was != now_rendered:
             self._set(rendered=self.tale.rendered + (1 if now_rendered else -1))
+        if (old is None or old.voice_path is None) and new.voice_path is not None:
+            self._set(voiced=self.tale.voiced + 1)
         self.shots[new.index] = new
         self.changed_shots.add(new.index)
         return new
 
-    def add_shots(self, count: int) -> None:
-        """Pending shots 0..count-1 (attempt 1); existing ones are kept."""
+    def add_shots(self, count: int, *, voices: bool = False) -> None:
+        """Pending shots 0..count-1 (attempt 1); existing ones are kept. ``voices``: the
+        fan-in waits for every shot's narration too."""
+        if voices and not self.tale.voices_expected:
+            self._set(voices_expected=True)
         for index in range(count):
             if index not in self.shots:
                 self.put_shot(rules.new_shot(self.tale.tale_id, index, self.now))
@@ -139,12 +144,14 @@ class TaleAggregate:
         )
 
     def fan_in(self, key: str) -> FanIn:
-        """Count a completion: the one that finds every shot rendered while the tale renders
-        moves it to stitching and its ``key`` becomes the fan-in key (exactly once)."""
+        """Count a completion (a rendered shot, or a voiced narration): the one that finds
+        every shot rendered — and voiced, when the tale expects voices — while the tale
+        renders moves it to stitching, and its ``key`` becomes the fan-in key (exactly once)."""
         tale = self.tale
         total, rendered = tale.shot_count, tale.rendered
+        voiced = tale.voiced >= total or not tale.voices_expected
         if tale.state is TaleState.RENDERING:
-            if rendered >= total and tale.fan_in_key is None:
+            if rendered >= total and voiced and tale.fan_in_key is None:
                 check_transition(tale.state, TaleState.STITCHING)
                 self.touch(
                     state=TaleState.STITCHING,

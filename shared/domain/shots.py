@@ -106,6 +106,13 @@ def fail(shot: ShotRecord, attempt: int, error: str, now: float) -> ShotRecord |
     return replace(shot, status=ShotStatus.FAILED, error=error, updated_at=now)
 
 
+def voice(shot: ShotRecord, voice_path: str, now: float) -> ShotRecord | None:
+    """Record the shot's voiced narration (``""``: nothing to voice), once."""
+    if shot.voice_path is not None:
+        return None
+    return replace(shot, voice_path=voice_path, updated_at=now)
+
+
 def retry(shot: ShotRecord, attempt: int, now: float) -> ShotRecord | None:
     """A new, pending attempt if ``attempt`` is still the current one."""
     if shot.attempt != attempt:

@@ -112,6 +112,10 @@ class TaleRecord:
     """The tale's claims and one-time markers (``shared.domain.markers``): name → holder."""
     retries: int = 0
     """How many times an operator retried the failed tale."""
+    voiced: int = 0
+    """How many of its shots have their narration voiced (or nothing to voice)."""
+    voices_expected: bool = False
+    """The fan-in waits for every shot's narration too (set when narration is requested)."""
 
 
 class ShotStatus(StrEnum):
@@ -138,6 +142,9 @@ class ShotRecord:
     claimant: str | None = None
     """Message id of the delivery that holds the claim (a redelivery keeps the message id)."""
     claimed_at: float | None = None
+    voice_path: str | None = None
+    """Blob path of the shot's voiced narration (WAV); ``""`` when there is nothing to voice;
+    ``None`` until voiced. Kept across attempts: the picture and the voice are independent."""
 
 
 @dataclass(frozen=True)

@@ -193,10 +193,26 @@ class TaleStore(ABC):
         return self.unit("retry_round", tale_id, tale_id, lambda agg: agg.next_retry_round())
 
     # --- shots -------------------------------------------------------------------------------
-    def init_shots(self, tale_id: str, count: int) -> None:
-        """Create pending shot records 0..count-1 (attempt 1); existing ones are kept."""
+    def init_shots(self, tale_id: str, count: int, *, voices: bool = False) -> None:
+        """Create pending shot records 0..count-1 (attempt 1); existing ones are kept.
+        ``voices``: the fan-in also waits for every shot's narration."""
         self.unit(
-            "init_shots", tale_id, tale_id, lambda agg: agg.add_shots(count), shots=range(count)
+            "init_shots",
+            tale_id,
+            tale_id,
+            lambda agg: agg.add_shots(count, voices=voices),
+            shots=range(count),
+        )
+
+    def record_voice(self, tale_id: str, index: int, voice_path: str) -> None:
+        """Record shot ``index``'s voiced narration (``""``: nothing to voice), once."""
+        self._shot_op(
+            "record_voice",
+            tale_id,
+            index,
+            0,
+            lambda s, now: shot_rules.voice(s, voice_path, now),
+            must_exist=True,
         )
 
     def claim_shot(

@@ -8,7 +8,7 @@ if missing; rendered shots are not requested again.
 
 from __future__ import annotations
 
-from schemas.events import CharactersRequested, ShotRequested
+from schemas.events import CharactersRequested, NarrationRequested, ShotRequested
 from shared.domain import markers
 from shared.domain.tale import ShotStatus, TaleState, progress
 from shared.ports.blobs import BlobStore
@@ -46,12 +46,18 @@ def render_characters(
         )
         store.record_character(tale_id, character.name, path)
         store.log(tale_id, "characters", f"reference image for {character.name}")
-    store.init_shots(tale_id, len(plan.shots))
+    store.init_shots(tale_id, len(plan.shots), voices=True)
     store.update(
         tale_id, stage="shots", progress=progress(TaleState.RENDERING, characters_done=True)
     )
+    shots = store.shots(tale_id)
     bus.publish_many(
         ShotRequested(tale_id=tale_id, shot_index=shot.index, attempt=shot.attempt)
-        for shot in store.shots(tale_id)
+        for shot in shots
         if shot.status is not ShotStatus.RENDERED
+    )
+    bus.publish_many(
+        NarrationRequested(tale_id=tale_id, shot_index=shot.index)
+        for shot in shots
+        if shot.voice_path is None
     )

@@ -46,7 +46,16 @@ EFFECTS: dict[str, tuple[str, ...]] = {
         "store.finish_shot",
         "bus.publish",
     ),
-    "collect_shots": ("store.fan_in", "bus.publish"),
+    # The voices finish after the pictures here, so the last narration requests stitching.
+    "narrate_shot": (
+        "store.claim",
+        "voices.synthesize",
+        "blobs.put_bytes",
+        "store.record_voice",
+        "store.fan_in",
+        "bus.publish",
+    ),
+    "collect_shots": ("store.fan_in",),
     "stitch_video": (
         "store.claim",
         "blobs.put_file",
@@ -64,7 +73,11 @@ the adapter, so the matrix lists them all."""
 #: Scenarios beyond the happy path, and the effects only they perform.
 SCENARIOS: dict[str, tuple[FaultPlan, dict[str, tuple[str, ...]]]] = {
     # Every shot's first attempt fails: a second attempt is requested.
-    "retried": (FaultPlan(failed_attempts=1), {"render_shot": ("store.retry_shot",)}),
+    # (the retried shot finishes last: its completion requests stitching).
+    "retried": (
+        FaultPlan(failed_attempts=1),
+        {"render_shot": ("store.retry_shot",), "collect_shots": ("bus.publish",)},
+    ),
     # The safety filter refuses the shot: the tale fails (permanent) and is refunded.
     "refused": (
         FaultPlan(refused=1.0),

@@ -60,12 +60,12 @@ def test_a_second_paid_generation_on_redelivery(
         bus: EventBus,
         settings: Settings,
         me: str,
-    ) -> ShotRecord | None:
+    ) -> tuple[ShotRecord, bool] | None:
         """Not idempotent: ignores the operation a first delivery recorded."""
         shot, _ = store.claim_shot(event.tale_id, event.shot_index, event.attempt, claimant=me)
         if shot.status is ShotStatus.RENDERED:
             return None
-        return dataclasses.replace(shot, operation_id=None)
+        return dataclasses.replace(shot, operation_id=None), True
 
     monkeypatch.setattr(shots, "_claim", naive_claim)
     plan = FaultPlan(crash_at=(("render_shot", "store.mark_shot_started", "after"),))

@@ -87,6 +87,8 @@ def _tale(data: Doc) -> TaleRecord:
         rendered=data.get("rendered", 0),
         markers={m["name"]: m["holder"] for m in (data.get("markers") or {}).values()},
         retries=data.get("retries", 0),
+        voiced=data.get("voiced", 0),
+        voices_expected=data.get("voices_expected", False),
     )
 
 
@@ -109,6 +111,8 @@ def _tale_doc(t: TaleRecord) -> Doc:
         "rendered": t.rendered,
         "markers": {doc_id(k): {"name": k, "holder": v} for k, v in t.markers.items()},
         "retries": t.retries,
+        "voiced": t.voiced,
+        "voices_expected": t.voices_expected,
     }
 
 
@@ -125,6 +129,7 @@ def _shot(data: Doc) -> ShotRecord:
         updated_at=data["updated_at"],
         claimant=data.get("claimant"),
         claimed_at=data.get("claimed_at"),
+        voice_path=data.get("voice_path"),
     )
 
 
@@ -141,6 +146,7 @@ def _shot_doc(s: ShotRecord) -> Doc:
         "claimed_at": s.claimed_at,
         "claimant": s.claimant,
         "updated_at": s.updated_at,
+        "voice_path": s.voice_path,
     }
 
 

@@ -32,7 +32,8 @@ CREATE TABLE IF NOT EXISTS tales (
     created_at REAL NOT NULL, updated_at REAL NOT NULL,
     submission TEXT NOT NULL, plan TEXT,
     rendered INTEGER NOT NULL DEFAULT 0, markers TEXT NOT NULL DEFAULT '{}',
-    retries INTEGER NOT NULL DEFAULT 0
+    retries INTEGER NOT NULL DEFAULT 0, voiced INTEGER NOT NULL DEFAULT 0,
+    voices_expected INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS tales_owner ON tales(owner, created_at);
 CREATE TABLE IF NOT EXISTS characters (
@@ -42,7 +43,7 @@ CREATE TABLE IF NOT EXISTS characters (
 CREATE TABLE IF NOT EXISTS shots (
     tale_id TEXT NOT NULL, idx INTEGER NOT NULL, attempt INTEGER NOT NULL, status TEXT NOT NULL,
     operation_id TEXT, clip_path TEXT, error TEXT, starts INTEGER NOT NULL DEFAULT 0,
-    claimed_at REAL, claimant TEXT, updated_at REAL NOT NULL,
+    claimed_at REAL, claimant TEXT, updated_at REAL NOT NULL, voice_path TEXT,
     PRIMARY KEY (tale_id, idx)
 );
 CREATE TABLE IF NOT EXISTS events (
@@ -53,6 +54,7 @@ CREATE INDEX IF NOT EXISTS events_tale ON events(tale_id, id);
 """
 
 #: Columns added since the first schema, with how an existing row gets its value.
+_ADDED_SHOT_COLUMNS = {"voice_path": "TEXT"}
 _ADDED_COLUMNS = {
     "rendered": (
         "INTEGER NOT NULL DEFAULT 0",
@@ -61,17 +63,19 @@ _ADDED_COLUMNS = {
     ),
     "markers": ("TEXT NOT NULL DEFAULT '{}'", None),
     "retries": ("INTEGER NOT NULL DEFAULT 0", None),
+    "voiced": ("INTEGER NOT NULL DEFAULT 0", None),
+    "voices_expected": ("INTEGER NOT NULL DEFAULT 0", None),
 }
 
 _TALE_COLUMNS = (
     "tale_id, owner, state, stage, progress, title, language, shot_count, "
     "error_stage, error_reason, outputs, fan_in_key, created_at, updated_at, "
-    "rendered, markers, retries"
+    "rendered, markers, retries, voiced, voices_expected"
 )
 _TALE_ASSIGNMENTS = ", ".join(f"{c.strip()}=?" for c in _TALE_COLUMNS.split(","))
 _SHOT_COLUMNS = (
     "tale_id, idx, attempt, status, operation_id, clip_path, error, starts, "
-    "claimed_at, claimant, updated_at"
+    "claimed_at, claimant, updated_at, voice_path"
 )
 
 
@@ -94,6 +98,8 @@ def _tale(row: sqlite3.Row) -> TaleRecord:
         rendered=row["rendered"],
         markers=json.loads(row["markers"]),
         retries=row["retries"],
+        voiced=row["voiced"],
+        voices_expected=bool(row["voices_expected"]),
     )
 
 
@@ -116,6 +122,8 @@ def _tale_values(t: TaleRecord) -> tuple[object, ...]:
         t.rendered,
         json.dumps(t.markers),
         t.retries,
+        t.voiced,
+        int(t.voices_expected),
     )
 
 
@@ -132,6 +140,7 @@ def _shot(row: sqlite3.Row) -> ShotRecord:
         updated_at=row["updated_at"],
         claimant=row["claimant"],
         claimed_at=row["claimed_at"],
+        voice_path=row["voice_path"],
     )
 
 
@@ -148,6 +157,7 @@ def _shot_values(s: ShotRecord) -> tuple[object, ...]:
         s.claimed_at,
         s.claimant,
         s.updated_at,
+        s.voice_path,
     )
 
 
@@ -175,6 +185,10 @@ class SqliteTaleStore(TaleStore):
                     db.execute(f"ALTER TABLE tales ADD COLUMN {name} {decl}")
                     if fill:
                         db.execute(fill)
+            shots = {r["name"] for r in db.execute("PRAGMA table_info(shots)").fetchall()}
+            for name, decl in _ADDED_SHOT_COLUMNS.items():
+                if name not in shots:
+                    db.execute(f"ALTER TABLE shots ADD COLUMN {name} {decl}")
 
     # --- the unit of work ----------------------------------------------------------------
     def _run_unit(
@@ -193,7 +207,7 @@ class SqliteTaleStore(TaleStore):
                     (*_tale_values(agg.tale), tale_id),
                 )
             db.executemany(
-                f"REPLACE INTO shots ({_SHOT_COLUMNS}) VALUES ({', '.join('?' * 11)})",
+                f"REPLACE INTO shots ({_SHOT_COLUMNS}) VALUES ({', '.join('?' * 12)})",
                 [_shot_values(agg.shots[i]) for i in sorted(agg.changed_shots)],
             )
             for line in agg.log:
@@ -231,7 +245,7 @@ class SqliteTaleStore(TaleStore):
         with self.db.transaction() as db:
             cur = db.execute(
                 f"INSERT OR IGNORE INTO tales ({_TALE_COLUMNS}, submission) "
-                f"VALUES ({', '.join('?' * 18)})",
+                f"VALUES ({', '.join('?' * 20)})",
                 (*_tale_values(fresh), self._seal(record, submission)),
             )
             return cur.rowcount == 1

@@ -1,0 +1,60 @@
+"""espeak-ng: the embedded default's voice — a real formant synthesiser, a placeholder for a
+speech model (robotic, but every word is there, in the story's language)."""
+
+from __future__ import annotations
+
+import io
+import shutil
+import subprocess
+import tempfile
+import wave
+from pathlib import Path
+
+from shared.domain.errors import PermanentError
+from shared.ports.voices import Speech, VoiceGenerator
+
+#: espeak-ng voices per language, default first (``espeak-ng --voices=<lang>`` lists more).
+VOICES: dict[str, tuple[str, ...]] = {
+    "en": ("en-us", "en-gb"),
+    "ko": ("ko",),
+    "ja": ("ja",),
+    "zh": ("cmn", "yue"),
+}
+WORDS_PER_MINUTE = 165
+
+
+class EspeakVoices(VoiceGenerator):
+    provider = "espeak-ng"
+    model = "espeak-ng"
+    placeholder = True
+
+    def __init__(self, binary: str = "espeak-ng", timeout_s: float = 60.0) -> None:
+        self.binary = binary
+        self.timeout_s = timeout_s
+
+    def voices(self, language: str) -> tuple[str, ...]:
+        return VOICES.get(language, VOICES["en"])
+
+    def synthesize(self, text: str, language: str, voice: str, *, tale_id: str = "") -> Speech:
+        offered = self.voices(language)
+        chosen = voice or offered[0]
+        if chosen not in offered:
+            raise PermanentError(f"no voice {chosen!r} for {language}; offered: {offered}")
+        exe = shutil.which(self.binary)
+        if exe is None:
+            raise RuntimeError(
+                "espeak-ng is not installed (install.sh installs it: apt-get install espeak-ng)"
+            )
+        with tempfile.TemporaryDirectory(prefix="tale-voice-") as tmp:
+            out = Path(tmp) / "speech.wav"
+            subprocess.run(  # the text goes on stdin: never parsed as an option
+                [exe, "-v", chosen, "-s", str(WORDS_PER_MINUTE), "-w", str(out), "--stdin"],
+                input=text.encode("utf-8"),
+                check=True,
+                capture_output=True,
+                timeout=self.timeout_s,
+            )
+            data = out.read_bytes()
+        with wave.open(io.BytesIO(data)) as wav:
+            seconds = wav.getnframes() / float(wav.getframerate())
+        return Speech(data, seconds, {"characters": float(len(text)), "audio_seconds": seconds})

@@ -1,0 +1,87 @@
+"""Stage ``narrate_shot`` (trigger: ``narration.requested``): voice one shot's narration.
+
+Requested for every shot when the shots are, it runs beside ``render_shot``: the picture and
+the voice are independent (a re-rendered shot keeps its voice). The voice is a paid call in
+scenario A, so it is claimed like any paid step and written to a location fixed by the shot
+(``tales/<id>/voice/<index>.wav``): a redelivery that finds the file records it instead of
+speaking again. Recording the voice and counting it for the fan-in are one unit of work each;
+the completion that finds every shot rendered and voiced moves the tale to stitching and
+publishes ``stitch.requested`` (as ``collect_shots`` does for the last rendered shot).
+
+A shot without narration, or a tale whose voice is ``none``, records ``""``: nothing to
+voice, and the shot keeps the video model's own sound or stays quiet.
+"""
+
+from __future__ import annotations
+
+import time
+
+from schemas.events import NarrationRequested, StitchRequested
+from shared.domain import markers
+from shared.domain.tale import TaleState
+from shared.ports.blobs import BlobStore
+from shared.ports.bus import EventBus
+from shared.ports.store import TaleStore
+from shared.ports.usage import Usage, UsageRecorder
+from shared.ports.voices import NO_VOICE, VoiceGenerator
+from shared.pubsub_message import Envelope
+from shared.stages.common import require_plan, require_tale, tale_prefix
+
+
+def voice_path(tale_id: str, index: int) -> str:
+    return f"{tale_prefix(tale_id)}/voice/{index:02d}.wav"
+
+
+def narrate_shot(
+    event: NarrationRequested,
+    store: TaleStore,
+    voices: VoiceGenerator,
+    blobs: BlobStore,
+    bus: EventBus,
+    envelope: Envelope,
+    usage: UsageRecorder,
+) -> None:
+    tale_id, index = event.tale_id, event.shot_index
+    state = require_tale(store, tale_id).state
+    if state.terminal:
+        return
+    shot = store.shot(tale_id, index)
+    if shot is None:
+        return  # the shots are created before narration is requested; a stray event
+    if shot.voice_path is None and state is TaleState.RENDERING:
+        me = envelope.message_id
+        if store.claim(tale_id, markers.handling(event.key), me) != me:
+            return  # a duplicate: the holder's delivery voices it
+        store.record_voice(tale_id, index, _speak(event, store, voices, blobs, usage))
+    result = store.fan_in(tale_id, index, 0, event.key)
+    if result.fan_in_key == event.key:  # again on a redelivery, if the publish was lost
+        bus.publish(StitchRequested(tale_id=tale_id))
+
+
+def _speak(
+    event: NarrationRequested,
+    store: TaleStore,
+    voices: VoiceGenerator,
+    blobs: BlobStore,
+    usage: UsageRecorder,
+) -> str:
+    """The blob path of the shot's voiced narration, or ``""`` when there is none."""
+    tale_id, index = event.tale_id, event.shot_index
+    plan = require_plan(store, tale_id)
+    text = plan.shots[index].narration.strip() if index < len(plan.shots) else ""
+    voice = store.submission(tale_id).options.voice
+    if not text or voice == NO_VOICE:
+        return ""
+    path = voice_path(tale_id, index)
+    if blobs.exists(path):  # spoken by an earlier delivery that died before recording it
+        return path
+    speech = voices.synthesize(text, plan.language, voice, tale_id=tale_id)
+    blobs.put_bytes(path, speech.wav, "audio/wav")
+    if speech.units:
+        usage.record(
+            Usage(
+                tale_id, f"voice:{index}", voices.provider, voices.model, speech.units, time.time()
+            )
+        )
+    store.log(tale_id, "rendering", f"shot {index + 1}: narration voiced ({speech.seconds:.1f} s)")
+    return path
