@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install Tale on a fresh machine: a Hangul font (Debian's fonts-nanum, when no CJK font is
-# present and apt-get can be used), then the project and its tools into ./.venv.
+# present and apt-get can be used) and the espeak-ng narrator, then the project and its tools
+# into ./.venv.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -14,16 +15,19 @@ have_hangul_font() {
   [ -n "${TALE_FONT:-}" ] && [ -f "$TALE_FONT" ]
 }
 
-if ! have_hangul_font || [ ! -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ]; then
+if ! have_hangul_font || [ ! -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] \
+   || ! command -v espeak-ng >/dev/null 2>&1; then
   if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
     # fonts-nanum: Korean text in clips and sheets; fonts-dejavu-core: a font without Hangul
-    # that the tests use to check the "no Hangul font" error.
-    echo "install.sh: installing fonts-nanum and fonts-dejavu-core" >&2
+    # that the tests use to check the "no Hangul font" error; espeak-ng: the embedded
+    # default's narrator (a real synthesiser with ko, en, ja and zh voices).
+    echo "install.sh: installing fonts-nanum, fonts-dejavu-core and espeak-ng" >&2
     apt-get update -qq >/dev/null
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-nanum fonts-dejavu-core >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+      fonts-nanum fonts-dejavu-core espeak-ng >/dev/null
   else
-    echo "install.sh: no Hangul font found; install fonts-nanum or fonts-noto-cjk," \
-         "or set TALE_FONT=/path/to/font.ttf" >&2
+    echo "install.sh: missing a Hangul font or espeak-ng; install fonts-nanum (or" \
+         "fonts-noto-cjk, or set TALE_FONT=/path/to/font.ttf) and espeak-ng" >&2
   fi
 fi
 
