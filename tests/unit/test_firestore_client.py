@@ -101,8 +101,6 @@ _MAKERS = {
     "shared/bootstrap.py": 1,  # Container.subscriber
     "shared/adapters/gcp/pubsub_bus.py": 1,  # publisher_client(), used by Container.publisher
     "shared/adapters/gcp/gcs_blobs.py": 1,  # GcsBlobStore.from_settings, used by Container.blobs
-    # FirestoreTaleStore.from_settings: no longer used by the container (it passes its client)
-    "shared/adapters/gcp/firestore_store.py": 1,
 }
 _CONSTRUCTION = re.compile(
     r"\b(?:firestore\.Client|storage\.Client|PublisherClient|SubscriberClient)\("

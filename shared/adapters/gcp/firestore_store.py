@@ -171,12 +171,6 @@ class FirestoreTaleStore(TaleStore):
         self._event_lock = threading.Lock()
         self._last_event_ns = 0
 
-    @classmethod
-    def from_settings(
-        cls, project: str, database: str = "(default)", **kw: Any
-    ) -> FirestoreTaleStore:
-        return cls(firestore.Client(project=project, database=database), **kw)
-
     # --- references ----------------------------------------------------------------------
     def _tale_ref(self, tale_id: str) -> firestore.DocumentReference:
         return self._tales.document(doc_id(tale_id))
