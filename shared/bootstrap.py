@@ -288,6 +288,8 @@ class Container:
                     self.audit,
                     max_attempts=s.planner_max_attempts,
                     api_key=s.planner_api_key,
+                    max_output_tokens=s.planner_output_tokens,
+                    tokens_per_s=s.planner_tokens_per_s,
                 )
             if self.settings.scenario == "A":
                 from shared.providers.google.planner import GeminiPlanner

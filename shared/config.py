@@ -128,6 +128,15 @@ class Settings(BaseSettings):
     planner_url: str | None = Field(default=None, description="OpenAI-compatible server (vLLM).")
     planner_model: str = "Qwen/Qwen2.5-7B-Instruct"
     planner_api_key: str | None = None
+    planner_output_tokens: int = Field(
+        default=4096, ge=256, le=32_768, description="The plan's token budget (max_tokens)."
+    )
+    planner_tokens_per_s: float = Field(
+        default=15.0,
+        gt=0,
+        description="The planner server's decode rate for one stream: with the token budget "
+        "it sizes the answer's deadline (below plan_story's timeout).",
+    )
     egress_allow: list[str] = Field(
         default_factory=list, description="Hosts of our own endpoints HTTP clients may reach."
     )
