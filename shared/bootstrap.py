@@ -312,9 +312,9 @@ class Container:
 
                 return WorkerImages()
             if self.settings.scenario == "A":
-                from shared.providers.google.images import ImagenImages
+                from shared.providers.google.images import GeminiImages
 
-                return ImagenImages(self.genai, self.settings.imagen_model, self.usage)
+                return GeminiImages(self.genai, self.settings.image_model, self.usage)
             from shared.providers.offline.images import OfflineImageGenerator
 
             return OfflineImageGenerator(font=self.settings.font)
@@ -355,9 +355,11 @@ class Container:
                     model=s.gpu_pipeline,
                 )
             if s.scenario == "A":
+                from shared.providers.google.images import GeminiImages
                 from shared.providers.google.veo import VeoVideos
 
                 gcs = f"gs://{s.media_bucket}" if self.on_gcp and s.media_bucket else None
+                images = self.images
                 return VeoVideos(
                     self.genai,
                     s.veo_model,
@@ -366,6 +368,8 @@ class Container:
                     requests_per_minute=s.veo_requests_per_minute,
                     resolution=s.veo_resolution,
                     audio=s.veo_audio,
+                    person_generation=s.veo_person_generation,
+                    frames=images if isinstance(images, GeminiImages) else None,
                     output_gcs_uri=gcs,
                 )
             from shared.providers.offline.videos import OfflineVideoGenerator

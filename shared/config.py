@@ -106,11 +106,23 @@ class Settings(BaseSettings):
     scenario: Literal["offline", "A", "B"] = "offline"
     vertex_project: str | None = Field(default=None, description="Default: TALE_GCP_PROJECT.")
     vertex_location: str = "us-central1"
-    gemini_model: str = "gemini-2.5-flash"
-    imagen_model: str = "imagen-4.0-generate-001"
+    # Model ids change under us: each is checked against its provider's dated table
+    # (shared/providers/google/{text,image,veo}_models.py) and by `tale doctor`.
+    gemini_model: str = Field(
+        default="gemini-3.5-flash", description="The planner and the trend explainer."
+    )
+    image_model: str = Field(
+        default="gemini-3.1-flash-image",
+        description="Character references and composed first frames (Imagen is retired).",
+    )
     veo_model: str = "veo-3.1-generate-001"
     veo_resolution: Literal["720p", "1080p"] = "720p"
     veo_audio: bool = False
+    veo_person_generation: Literal["allow_adult", "dont_allow", "allow_all"] = Field(
+        default="allow_adult",
+        description="Veo's personGeneration: allow_adult is Vertex AI's documented default; "
+        "allow_all needs the project's approval.",
+    )
     veo_requests_per_minute: int = Field(default=10, ge=1, description="Shared across instances.")
     planner_max_attempts: int = Field(default=3, ge=1, le=10)
     provider_retry_attempts: int = Field(default=5, ge=1, le=20)

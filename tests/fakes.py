@@ -70,6 +70,9 @@ class MemoryBlobs(BlobStore):
     def exists(self, path: str) -> bool:
         return path in self.objects
 
+    def list_paths(self, prefix: str) -> list[str]:
+        return sorted(p for p in self.objects if p.startswith(prefix))
+
     def uri(self, path: str) -> str:
         return f"memory://{path}"
 

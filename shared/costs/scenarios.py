@@ -105,7 +105,7 @@ class Comparison:
 
 def engines_from(prices: PriceTable, **models: str | None) -> dict[str, ScenarioSpec]:
     """The table's engines, with the models a deployment uses (settings) where given:
-    ``gemini``, ``imagen``, ``veo`` (scenario A) and ``planner``, ``video`` (scenario B)."""
+    ``gemini``, ``image``, ``veo`` (scenario A) and ``planner``, ``video`` (scenario B)."""
 
     def swap(engine: Engine, model: str | None) -> Engine:
         return engine if not model else engine.model_copy(update={"model": model})
@@ -114,7 +114,7 @@ def engines_from(prices: PriceTable, **models: str | None) -> dict[str, Scenario
     return {
         "A": ScenarioSpec(
             planner=swap(a.planner, models.get("gemini")),
-            images=swap(a.images, models.get("imagen")),
+            images=swap(a.images, models.get("image")),
             videos=swap(a.videos, models.get("veo")),
         ),
         "B": ScenarioSpec(
@@ -130,7 +130,7 @@ def deployment_engines(prices: PriceTable, settings: Settings) -> dict[str, Scen
     return engines_from(
         prices,
         gemini=settings.gemini_model,
-        imagen=settings.imagen_model,
+        image=settings.image_model,
         veo=settings.veo_model,
         planner=settings.planner_model,
         video=settings.gpu_pipeline,

@@ -13,6 +13,19 @@ class InvalidStory(TaleError):
     """A submission that can never be made into a tale (user error; HTTP 422, CLI exit 2)."""
 
 
+class UnsupportedRequest(InvalidStory):
+    """A submission the scenario's video model cannot render (an aspect ratio or a shot length
+    it does not take): refused before anything is paid, with what it does support (HTTP 422,
+    CLI exit 2)."""
+
+    def __init__(
+        self, reason: str, aspect_ratios: tuple[str, ...], shot_seconds: tuple[int, ...]
+    ) -> None:
+        super().__init__(reason)
+        self.aspect_ratios = aspect_ratios
+        self.shot_seconds = shot_seconds
+
+
 class MalformedEvent(TaleError):
     """An event that cannot be decoded or validated.
 
@@ -23,6 +36,12 @@ class MalformedEvent(TaleError):
 
 class PermanentError(TaleError):
     """Retrying cannot help (content refused, impossible request): record, fail, acknowledge."""
+
+
+class ModelUnavailable(PermanentError):
+    """The configured model does not exist for the provider (retired, renamed or never
+    available in the project): every call would fail the same way, so nothing is retried and
+    the operators are alerted (``provider.model_missing``)."""
 
 
 class TransientError(TaleError):

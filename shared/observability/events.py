@@ -23,6 +23,7 @@ EVENTS: dict[str, str] = {
     "stage.retry": "the invocation raised: redelivered with backoff, dead-lettered at the end",
     "provider.call": "a provider call's usage was recorded (tokens, images, seconds of video)",
     "provider.throttled": "a retry caused by a provider's quota or rate limit",
+    "provider.model_missing": "a configured model does not exist (retired or renamed): alert",
     "tale.started": "a new tale was accepted",
     "tale.finished": "a tale completed, failed or was cancelled (once per outcome)",
     "credits.reserved": "a tale's credits were reserved (the API, once per tale)",
@@ -82,6 +83,7 @@ _REASONS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     for name, pattern in (
         ("dead-lettered", r"gave up after \S+ attempts"),
         ("stuck", r"no progress for"),
+        ("model-missing", r"model \S+ (is not available|is retired|does not exist)"),
         ("throttled", r"\b429\b|resource.?exhausted|quota|rate.?limit|throttl|too many requests"),
         ("refused", r"refused by|safety|blocked|content polic"),
         ("timeout", r"time.?out|timed out|deadline|did not finish in time"),
@@ -116,7 +118,7 @@ def user_hash(user_id: str) -> str:
 #: The provider each generator client is, per scenario (the names usage records carry).
 _PROVIDERS = {
     "offline": {"planner": "offline", "images": "offline", "videos": "offline"},
-    "A": {"planner": "gemini", "images": "imagen", "videos": "veo", "explainer": "gemini"},
+    "A": {"planner": "gemini", "images": "gemini-image", "videos": "veo", "explainer": "gemini"},
     "B": {
         "planner": "self-hosted",
         "images": "self-hosted",
@@ -234,3 +236,17 @@ def credits_changed(event: str, tale_id: str, credits: int | None = None) -> Non
     """``credits.reserved`` (with the amount), ``credits.settled`` or ``credits.refunded``."""
     outcome = event.removeprefix("credits.")
     _emit(_log, event, f"credits {outcome}", tale_id=tale_id, outcome=outcome, credits=credits)
+
+
+def model_missing(provider: str, model: str, reason: str) -> None:
+    """A configured model the provider does not know (the critical ``model missing`` alert):
+    every tale that needs it fails until an operator configures a current one."""
+    _emit(
+        _log,
+        "provider.model_missing",
+        f"{provider} model {model} is not available: {reason}",
+        logging.ERROR,
+        provider=provider,
+        model=model,
+        reason="model-missing",
+    )

@@ -33,6 +33,11 @@ class BlobStore(ABC):
     @abstractmethod
     def exists(self, path: str) -> bool: ...
 
+    def list_paths(self, prefix: str) -> list[str]:
+        """The paths of the objects whose path starts with ``prefix``, sorted. Stores that
+        cannot list say so (``NotImplementedError``); the filesystem and Cloud Storage can."""
+        raise NotImplementedError(f"{type(self).__name__} cannot list objects")
+
     @abstractmethod
     def uri(self, path: str) -> str:
         """Where the object lives, for people (``file://…``, ``gs://…``)."""

@@ -36,6 +36,20 @@ def test_round_trip_and_replace(blobs: BlobStore, tmp_path: Path) -> None:
     assert blobs.exists("tales/t/b.bin") and not blobs.exists("tales/t/c")
 
 
+def test_listing_by_prefix(blobs: BlobStore) -> None:
+    """What recovery reads: the objects Veo wrote into one attempt's folder."""
+    for path in (
+        "tales/t/shots/00-a1/123/sample_0.mp4",
+        "tales/t/shots/00-a1.mp4",
+        "tales/t/shots/00-a10/9/sample_0.mp4",
+        "tales/t/shots/01-a1/5/sample_0.mp4",
+    ):
+        blobs.put_bytes(path, b"v", "video/mp4")
+    assert blobs.list_paths("tales/t/shots/00-a1/") == ["tales/t/shots/00-a1/123/sample_0.mp4"]
+    assert blobs.list_paths("tales/t/shots/02-a1/") == []
+    assert blobs.list_paths("tales/none/") == []
+
+
 def test_missing_object(blobs: BlobStore, tmp_path: Path) -> None:
     with pytest.raises(BlobNotFound):
         blobs.get_bytes("nope")

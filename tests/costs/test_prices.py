@@ -26,7 +26,7 @@ def test_every_price_has_a_source_a_date_and_is_not_negative() -> None:
     table = load_prices()
     for price in table.prices:
         assert price.source.startswith(("https://", "Tale ")), price.id
-        assert price.as_of <= date(2026, 11, 22), price.id
+        assert price.as_of <= date.fromisoformat(table.version), price.id
         assert price.usd >= 0 and price.per > 0, price.id
     for assumption in table.assumptions:
         assert assumption.source and assumption.as_of, assumption.id
@@ -40,6 +40,9 @@ def test_the_packaged_table_prices_what_tale_records() -> None:
         ("gemini", "gemini-2.5-flash", "input_tokens"),
         ("gemini", "gemini-2.5-flash", "output_tokens"),
         ("imagen", "imagen-4.0-generate-001", "images"),
+        ("gemini", "gemini-3.5-flash", "input_tokens"),
+        ("gemini", "gemini-3.5-flash", "output_tokens"),
+        ("gemini-image", "gemini-3.1-flash-image", "images"),
         ("veo", "veo-3.1-generate-001", "video_seconds"),
         ("veo", "veo-3.1-fast-generate-001", "video_seconds"),
         ("self-hosted", "Qwen/Qwen2.5-7B-Instruct", "input_tokens"),

@@ -1,6 +1,7 @@
-"""Scenario A end to end: Gemini plans, Imagen draws, Veo films — the real google-genai client
-against a Vertex stand-in — through the local runtime, with credits reserved and then settled
-or refunded."""
+"""Scenario A end to end: Gemini plans, the Gemini image model draws, Veo films — the real
+google-genai client against the strict Vertex stand-in (tests/vertex.py: a request Vertex would
+refuse fails the test) — through the local runtime, with credits reserved and then settled or
+refunded."""
 
 from __future__ import annotations
 
@@ -11,10 +12,14 @@ from pathlib import Path
 import pytest
 
 from shared import bootstrap, service
+from shared.adapters.local.blobs import FilesystemBlobStore
+from shared.adapters.local.claims import SqliteClaims
 from shared.config import Settings
 from shared.domain.credits import tale_cost
 from shared.domain.tale import TaleState
 from shared.media.encode import write_h264
+from shared.providers.google.images import GeminiImages
+from shared.providers.google.veo import VeoVideos
 from shared.runtime.local import LocalRuntime
 from tests.conftest import EXAMPLES, make_submission, plan_draft
 from tests.e2e.helpers import decode
@@ -42,8 +47,41 @@ def world(tmp_path: Path, clip: bytes) -> Iterator[tuple[FakeVertex, Path]]:
     bootstrap.configure(Settings(home=tmp_path / "unused"))
 
 
-def run_tale(vertex: FakeVertex, tmp_path: Path) -> tuple[str, str, bootstrap.Container]:
+def with_media_bucket(
+    vertex: FakeVertex, settings: Settings, *, max_latency_s: float | None = None
+) -> dict[str, object]:
+    """The container's overrides for Veo writing into the media bucket (``storageUri``, one
+    folder per attempt) — here the home's blob folder, which the stand-in writes into."""
+    client = vertex.client()
+    blobs = FilesystemBlobStore(settings.home / "blobs")
+    claims = SqliteClaims(settings.home / "state.db")
+    vertex.storage = lambda path, data: blobs.put_bytes(path, data, "video/mp4")
+    videos = VeoVideos(
+        client,
+        settings.veo_model,
+        blobs,
+        claims=claims,
+        requests_per_minute=settings.veo_requests_per_minute,
+        resolution=settings.veo_resolution,
+        audio=settings.veo_audio,
+        frames=GeminiImages(client, settings.image_model, NoUsage()),
+        output_gcs_uri=f"gs://{vertex.bucket}",
+    )
+    if max_latency_s is not None:
+        videos.max_latency_s = max_latency_s
+    return {"genai": client, "blobs": blobs, "claims": claims, "videos": videos}
+
+
+class NoUsage:
+    def record(self, usage: object) -> None:
+        pass
+
+
+def run_tale(
+    vertex: FakeVertex, tmp_path: Path, veo_model: str | None = None, **media: object
+) -> tuple[str, str, bootstrap.Container]:
     settings = Settings(
+        **({"veo_model": veo_model} if veo_model else {}),  # type: ignore[arg-type]
         home=tmp_path / "home",
         scenario="A",
         vertex_project="tale-test",
@@ -54,7 +92,10 @@ def run_tale(vertex: FakeVertex, tmp_path: Path) -> tuple[str, str, bootstrap.Co
         shot_poll_interval_s=0.02,
         concurrency=4,
     )
-    container = bootstrap.configure(settings, genai=vertex.client())
+    overrides: dict[str, object] = {"genai": vertex.client()}
+    if media:
+        overrides = with_media_bucket(vertex, settings, **media)  # type: ignore[arg-type]
+    container = bootstrap.configure(settings, **overrides)
     user = str(uuid.uuid4())
     container.ledger.ensure_profile(user, "writer@example.com")
     container.ledger.grant_monthly(user, "2026-11", 16)
@@ -77,23 +118,78 @@ def kinds(container: bootstrap.Container, user: str) -> list[str]:
     return [e.kind for e in container.ledger.entries(user)]
 
 
-def test_a_tale_made_by_gemini_imagen_and_veo(world: tuple[FakeVertex, Path]) -> None:
+def image_calls(vertex: FakeVertex) -> int:
+    return vertex.model_calls["generateContent", "gemini-3.1-flash-image"]
+
+
+def test_a_tale_made_by_gemini_the_image_model_and_veo(world: tuple[FakeVertex, Path]) -> None:
     vertex, tmp_path = world
     tale_id, user, container = run_tale(vertex, tmp_path)
     tale = container.store.find(tale_id)
     assert tale is not None and tale.state is TaleState.COMPLETED, tale
     width, height, frames, duration, _ = decode(container.home / "blobs" / tale.outputs["video"])
     assert (width, height, frames) == (90, 160, SHOTS * 32) and abs(duration - 12) <= 0.5
-    assert vertex.calls["generateContent"] == 1
+    assert vertex.model_calls["generateContent", "gemini-3.5-flash"] == 1
     assert vertex.calls["predictLongRunning"] == SHOTS  # one paid generation per shot
-    assert vertex.calls["predict"] == len(container.store.characters(tale_id))
+    assert vertex.calls["predict"] == 0  # Imagen is retired
+    assert vertex.refusals == []  # nothing Vertex would refuse was sent
+    plan = container.store.plan(tale_id)
+    assert plan is not None and plan.aspect_ratio == "9:16"
+    cast = [s for s in plan.shots if s.characters]
+    # 9:16 takes no references on Veo 3.1: each shot with characters starts from a frame
+    # composed at 9:16 from the reference sheets.
+    assert image_calls(vertex) == len(container.store.characters(tale_id)) + len(cast)
+    starts = vertex.bodies["predictLongRunning"]
+    assert sum("image" in b["instances"][0] for b in starts) == len(cast)
+    assert all("referenceImages" not in b["instances"][0] for b in starts)
+    assert all(b["parameters"]["personGeneration"] == "allow_adult" for b in starts)
     usage = {u.key: u for u in container.usage.for_tale(tale_id)}
     assert usage["plan:1"].units == {"input_tokens": 812, "output_tokens": 1450}
     assert all(usage[f"shot:{i}:1"].units == {"video_seconds": 4} for i in range(SHOTS))
-    assert {u.provider for u in usage.values()} == {"gemini", "imagen", "veo", "gcp"}
+    assert {u.provider for u in usage.values()} >= {"gemini", "gemini-image", "veo", "gcp"}
+    assert {u.model for u in usage.values() if u.provider == "gemini-image"} == {
+        "gemini-3.1-flash-image"
+    }
     ops = [u for u in usage.values() if u.provider == "gcp"]  # one per function invocation
     assert {u.model for u in ops} >= {"plan_story", "render_shot", "stitch_video", "notify_user"}
     assert all(u.units["invocations"] == 1 and u.units["gib_seconds"] > 0 for u in ops)
+    assert kinds(container, user) == ["grant", "reserve", "settle"]
+
+
+@pytest.mark.parametrize("lost", ["timeout", 503])
+def test_a_start_whose_answer_is_lost_is_never_sent_twice_and_the_tale_completes(
+    world: tuple[FakeVertex, Path], lost: str | int
+) -> None:
+    """Vertex started every shot's generation, but the first answer of each never arrived:
+    the claim is kept, the attempt's output folder shows the video, and it is taken from
+    there — one ``predictLongRunning`` per shot attempt."""
+    vertex, tmp_path = world
+    vertex.lose["predictLongRunning"] = lambda n: lost if n <= SHOTS else None
+    tale_id, user, container = run_tale(vertex, tmp_path, max_latency_s=3600.0)
+    tale = container.store.find(tale_id)
+    assert tale is not None and tale.state is TaleState.COMPLETED, tale
+    assert vertex.calls["predictLongRunning"] == SHOTS
+    assert len(vertex.started_prompts) == SHOTS
+    shots = container.store.shots(tale_id)
+    assert [s.attempt for s in shots] == [1] * SHOTS
+    for shot in shots:
+        assert shot.clip_path == f"tales/{tale_id}/shots/{shot.index:02d}-a1.mp4"
+    assert kinds(container, user) == ["grant", "reserve", "settle"]
+
+
+def test_a_start_lost_before_it_ran_is_started_again_after_the_maximum_latency(
+    world: tuple[FakeVertex, Path],
+) -> None:
+    """A 503 that Vertex answered before starting anything looks the same as a lost answer:
+    only once the maximum latency has passed with an empty output folder is the attempt
+    started again."""
+    vertex, tmp_path = world
+    vertex.fail["predictLongRunning"] = lambda n: 503 if n == 1 else None
+    tale_id, user, container = run_tale(vertex, tmp_path, max_latency_s=0.3)
+    tale = container.store.find(tale_id)
+    assert tale is not None and tale.state is TaleState.COMPLETED, tale
+    assert len(vertex.started_prompts) == SHOTS  # one generation ran per shot
+    assert vertex.calls["predictLongRunning"] == SHOTS + 1
     assert kinds(container, user) == ["grant", "reserve", "settle"]
 
 
@@ -128,7 +224,8 @@ def test_an_outage_that_never_heals_ends_in_the_dead_letter_path(
     world: tuple[FakeVertex, Path],
 ) -> None:
     vertex, tmp_path = world
-    vertex.fail["predictLongRunning"] = lambda n: 500
+    # 429 RESOURCE_EXHAUSTED proves that nothing started: the claim is released each time.
+    vertex.fail["predictLongRunning"] = lambda n: 429
     tale_id, user, container = run_tale(vertex, tmp_path)
     tale = container.store.find(tale_id)
     assert tale is not None and tale.state is TaleState.FAILED
@@ -136,3 +233,29 @@ def test_an_outage_that_never_heals_ends_in_the_dead_letter_path(
     assert "gave up after 3 attempts" in (tale.error_reason or "")
     assert kinds(container, user) == ["grant", "reserve", "refund"]
     assert all(s.starts == 0 for s in container.store.shots(tale_id))  # nothing was paid for
+    assert vertex.started_prompts == []
+
+
+def test_a_retired_video_model_fails_fast_with_an_alert(
+    world: tuple[FakeVertex, Path], caplog: pytest.LogCaptureFixture
+) -> None:
+    """A configuration naming a retired model (submitted past the check, as a tale already
+    queued when the model was retired would be) fails at the first shot without retries and
+    without a paid call, tells the operator which setting to change, and raises the alert."""
+    vertex, tmp_path = world
+    tale_id, user, container = run_tale(vertex, tmp_path, veo_model="veo-3.0-generate-001")
+    tale = container.store.find(tale_id)
+    assert tale is not None and tale.state is TaleState.FAILED
+    assert tale.error_stage == "rendering"
+    assert "retired on 2026-06-30; use veo-3.1-generate-001 (TALE_VEO_MODEL)" in (
+        tale.error_reason or ""
+    )
+    assert "gave up" not in (tale.error_reason or "")  # not retried to the dead letters
+    assert vertex.calls["predictLongRunning"] == 0
+    assert kinds(container, user) == ["grant", "reserve", "refund"]
+    alerts = [
+        r
+        for r in caplog.records
+        if r.__dict__.get("tale_fields", {}).get("event") == "provider.model_missing"
+    ]
+    assert alerts and alerts[0].__dict__["tale_fields"]["model"] == "veo-3.0-generate-001"

@@ -1,6 +1,7 @@
 """VeoVideos against the real google-genai client, HTTP answered by a fake Vertex AI.
 
-The fake speaks the REST shapes the SDK uses in Vertex mode:
+The fake refuses what Vertex refuses (``tests.vertex.veo_refusal``: the model table and the
+documented rules) and speaks the REST shapes the SDK uses in Vertex mode:
 ``POST …/publishers/google/models/<model>:predictLongRunning`` → ``{"name": "…/operations/<id>"}``
 and ``POST …/publishers/google/models/<model>:fetchPredictOperation`` with
 ``{"operationName": …}`` → ``{"name", "done", "response": {"@type", "videos": […],
@@ -29,18 +30,24 @@ from schemas.plan import Camera, Character, Scene, Shot, StoryPlan
 from schemas.story import Style
 from shared.adapters.local.blobs import FilesystemBlobStore
 from shared.config import Settings
-from shared.domain.errors import PermanentError, TransientError
+from shared.domain.errors import ModelUnavailable, NotStarted, PermanentError, TransientError
 from shared.domain.tale import ShotStatus, TaleState
 from shared.media.encode import write_h264
-from shared.ports.generators import VideoRequest
+from shared.ports.generators import Recovery, VideoRequest
 from shared.ports.usage import Usage, UsageRecorder
 from shared.providers.google import veo_models
 from shared.providers.google.client import make_client
-from shared.providers.google.veo import VeoVideos, operation_record_path
+from shared.providers.google.veo import (
+    VeoVideos,
+    attempt_record_path,
+    first_frame_path,
+    operation_record_path,
+)
 from shared.pubsub_message import Envelope
 from shared.stages.shots import render_shot
 from tests.conftest import make_plan, make_record, make_submission
 from tests.fakes import FakeBus, InMemoryClaims, InMemoryTaleStore
+from tests.vertex import not_found, veo_refusal
 
 PROJECT, LOCATION = "tale-test", "us-central1"
 MODEL = "veo-3.1-generate-001"
@@ -79,6 +86,8 @@ class FakeVertex:
     requests: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
     fail: dict[str, list[int]] = field(default_factory=dict)
     fail_forever: dict[str, int] = field(default_factory=dict)
+    lose: dict[str, list[int | str]] = field(default_factory=dict)
+    """Per kind: answers lost after the effect (a status, or "timeout")."""
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1001))
 
     def bodies(self, kind: str) -> list[dict[str, Any]]:
@@ -100,8 +109,19 @@ class FakeVertex:
         if status:
             return _error(status)
         if kind == "predict":
+            model = resource.rpartition("/")[2]
+            if model not in veo_models.MODELS:
+                return not_found(model)
+            refusal = veo_refusal(veo_models.MODELS[model], body)
+            if refusal is not None:
+                return _error(400, "INVALID_ARGUMENT", refusal)
             name = f"{resource}/operations/{next(self._ids)}"
             self.operations[name] = FakeOperation(self.polls_before_done, self.result())
+            lost = self.lose[kind].pop(0) if self.lose.get(kind) else None
+            if lost == "timeout":
+                raise httpx.ReadTimeout("no answer", request=request)
+            if isinstance(lost, int):
+                return _error(lost)
             return httpx.Response(200, json={"name": name})
         name = body["operationName"]
         assert name.startswith(f"{resource}/operations/"), (name, resource)
@@ -115,7 +135,16 @@ class FakeVertex:
 
 
 def _error(code: int, status: str = "", message: str = "") -> httpx.Response:
-    status = status or {429: "RESOURCE_EXHAUSTED", 500: "INTERNAL", 400: "INVALID_ARGUMENT"}[code]
+    status = (
+        status
+        or {
+            429: "RESOURCE_EXHAUSTED",
+            500: "INTERNAL",
+            503: "UNAVAILABLE",
+            400: "INVALID_ARGUMENT",
+            404: "NOT_FOUND",
+        }[code]
+    )
     payload = {
         "error": {"code": code, "message": message or f"{status} from fake", "status": status}
     }
@@ -165,6 +194,8 @@ def make_veo(
     **kw: Any,
 ) -> VeoVideos:
     options: dict[str, Any] = {"requests_per_minute": 10, "resolution": "720p", "audio": False}
+    if "frames" not in kw:
+        options["frames"] = Frames()
     options.update(kw)
     return VeoVideos(
         make_fake_client(fake, attempts=attempts),
@@ -173,6 +204,31 @@ def make_veo(
         claims=counters or Counters(),
         **options,
     )
+
+
+class Frames:
+    """A first-frame composer that draws nothing: records what it was asked for."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[int, str, list[str], str]] = []
+
+    def compose_frame(
+        self,
+        shot: Shot,
+        plan: StoryPlan,
+        references: dict[str, bytes],
+        *,
+        tale_id: str = "",
+        key: str = "",
+    ) -> bytes:
+        self.calls.append((shot.index, plan.aspect_ratio, list(references), key))
+        return (
+            PNG
+            + b"frame:"
+            + plan.aspect_ratio.encode()
+            + b":"
+            + b",".join(references[name] for name in references)
+        )
 
 
 def make_request(
@@ -245,6 +301,7 @@ def test_start_and_poll_to_a_clip_in_the_blob_store(mp4: bytes, blobs: Filesyste
 
     assert operation_id == f"{RESOURCE}/operations/1001"
     assert blobs.exists(operation_record_path(operation_id))
+    assert blobs.exists(attempt_record_path(request.output_path))
     assert not veo.poll(operation_id).done
     assert not veo.poll(operation_id).done
     result = veo.poll(operation_id)
@@ -256,9 +313,12 @@ def test_start_and_poll_to_a_clip_in_the_blob_store(mp4: bytes, blobs: Filesyste
     assert fake.bodies("fetch")[0] == {"operationName": operation_id}
 
 
-def test_an_8_second_shot_carries_asset_references(mp4: bytes, blobs: FilesystemBlobStore) -> None:
+def test_an_8_second_16_9_shot_carries_asset_references(
+    mp4: bytes, blobs: FilesystemBlobStore
+) -> None:
     fake = FakeVertex(lambda: video_result(mp4))
-    veo = make_veo(fake, blobs, resolution="1080p", audio=True)
+    frames = Frames()
+    veo = make_veo(fake, blobs, resolution="1080p", audio=True, frames=frames)
     request = make_request(blobs, characters=("Mina", "Fox", "Owl", "Crab"))
 
     veo.start(request)
@@ -266,7 +326,7 @@ def test_an_8_second_shot_carries_asset_references(mp4: bytes, blobs: Filesystem
     (body,) = fake.bodies("predict")
     instance = body["instances"][0]
     assert instance["prompt"] == request.shot.prompt
-    assert "image" not in instance
+    assert "image" not in instance  # never a first frame together with references
     refs = instance["referenceImages"]
     assert [r["referenceType"] for r in refs] == ["ASSET"] * 3  # at most three
     assert [base64.b64decode(r["image"]["bytesBase64Encoded"]) for r in refs] == [
@@ -281,50 +341,84 @@ def test_an_8_second_shot_carries_asset_references(mp4: bytes, blobs: Filesystem
         "aspectRatio": "16:9",
         "resolution": "1080p",
         "generateAudio": True,
+        "personGeneration": "allow_adult",
     }
+    assert frames.calls == []
 
 
-def test_a_4_second_shot_starts_from_the_first_characters_image(
+def test_a_portrait_shot_starts_from_a_frame_composed_at_9_16(
     mp4: bytes, blobs: FilesystemBlobStore
 ) -> None:
+    """Veo 3.1 takes no references at 9:16: the image model draws the shot's first frame at
+    the video's shape from the characters' sheets — not the square card, centre-cropped."""
     fake = FakeVertex(lambda: video_result(mp4))
-    veo = make_veo(fake, blobs)
+    frames = Frames()
+    veo = make_veo(fake, blobs, frames=frames, person_generation="dont_allow")
+    request = make_request(blobs, duration=4, aspect_ratio="9:16", characters=("Fox", "Mina"))
 
-    veo.start(make_request(blobs, duration=4, aspect_ratio="9:16", characters=("Fox", "Mina")))
+    veo.start(request)
 
+    assert frames.calls == [(0, "9:16", ["Fox", "Mina"], "frame:0:1")]
     (body,) = fake.bodies("predict")
     instance = body["instances"][0]
     assert "referenceImages" not in instance
-    assert base64.b64decode(instance["image"]["bytesBase64Encoded"]) == PNG + b"Fox"
+    frame = base64.b64decode(instance["image"]["bytesBase64Encoded"])
+    assert frame == PNG + b"frame:9:16:" + PNG + b"Fox," + PNG + b"Mina"
     assert instance["image"]["mimeType"] == "image/png"
+    assert blobs.get_bytes(first_frame_path(request.output_path)) == frame
     assert body["parameters"]["durationSeconds"] == 4
     assert body["parameters"]["aspectRatio"] == "9:16"
     assert body["parameters"]["generateAudio"] is False
+    assert body["parameters"]["personGeneration"] == "dont_allow"
+
+    veo.start(request)  # the same attempt again (a start that was proven not to have run)
+    assert len(frames.calls) == 1  # the frame is kept: not paid for twice
 
 
-def test_references_fall_back_to_a_first_frame_where_the_model_refuses_them(
+@pytest.mark.parametrize(
+    ("model", "aspect_ratio", "duration"),
+    [
+        (MODEL, "9:16", 8),  # Veo 3.1: references only in 16:9
+        (MODEL, "16:9", 6),  # … and only for 8-second clips
+        ("veo-3.1-fast-generate-001", "16:9", 8),  # the fast tier takes none
+    ],
+)
+def test_where_references_do_not_fit_the_first_frame_is_composed(
+    mp4: bytes, blobs: FilesystemBlobStore, model: str, aspect_ratio: str, duration: int
+) -> None:
+    fake = FakeVertex(lambda: video_result(mp4))
+    frames = Frames()
+    make_veo(fake, blobs, model=model, frames=frames).start(
+        make_request(blobs, duration=duration, aspect_ratio=aspect_ratio)
+    )
+    (body,) = fake.bodies("predict")
+    assert "referenceImages" not in body["instances"][0]
+    assert base64.b64decode(body["instances"][0]["image"]["bytesBase64Encoded"]).startswith(
+        PNG + b"frame:" + aspect_ratio.encode()
+    )
+    assert [c[1] for c in frames.calls] == [aspect_ratio]
+
+
+def test_without_a_frame_composer_such_a_shot_is_text_to_video(
     mp4: bytes, blobs: FilesystemBlobStore
 ) -> None:
     fake = FakeVertex(lambda: video_result(mp4))
-    # Veo 3.1 takes references only in 16:9; Veo 3.0 takes none.
-    make_veo(fake, blobs).start(make_request(blobs, aspect_ratio="9:16"))
-    make_veo(fake, blobs, model="veo-3.0-generate-001").start(make_request(blobs))
-    for body in fake.bodies("predict"):
-        assert "referenceImages" not in body["instances"][0]
-        assert (
-            base64.b64decode(body["instances"][0]["image"]["bytesBase64Encoded"]) == PNG + b"Mina"
-        )
-
-
-def test_veo_2_gets_neither_resolution_nor_audio(mp4: bytes, blobs: FilesystemBlobStore) -> None:
-    fake = FakeVertex(lambda: video_result(mp4))
-    veo = make_veo(fake, blobs, model="veo-2.0-generate-001")
-    veo.start(make_request(blobs, duration=6))
+    make_veo(fake, blobs, frames=None).start(make_request(blobs, aspect_ratio="9:16"))
     (body,) = fake.bodies("predict")
-    assert body["parameters"] == {"sampleCount": 1, "durationSeconds": 6, "aspectRatio": "16:9"}
-    with pytest.raises(PermanentError, match="clips of 5, 6, 7 or 8 seconds, not 4"):
-        veo.start(make_request(blobs, duration=4))
-    assert fake.count("predict") == 1
+    assert set(body["instances"][0]) == {"prompt"}
+
+
+def test_a_frame_that_cannot_be_drawn_now_started_nothing(
+    mp4: bytes, blobs: FilesystemBlobStore
+) -> None:
+    class Busy(Frames):
+        def compose_frame(self, *args: Any, **kw: Any) -> bytes:
+            raise TransientError("Vertex AI quota or rate limit exceeded (429)")
+
+    fake = FakeVertex(lambda: video_result(mp4))
+    with pytest.raises(NotStarted, match="first frame of shot 1"):
+        make_veo(fake, blobs, frames=Busy()).start(make_request(blobs, aspect_ratio="9:16"))
+    assert fake.requests == []
 
 
 def test_a_shot_without_characters_is_text_to_video(mp4: bytes, blobs: FilesystemBlobStore) -> None:
@@ -352,10 +446,10 @@ def test_a_new_process_resumes_polling_by_operation_name_alone(mp4: bytes, tmp_p
     assert fake.count("predict") == 1
 
 
-def test_a_clip_written_to_the_media_bucket_maps_to_its_blob_path(
+def test_every_attempt_has_its_own_output_folder_in_the_media_bucket(
     blobs: FilesystemBlobStore,
 ) -> None:
-    uri = f"gs://{BUCKET}/tales/tale-1/shots/1234567/sample_0.mp4"
+    uri = f"gs://{BUCKET}/tales/tale-1/shots/00-a1/1234567/sample_0.mp4"
     fake = FakeVertex(
         lambda: {
             "response": {
@@ -371,9 +465,9 @@ def test_a_clip_written_to_the_media_bucket_maps_to_its_blob_path(
 
     assert (
         fake.bodies("predict")[0]["parameters"]["storageUri"]
-        == f"gs://{BUCKET}/tales/tale-1/shots/"
+        == f"gs://{BUCKET}/tales/tale-1/shots/00-a1/"
     )
-    assert result.clip_path == "tales/tale-1/shots/1234567/sample_0.mp4"
+    assert result.clip_path == "tales/tale-1/shots/00-a1/1234567/sample_0.mp4"
     assert result.units == {"video_seconds": 8.0}
 
 
@@ -463,18 +557,17 @@ def test_validation_refuses_before_any_http_call(
 
 
 def test_the_model_table() -> None:
-    veo2 = veo_models.constraints("veo-2.0-generate-001")
-    assert veo2.durations == (5, 6, 7, 8) and not veo2.audio
-    for model_id in (
-        "veo-3.1-generate-001",
-        "veo-3.1-fast-generate-001",
-        "veo-3.0-generate-001",
-        "veo-3.0-fast-generate-001",
-    ):
-        m = veo_models.constraints(model_id)
-        assert m.durations == (4, 6, 8) and m.aspect_ratios == ("16:9", "9:16")
+    assert set(veo_models.MODELS) == {"veo-3.1-generate-001", "veo-3.1-fast-generate-001"}
+    assert veo_models.CHECKED == "2026-12-01" and veo_models.SOURCE.startswith("https://")
+    for model_id, m in veo_models.MODELS.items():
+        assert m.durations == (4, 6, 8) and m.aspect_ratios == ("16:9", "9:16"), model_id
         assert m.resolutions == ("720p", "1080p") and m.audio and m.image_to_video
-    with pytest.raises(PermanentError, match="unknown Veo model 'veo-9'"):
+        assert m.durations_at("1080p") == (8,) and m.durations_at("720p") == (4, 6, 8)
+        assert m.requests_per_minute == 50 and m.price_key.startswith("veo-3.1")
+    for retired in ("veo-3.1-generate-preview", "veo-3.0-generate-001", "veo-2.0-generate-001"):
+        with pytest.raises(ModelUnavailable, match=f"Veo model {retired} is retired"):
+            veo_models.constraints(retired)
+    with pytest.raises(ModelUnavailable, match="unknown Veo model 'veo-9'"):
         veo_models.constraints("veo-9")
 
     veo31 = veo_models.constraints(MODEL)
@@ -484,20 +577,47 @@ def test_the_model_table() -> None:
         ({**ok, "references": 4}, "at most 3 reference images, not 4"),
         ({**ok, "duration": 6, "references": 1}, "only for 8-second clips, not 6"),
         ({**ok, "aspect_ratio": "9:16", "references": 1}, "only for 16:9 videos, not 9:16"),
+        ({**ok, "references": 1, "first_frame": True}, "either a first frame or reference"),
         ({**ok, "resolution": "4k"}, "720p or 1080p, not 4k"),
+        ({**ok, "resolution": "1080p", "duration": 4}, "1080p only for 8-second clips, not 4"),
+        ({**ok, "person_generation": "kids"}, "personGeneration must be one of"),
     ]
     for kw, reason in cases:
         with pytest.raises(PermanentError, match=reason):
             veo_models.validate(veo31, **kw)  # type: ignore[arg-type]
-    with pytest.raises(PermanentError, match="cannot generate audio"):
-        veo_models.validate(veo2, duration=5, aspect_ratio="16:9", resolution="720p", audio=True)
+    fast = veo_models.constraints("veo-3.1-fast-generate-001")
     with pytest.raises(PermanentError, match="does not accept reference images"):
-        veo_models.validate(veo2, **ok, references=1)  # type: ignore[arg-type]
+        veo_models.validate(fast, **ok, references=1)  # type: ignore[arg-type]
 
 
-def test_an_unknown_model_is_refused_at_construction(blobs: FilesystemBlobStore) -> None:
-    with pytest.raises(PermanentError, match="unknown Veo model"):
-        make_veo(FakeVertex(lambda: {}), blobs, model="veo-1.0")
+def test_what_is_renderable_is_decided_by_the_table() -> None:
+    assert veo_models.renderable(MODEL, "9:16", 8) is None
+    assert veo_models.renderable(MODEL, "16:9", 4) is None
+    square = veo_models.renderable(MODEL, "1:1", 8)
+    assert square is not None and "not 1:1" in square.reason
+    assert square.supported_aspect_ratios == ("16:9", "9:16")
+    assert square.supported_seconds == (4, 6, 8)
+    odd = veo_models.renderable(MODEL, "9:16", 5)
+    assert odd is not None and "4, 6 or 8 seconds, not 5" in odd.reason
+    retired = veo_models.renderable("veo-3.0-generate-001", "9:16", 8)
+    assert retired is not None and "retired" in retired.reason
+
+
+def test_a_retired_model_fails_the_shot_before_the_claim_with_an_alert(
+    blobs: FilesystemBlobStore, caplog: pytest.LogCaptureFixture
+) -> None:
+    fake = FakeVertex(lambda: {})
+    veo = make_veo(fake, blobs, model="veo-3.0-generate-001")  # the process still starts
+    for call in (veo.admit, lambda: veo.start(make_request(blobs))):
+        with pytest.raises(ModelUnavailable, match=r"use veo-3.1-generate-001 \(TALE_VEO_MODEL\)"):
+            call()
+    assert fake.requests == []
+    alerts = [
+        r.__dict__["tale_fields"]
+        for r in caplog.records
+        if r.__dict__.get("tale_fields", {}).get("event") == "provider.model_missing"
+    ]
+    assert alerts and alerts[0]["model"] == "veo-3.0-generate-001"
 
 
 # --- quota ----------------------------------------------------------------------------------
@@ -531,29 +651,48 @@ def test_admit_refuses_past_the_per_minute_quota_shared_by_instances(
     assert counters.values[f"quota:{MODEL}:11"] == 1
 
 
-# --- transient HTTP errors --------------------------------------------------------------------
-def test_a_429_burst_that_heals_starts_one_operation(
+# --- a start is sent once: what its failures mean -------------------------------------------
+def test_a_429_on_a_start_is_not_retried_and_proves_nothing_started(
     mp4: bytes, blobs: FilesystemBlobStore
 ) -> None:
     fake = FakeVertex(lambda: video_result(mp4))
-    fake.fail["predict"] = [429, 429]
-    veo = make_veo(fake, blobs, attempts=3)
+    fake.fail["predict"] = [429]
+    veo = make_veo(fake, blobs, attempts=5)
 
-    operation_id = veo.start(make_request(blobs))
-
-    assert fake.count("predict") == 3
-    assert list(fake.operations) == [operation_id]
-    assert poll_until_done(veo, operation_id).clip_path == "tales/tale-1/shots/00-a1.mp4"
-
-
-def test_429_past_the_retries_is_transient(mp4: bytes, blobs: FilesystemBlobStore) -> None:
-    fake = FakeVertex(lambda: video_result(mp4))
-    fake.fail_forever["predict"] = 429
-    veo = make_veo(fake, blobs, attempts=3)
-    with pytest.raises(TransientError):
+    with pytest.raises(NotStarted, match="quota or rate limit"):
         veo.start(make_request(blobs))
-    assert fake.count("predict") == 3
-    assert fake.operations == {}
+    assert fake.count("predict") == 1 and fake.operations == {}
+
+    operation_id = veo.start(make_request(blobs))  # the redelivered event, later
+    assert list(fake.operations) == [operation_id]
+
+
+@pytest.mark.parametrize("lost", [500, 503, "timeout"])
+def test_a_lost_answer_on_a_start_is_never_sent_again_and_keeps_the_claim(
+    mp4: bytes, blobs: FilesystemBlobStore, lost: int | str
+) -> None:
+    fake = FakeVertex(lambda: video_result(mp4))
+    fake.lose["predict"] = [lost]
+    veo = make_veo(fake, blobs, attempts=5)
+
+    with pytest.raises(TransientError) as caught:
+        veo.start(make_request(blobs))
+
+    assert not isinstance(caught.value, NotStarted)  # it may have started: keep the claim
+    assert "may have started" in str(caught.value)
+    assert fake.count("predict") == 1  # the SDK did not send it again
+    assert len(fake.operations) == 1  # and Vertex is running it
+
+
+def test_a_500_before_anything_started_is_still_not_retried(
+    mp4: bytes, blobs: FilesystemBlobStore
+) -> None:
+    fake = FakeVertex(lambda: video_result(mp4))
+    fake.fail["predict"] = [500]
+    with pytest.raises(TransientError) as caught:
+        make_veo(fake, blobs, attempts=5).start(make_request(blobs))
+    assert not isinstance(caught.value, NotStarted)  # a 5xx cannot tell: keep the claim
+    assert fake.count("predict") == 1
 
 
 def test_a_400_is_permanent_with_the_apis_message(blobs: FilesystemBlobStore) -> None:
@@ -565,7 +704,26 @@ def test_a_400_is_permanent_with_the_apis_message(blobs: FilesystemBlobStore) ->
     assert fake.count("predict") == 1  # a 400 is not retried
 
 
-def test_a_500_forever_on_poll_is_transient(mp4: bytes, blobs: FilesystemBlobStore) -> None:
+def test_a_404_on_the_model_fails_fast_with_an_operator_alert(
+    blobs: FilesystemBlobStore, caplog: pytest.LogCaptureFixture
+) -> None:
+    fake = FakeVertex(lambda: {})
+    fake.fail["predict"] = [404]
+    with pytest.raises(ModelUnavailable) as caught:
+        make_veo(fake, blobs, attempts=5).start(make_request(blobs))
+    message = str(caught.value)
+    assert f"model {MODEL} is not available on Vertex AI" in message
+    assert "TALE_VEO_MODEL" in message and "tale doctor" in message
+    assert fake.count("predict") == 1
+    (alert,) = [
+        r.__dict__["tale_fields"]
+        for r in caplog.records
+        if r.__dict__.get("tale_fields", {}).get("event") == "provider.model_missing"
+    ]
+    assert (alert["provider"], alert["model"], alert["reason"]) == ("veo", MODEL, "model-missing")
+
+
+def test_polls_are_idempotent_and_still_retried(mp4: bytes, blobs: FilesystemBlobStore) -> None:
     fake = FakeVertex(lambda: video_result(mp4))
     veo = make_veo(fake, blobs, attempts=2)
     operation_id = veo.start(make_request(blobs))
@@ -583,6 +741,67 @@ def test_an_unknown_operation_is_permanent(blobs: FilesystemBlobStore) -> None:
     veo = make_veo(FakeVertex(lambda: {}), blobs)
     with pytest.raises(PermanentError):
         veo.poll(f"{RESOURCE}/operations/404")
+
+
+# --- recovering an unrecorded start ----------------------------------------------------------
+def gcs_result(uri: str) -> dict[str, Any]:
+    return {"response": {"@type": RESPONSE_TYPE, "videos": [{"gcsUri": uri}]}}
+
+
+def test_recovery_finds_the_video_in_the_attempts_folder(
+    mp4: bytes, blobs: FilesystemBlobStore
+) -> None:
+    fake = FakeVertex(lambda: {})
+    fake.lose["predict"] = [503]
+    veo = make_veo(fake, blobs, output_gcs_uri=f"gs://{BUCKET}")
+    request = make_request(blobs)
+    with pytest.raises(TransientError):
+        veo.start(request)
+    assert not blobs.exists(attempt_record_path(request.output_path))
+    assert veo.recover(request, claimed_at=1000.0, now=1010.0) == Recovery()  # not yet
+
+    # Veo writes the attempt's video where it was told to.
+    blobs.put_bytes("tales/tale-1/shots/00-a1/8812345/sample_0.mp4", mp4, "video/mp4")
+    blobs.put_bytes("tales/tale-1/shots/00-a10/1/sample_0.mp4", b"another attempt", "video/mp4")
+    found = veo.recover(request, claimed_at=1000.0, now=1020.0)
+
+    assert found == Recovery(clip_path=request.output_path, units={"video_seconds": 8.0})
+    assert blobs.get_bytes(request.output_path) == mp4  # where the stage expects the clip
+    assert fake.count("predict") == 1
+
+
+def test_recovery_proves_nothing_ran_only_after_the_maximum_latency(
+    blobs: FilesystemBlobStore,
+) -> None:
+    fake = FakeVertex(lambda: {})
+    veo = make_veo(fake, blobs, output_gcs_uri=f"gs://{BUCKET}")
+    request = make_request(blobs)
+    claimed = 5000.0
+    assert veo.max_latency_s == veo_models.MAX_LATENCY_S >= 6 * 60
+    assert veo.recover(request, claimed, claimed + veo.max_latency_s - 1) == Recovery()
+    assert veo.recover(request, claimed, claimed + veo.max_latency_s) == Recovery(nothing_ran=True)
+    assert fake.requests == []  # recovery never starts anything
+
+
+def test_without_an_output_location_recovery_cannot_prove_anything(
+    blobs: FilesystemBlobStore,
+) -> None:
+    veo = make_veo(FakeVertex(lambda: {}), blobs)
+    assert veo.recover(make_request(blobs), 0.0, 10**9) == Recovery()
+
+
+def test_a_start_whose_name_was_written_down_is_recovered_as_its_operation(
+    mp4: bytes, blobs: FilesystemBlobStore
+) -> None:
+    """The claimant died after the start returned, before the stage recorded the name."""
+    fake = FakeVertex(lambda: video_result(mp4), polls_before_done=1)
+    veo = make_veo(fake, blobs)
+    request = make_request(blobs)
+    operation_id = veo.start(request)
+
+    assert veo.recover(request, 0.0, 1.0) == Recovery(operation_id=operation_id)
+    assert poll_until_done(veo, operation_id).clip_path == request.output_path
+    assert fake.count("predict") == 1
 
 
 # --- through the render_shot stage ----------------------------------------------------------

@@ -170,6 +170,12 @@ class GcsBlobStore(BlobStore):
         with _transient_as_tale_error(f"lookup of {path}"):
             return bool(blob.exists(retry=self._retry))
 
+    def list_paths(self, prefix: str) -> list[str]:
+        count("gcs_writes")  # a list is a class A operation, priced as the writes are
+        with _transient_as_tale_error(f"listing of {prefix}"):
+            blobs = self.client.list_blobs(self._bucket, prefix=prefix, retry=self._retry)
+            return sorted(str(b.name) for b in blobs)
+
     def uri(self, path: str) -> str:
         return f"gs://{self.bucket_name}/{check_path(path)}"
 

@@ -74,6 +74,19 @@ class FilesystemBlobStore(BlobStore):
         count("gcs_reads")
         return self._path(path).is_file()
 
+    def list_paths(self, prefix: str) -> list[str]:
+        count("gcs_writes")  # as Cloud Storage bills it: a list is a class A operation
+        folder, _, _ = prefix.rpartition("/")
+        base = self._path(folder) if folder else self.root
+        if not base.is_dir():
+            return []
+        found = (
+            p.relative_to(self.root).as_posix()
+            for p in base.rglob("*")
+            if p.is_file() and not p.name.startswith(".")
+        )
+        return sorted(p for p in found if p.startswith(prefix))
+
     def uri(self, path: str) -> str:
         return self._path(path).as_uri()
 

@@ -1,9 +1,17 @@
 """The google-genai client in Vertex mode, and what its errors mean to Tale.
 
 Transient HTTP failures (408, 429, 5xx, connection errors and timeouts) are retried inside
-the SDK with exponential backoff and jitter. What still fails after those retries reaches the
-adapters, which turn it into a domain error with ``classify``: ``TransientError`` (the event is
-redelivered later) or ``PermanentError`` (the tale fails with a readable reason).
+the SDK with exponential backoff and jitter — for idempotent calls only. google-genai applies
+the client's ``HttpRetryOptions`` to every request (google-genai 3.6: ``_api_client.retry_args``
+retries 408/429/500/502/503/504 and httpx timeouts and network errors, 5 attempts by
+default), so a paid, non-idempotent start (Veo's ``predictLongRunning``) passes
+``ONE_ATTEMPT`` as its per-request ``http_options``: a start whose answer was lost is never
+sent again by the SDK (it may have started, and would bill twice).
+
+What still fails after the retries reaches the adapters, which turn it into a domain error
+with ``classify``: ``TransientError`` (the event is redelivered later) or ``PermanentError``
+(the tale fails with a readable reason). A 404 on a call that names a model is
+``ModelUnavailable`` (the configured model is retired or unknown): the operators are alerted.
 """
 
 from __future__ import annotations
@@ -14,12 +22,23 @@ from google.auth.credentials import Credentials
 from google.genai import errors as genai_errors
 from google.genai import types
 
-from shared.domain.errors import PermanentError, TransientError
+from shared.domain.errors import ModelUnavailable, PermanentError, TransientError
+from shared.observability.events import model_missing
 
-__all__ = ["RETRY_STATUS_CODES", "SDK_ERRORS", "classify", "is_transient", "make_client"]
+__all__ = [
+    "ONE_ATTEMPT",
+    "RETRY_STATUS_CODES",
+    "SDK_ERRORS",
+    "classify",
+    "is_transient",
+    "make_client",
+]
 
 #: HTTP statuses the SDK retries with backoff (and ``classify`` calls transient).
 RETRY_STATUS_CODES = (408, 429, 500, 502, 503, 504)
+
+#: Per-request options of a non-idempotent call: sent once, whatever the client's retries.
+ONE_ATTEMPT = types.HttpOptions(retry_options=types.HttpRetryOptions(attempts=1))
 
 
 def _transport_errors() -> tuple[type[Exception], ...]:
@@ -112,14 +131,21 @@ _PERMANENT_MEANING = {
 }
 
 
-def classify(exc: BaseException) -> Exception:
+def classify(
+    exc: BaseException, *, model: str | None = None, provider: str = "", setting: str = ""
+) -> Exception:
     """The domain error for an SDK error left after the SDK's own retries.
 
-    Already-classified errors are returned unchanged; use as ``raise classify(exc) from exc``.
+    With ``model`` (a call that names a model: generate, predict), a 404 means the model
+    itself is not there: ``ModelUnavailable``, with the setting to change (``setting``) and an
+    operator alert. Already-classified errors are returned unchanged; use as
+    ``raise classify(exc) from exc``.
     """
     if isinstance(exc, TransientError | PermanentError):
         return exc
     reason = _reason(exc)
+    if model and isinstance(exc, genai_errors.APIError) and exc.code == 404:
+        return model_unavailable(provider or "vertex", model, reason, setting)
     if is_transient(exc):
         if isinstance(exc, genai_errors.APIError) and exc.code == 429:
             return TransientError(f"Vertex AI quota or rate limit exceeded ({reason})")
@@ -128,3 +154,13 @@ def classify(exc: BaseException) -> Exception:
         meaning = _PERMANENT_MEANING.get(exc.code, "the request failed")
         return PermanentError(f"Vertex AI: {meaning} ({reason})")
     return PermanentError(f"Vertex AI call failed ({reason})")
+
+
+def model_unavailable(provider: str, model: str, reason: str, setting: str) -> ModelUnavailable:
+    """The error (and the operators' alert) for a configured model Vertex AI does not serve."""
+    model_missing(provider, model, reason)
+    where = f"set {setting} to a current model" if setting else "configure a current model"
+    return ModelUnavailable(
+        f"model {model} is not available on Vertex AI ({reason}); it may have been retired: "
+        f"{where} (tale doctor checks the configured models)"
+    )
