@@ -22,13 +22,13 @@ from google.oauth2.credentials import Credentials
 from schemas.plan import StoryPlan
 from schemas.story import StorySubmission, Style
 from shared.adapters.local.usage import SqliteUsage
-from shared.domain.errors import PermanentError, TransientError
+from shared.domain.errors import ModelUnavailable, PermanentError, TransientError
 from shared.providers.google.client import classify, is_transient, make_client
 from shared.providers.google.planner import GeminiPlanner, build_prompt
 
 PROJECT = "tale-test"
 LOCATION = "us-central1"
-MODEL = "gemini-2.5-flash"
+MODEL = "gemini-3.5-flash"
 GENERATE_PATH = (
     f"/v1beta1/projects/{PROJECT}/locations/{LOCATION}"
     f"/publishers/google/models/{MODEL}:generateContent"
@@ -414,6 +414,22 @@ def test_400_is_permanent_without_retry(tmp_path: Path) -> None:
     planner, _ = planner_for(fake, tmp_path)
 
     with pytest.raises(PermanentError, match=r"invalid.*400 INVALID_ARGUMENT"):
+        planner.plan(submission())
+
+    assert len(fake.requests) == 1
+
+
+def test_a_retired_model_is_model_unavailable_at_once(tmp_path: Path) -> None:
+    """Vertex answers 404 for a retired model id (gemini-2.5-flash since October 2026): the
+    planner fails fast, naming the setting, instead of retrying or blaming the story."""
+    gone = (
+        f"Publisher Model `projects/{PROJECT}/locations/{LOCATION}/publishers/google/models/"
+        f"{MODEL}` was not found or your project does not have access to it."
+    )
+    fake = FakeVertex(api_error(404, "NOT_FOUND", gone))
+    planner, _ = planner_for(fake, tmp_path)
+
+    with pytest.raises(ModelUnavailable, match=r"TALE_GEMINI_MODEL.*tale doctor"):
         planner.plan(submission())
 
     assert len(fake.requests) == 1

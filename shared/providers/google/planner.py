@@ -90,7 +90,9 @@ class GeminiPlanner(Planner):
                     model=self.model, contents=contents, config=self._config
                 )
             except SDK_ERRORS as exc:
-                raise classify(exc) from exc
+                raise classify(
+                    exc, model=self.model, provider="gemini", setting="TALE_GEMINI_MODEL"
+                ) from exc
             self._record(tale_id, attempt, response)
             self._refuse_if_blocked(response)
             try:

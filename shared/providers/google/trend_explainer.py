@@ -60,7 +60,9 @@ class GeminiTrendExplainer(TrendExplainer):
                     model=self.model, contents=contents, config=self._config
                 )
             except SDK_ERRORS as exc:
-                raise classify(exc) from exc
+                raise classify(
+                    exc, model=self.model, provider="gemini", setting="TALE_GEMINI_MODEL"
+                ) from exc
             self._record(trend.trend_id, language, attempt, response)
             feedback = response.prompt_feedback
             if feedback is not None and feedback.block_reason is not None:
