@@ -14,8 +14,9 @@ from schemas.events import (
     TaleSubmitted,
 )
 from schemas.story import StorySubmission
+from shared.config import Settings
 from shared.domain import markers
-from shared.domain.errors import InvalidStory, TaleNotFound, WrongState
+from shared.domain.errors import InvalidStory, TaleNotFound, UnsupportedRequest, WrongState
 from shared.domain.shots import MAX_SHOT_ATTEMPTS
 from shared.domain.tale import TERMINAL, ShotRecord, ShotStatus, TaleRecord, TaleState
 from shared.observability.events import tale_started
@@ -31,6 +32,18 @@ def check_submission(submission: StorySubmission, max_chars: int) -> None:
     if len(submission.text) > max_chars:
         raise InvalidStory(
             f"the story has {len(submission.text):,} characters; the limit is {max_chars:,}"
+        )
+
+
+def check_renderable(submission: StorySubmission, settings: Settings) -> None:
+    """``UnsupportedRequest`` (with what is supported) when the scenario's video model cannot
+    render the submission's aspect ratio or shot length: refused before anything is paid."""
+    from shared.providers.capabilities import check_renderable as renderable
+
+    refused = renderable(settings, submission.aspect_ratio, submission.shot_seconds)
+    if refused is not None:
+        raise UnsupportedRequest(
+            refused.reason, refused.supported_aspect_ratios, refused.supported_seconds
         )
 
 

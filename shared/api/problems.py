@@ -15,6 +15,7 @@ from shared.domain.errors import (
     Refused,
     SpendingCapExceeded,
     TooManyRunningTales,
+    UnsupportedRequest,
 )
 
 PROBLEM_BASE = "https://tale.dev/problems/"
@@ -107,6 +108,15 @@ def refusal(exc: Exception) -> Problem:
             "Too many running tales",
             str(exc),
             headers={"Retry-After": str(RUNNING_RETRY_AFTER_S)},
+        )
+    if isinstance(exc, UnsupportedRequest):
+        return Problem(
+            422,
+            "unsupported-request",
+            "The video model cannot render this",
+            str(exc),
+            supported_aspect_ratios=list(exc.aspect_ratios),
+            supported_shot_seconds=list(exc.shot_seconds),
         )
     if isinstance(exc, InvalidStory):
         return Problem(422, "invalid-request", "Invalid request", f"text: {exc}")

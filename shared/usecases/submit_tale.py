@@ -1,7 +1,9 @@
 """Start a tale for an account: the path of every tale a user creates (``POST /v1/tales``,
 ``POST /v1/trends/{id}/tales``).
 
-1. the story is checked (``InvalidStory``);
+1. the story is checked (``InvalidStory``), and the scenario's video model must be able to
+   render its aspect ratio and shot length (``UnsupportedRequest``: nothing is paid for a
+   tale that would fail at its first shot);
 2. an ``Idempotency-Key`` is claimed with a digest of the submission: a retry of the same
    request gets the same tale id (and, once it exists, the tale), a different request under
    the same key is refused (``InvalidIdempotencyKey``, ``IdempotencyKeyReused``);
@@ -72,6 +74,7 @@ def submit_tale(
 ) -> Submitted:
     submission, owner = command.submission, command.owner
     service.check_submission(submission, settings.max_story_chars)
+    service.check_renderable(submission, settings)
     tale_id = _tale_id(command, claims)
     existing = store.find(tale_id)
     if existing is not None:
