@@ -196,14 +196,18 @@ class InMemoryTaleStore(TaleStore):
         tale_id: str,
         shots: Collection[int] | None,
         decide: Callable[[TaleAggregate], T],
+        with_plan: bool = False,
     ) -> T:
         with self._lock:
             t = self._t(tale_id)
             wanted = t.shots.keys() if shots is None else set(shots) & t.shots.keys()
             loaded = {i: replace(t.shots[i]) for i in wanted}
             agg = TaleAggregate(copy.deepcopy(t.record), loaded, self.clock())
+            agg.plan = t.plan if with_plan else None
             result = decide(agg)
             t.record = agg.tale
+            if agg.plan_changed:
+                t.plan = agg.plan
             for i in agg.changed_shots:
                 t.shots[i] = agg.shots[i]
             for line in agg.log:
@@ -249,6 +253,7 @@ class InMemoryTaleStore(TaleStore):
                 t.plan = plan
                 t.record.shot_count = len(plan.shots)
                 t.record.language = plan.language
+                t.record.plan_version = 1
             return t.plan
 
     def plan(self, tale_id: str) -> StoryPlan | None:

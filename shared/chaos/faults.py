@@ -86,6 +86,7 @@ SITES: tuple[str, ...] = (
     "voices.synthesize",
     "store.record_voice",
     "store.take_over_shot",
+    "store.replace_plan",
     "ledger.settle",
     "ledger.refund",
 )

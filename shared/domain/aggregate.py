@@ -15,8 +15,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
+from schemas.plan import StoryPlan
 from shared.domain import shots as rules
-from shared.domain.errors import TaleNotFound
+from shared.domain.errors import PlanVersionMismatch, TaleNotFound
 from shared.domain.tale import (
     ShotRecord,
     ShotStatus,
@@ -55,6 +56,9 @@ class TaleAggregate:
     tale_changed: bool = False
     changed_shots: set[int] = field(default_factory=set)
     log: list[LogLine] = field(default_factory=list)
+    plan: StoryPlan | None = None
+    """The storyboard, when the unit of work loaded it (``with_plan``)."""
+    plan_changed: bool = False
 
     # --- shots -----------------------------------------------------------------------------
     def shot(self, index: int) -> ShotRecord:
@@ -172,6 +176,21 @@ class TaleAggregate:
                 )
                 self.touch(progress=value)
         return FanIn(rendered=rendered, total=total, fan_in_key=self.tale.fan_in_key)
+
+    # --- the storyboard ------------------------------------------------------------------
+    def replace_plan(self, plan: StoryPlan, expected_version: int) -> int:
+        """Replace the storyboard edited from ``expected_version``; the new version. Raises
+        ``PlanVersionMismatch`` when it changed meanwhile (two tabs cannot overwrite each
+        other silently)."""
+        if self.tale.plan_version != expected_version:
+            raise PlanVersionMismatch(expected_version, self.tale.plan_version)
+        self.plan, self.plan_changed = plan, True
+        self.touch(
+            shot_count=len(plan.shots),
+            language=plan.language,
+            plan_version=self.tale.plan_version + 1,
+        )
+        return self.tale.plan_version
 
     # --- markers ---------------------------------------------------------------------------
     def claim(self, name: str, claimant: str) -> str:

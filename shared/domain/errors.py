@@ -62,6 +62,17 @@ class NotStarted(TransientError):
     a plain ``TransientError``: the generation may have started."""
 
 
+class PlanVersionMismatch(TaleError):
+    """The storyboard changed since the version the caller edited (HTTP 412)."""
+
+    def __init__(self, expected: int, current: int) -> None:
+        super().__init__(
+            f"the storyboard is at version {current}, not {expected}: reload it and edit again"
+        )
+        self.expected = expected
+        self.current = current
+
+
 class WrongState(IllegalTransition):
     """A use case's precondition on the tale's state does not hold (HTTP 409, CLI exit 2)."""
 

@@ -116,6 +116,9 @@ class TaleRecord:
     """How many of its shots have their narration voiced (or nothing to voice)."""
     voices_expected: bool = False
     """The fan-in waits for every shot's narration too (set when narration is requested)."""
+    plan_version: int = 0
+    """0 before planning; 1 for the planned storyboard; one more for each accepted edit (the
+    storyboard's ``ETag``)."""
 
 
 class ShotStatus(StrEnum):

@@ -44,9 +44,11 @@ class TaleStore(ABC):
         tale_id: str,
         shots: Collection[int] | None,
         decide: Callable[[TaleAggregate], T],
+        with_plan: bool = False,
     ) -> T:
-        """Load the tale and ``shots`` (``None``: all) in one transaction, call ``decide``
-        on the aggregate, save what it changed, commit; ``decide``'s result. Raises
+        """Load the tale and ``shots`` (``None``: all) — and the storyboard with
+        ``with_plan`` — in one transaction, call ``decide`` on the aggregate, save what it
+        changed (the plan too when ``plan_changed``), commit; ``decide``'s result. Raises
         ``TaleNotFound`` for an unknown tale. ``decide`` may be called again when the
         transaction is retried, so it must not have effects of its own."""
 
@@ -105,10 +107,11 @@ class TaleStore(ABC):
         *,
         shots: Collection[int] | None = (),
         mirror: bool = False,
+        with_plan: bool = False,
     ) -> T:
         """Run ``decide`` on the tale's aggregate in one transaction (see the module doc)."""
         with self.around(f"store.{op}", key) if self.around else nullcontext():
-            result = self._run_unit(tale_id, shots, decide)
+            result = self._run_unit(tale_id, shots, decide, with_plan)
         if mirror:
             self._mirror(tale_id)
         return result
@@ -174,6 +177,18 @@ class TaleStore(ABC):
         tale's shot count and language from the plan that wins."""
         with self.around("store.save_plan", tale_id) if self.around else nullcontext():
             return self._save_plan(tale_id, plan)
+
+    def replace_plan(self, tale_id: str, plan: StoryPlan, expected_version: int) -> int:
+        """Replace the storyboard edited from ``expected_version`` (compare-and-set on the
+        tale's ``plan_version``); the new version. Raises ``PlanVersionMismatch``."""
+        return self.unit(
+            "replace_plan",
+            tale_id,
+            tale_id,
+            lambda agg: agg.replace_plan(plan, expected_version),
+            mirror=True,
+            with_plan=True,
+        )
 
     # --- markers (in the tale aggregate; names from ``shared.domain.markers``) ---------------
     def claim(self, tale_id: str, name: str, claimant: str) -> str:

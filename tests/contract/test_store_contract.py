@@ -13,7 +13,7 @@ from shared.adapters.gcp.firestore_store import FirestoreTaleStore
 from shared.adapters.local.keys import LocalKeyFile
 from shared.adapters.local.store import SqliteTaleStore
 from shared.crypto.sealing import DecryptionError
-from shared.domain.errors import IllegalTransition, TaleNotFound
+from shared.domain.errors import IllegalTransition, PlanVersionMismatch, TaleNotFound
 from shared.domain.tale import ShotStatus, TaleState
 from shared.ports.store import TaleStore
 from tests.conftest import make_plan, make_record, make_submission
@@ -318,3 +318,51 @@ def test_an_unstarted_claim_is_taken_over_once(store: TaleStore) -> None:
     assert sum(won) == 1
     shot = store.shot(tale, 0)
     assert shot is not None and shot.status is ShotStatus.CLAIMED and shot.claimant != "m1"
+
+
+def test_the_storyboard_is_replaced_by_version(store: TaleStore) -> None:
+    store.create(make_record(shots=3), make_submission(3))
+    tale = "tale-000001"
+    record = store.find(tale)
+    assert record is not None and record.plan_version == 0
+    store.save_plan(tale, make_plan(3))
+    record = store.find(tale)
+    assert record is not None and record.plan_version == 1
+    edited = make_plan(4)
+    assert store.replace_plan(tale, edited, 1) == 2
+    stored = store.plan(tale)
+    assert stored is not None and len(stored.shots) == 4
+    record = store.find(tale)
+    assert record is not None and (record.plan_version, record.shot_count) == (2, 4)
+    with pytest.raises(PlanVersionMismatch) as stale:
+        store.replace_plan(tale, make_plan(2), 1)  # edited from a version that is gone
+    assert (stale.value.expected, stale.value.current) == (1, 2)
+    stored = store.plan(tale)
+    assert stored is not None and len(stored.shots) == 4
+
+
+def test_two_editors_of_one_version_one_wins(store: TaleStore) -> None:
+    store.create(make_record(shots=3), make_submission(3))
+    tale = "tale-000001"
+    store.save_plan(tale, make_plan(3))
+    outcomes: list[str] = []
+    lock = threading.Lock()
+
+    def edit(shots: int) -> None:
+        try:
+            store.replace_plan(tale, make_plan(shots), 1)
+            result = f"won:{shots}"
+        except PlanVersionMismatch:
+            result = "stale"
+        with lock:
+            outcomes.append(result)
+
+    threads = [threading.Thread(target=edit, args=(n,)) for n in (1, 2, 4, 5)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    (winner,) = [o for o in outcomes if o.startswith("won")]
+    assert outcomes.count("stale") == 3
+    stored = store.plan(tale)
+    assert stored is not None and len(stored.shots) == int(winner.split(":")[1])

@@ -89,6 +89,7 @@ def _tale(data: Doc) -> TaleRecord:
         retries=data.get("retries", 0),
         voiced=data.get("voiced", 0),
         voices_expected=data.get("voices_expected", False),
+        plan_version=data.get("plan_version", 0),
     )
 
 
@@ -113,6 +114,7 @@ def _tale_doc(t: TaleRecord) -> Doc:
         "retries": t.retries,
         "voiced": t.voiced,
         "voices_expected": t.voices_expected,
+        "plan_version": t.plan_version,
     }
 
 
@@ -209,21 +211,29 @@ class FirestoreTaleStore(TaleStore):
         tale_id: str,
         shots: Collection[int] | None,
         decide: Callable[[TaleAggregate], T],
+        with_plan: bool = False,
     ) -> T:
-        tale_ref = self._tale_ref(tale_id)
+        tale_ref, plan_ref = self._tale_ref(tale_id), self._data_ref(tale_id, "plan")
 
         def body(tx: firestore.Transaction) -> T:
             data = read(tx, tale_ref)
             if data is None:
                 raise TaleNotFound(tale_id)
+            stored_plan = read(tx, plan_ref) if with_plan else None
             loaded = self._load_shots(tx, tale_id, shots)
             tale = _tale(data)
             if "rendered" not in data:  # a tale stored before the count existed
                 every = loaded if shots is None else self._load_shots(tx, tale_id, None)
                 rendered = sum(s.status is ShotStatus.RENDERED for s in every.values())
                 tale = replace(tale, rendered=rendered)
+            if "plan_version" not in data and with_plan and stored_plan is not None:
+                tale = replace(tale, plan_version=1)  # planned before versions existed
             agg = TaleAggregate(tale, loaded, self.clock())
+            if stored_plan is not None:
+                agg.plan = StoryPlan.model_validate_json(stored_plan["json"])
             result = decide(agg)
+            if agg.plan_changed and agg.plan is not None:
+                tx.set(plan_ref, {"json": agg.plan.model_dump_json()})
             if agg.tale_changed:
                 tx.set(tale_ref, _tale_doc(agg.tale))
             for index in sorted(agg.changed_shots):
@@ -345,7 +355,7 @@ class FirestoreTaleStore(TaleStore):
             tx.create(ref, {"json": text})
             tx.update(
                 self._tale_ref(tale_id),
-                {"shot_count": len(plan.shots), "language": plan.language},
+                {"shot_count": len(plan.shots), "language": plan.language, "plan_version": 1},
             )
             return StoryPlan.model_validate_json(text)
 

@@ -33,7 +33,7 @@ CREATE TABLE IF NOT EXISTS tales (
     submission TEXT NOT NULL, plan TEXT,
     rendered INTEGER NOT NULL DEFAULT 0, markers TEXT NOT NULL DEFAULT '{}',
     retries INTEGER NOT NULL DEFAULT 0, voiced INTEGER NOT NULL DEFAULT 0,
-    voices_expected INTEGER NOT NULL DEFAULT 0
+    voices_expected INTEGER NOT NULL DEFAULT 0, plan_version INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS tales_owner ON tales(owner, created_at);
 CREATE TABLE IF NOT EXISTS characters (
@@ -65,12 +65,16 @@ _ADDED_COLUMNS = {
     "retries": ("INTEGER NOT NULL DEFAULT 0", None),
     "voiced": ("INTEGER NOT NULL DEFAULT 0", None),
     "voices_expected": ("INTEGER NOT NULL DEFAULT 0", None),
+    "plan_version": (
+        "INTEGER NOT NULL DEFAULT 0",
+        "UPDATE tales SET plan_version = 1 WHERE plan IS NOT NULL",
+    ),
 }
 
 _TALE_COLUMNS = (
     "tale_id, owner, state, stage, progress, title, language, shot_count, "
     "error_stage, error_reason, outputs, fan_in_key, created_at, updated_at, "
-    "rendered, markers, retries, voiced, voices_expected"
+    "rendered, markers, retries, voiced, voices_expected, plan_version"
 )
 _TALE_ASSIGNMENTS = ", ".join(f"{c.strip()}=?" for c in _TALE_COLUMNS.split(","))
 _SHOT_COLUMNS = (
@@ -100,6 +104,7 @@ def _tale(row: sqlite3.Row) -> TaleRecord:
         retries=row["retries"],
         voiced=row["voiced"],
         voices_expected=bool(row["voices_expected"]),
+        plan_version=row["plan_version"],
     )
 
 
@@ -124,6 +129,7 @@ def _tale_values(t: TaleRecord) -> tuple[object, ...]:
         t.retries,
         t.voiced,
         int(t.voices_expected),
+        t.plan_version,
     )
 
 
@@ -196,11 +202,20 @@ class SqliteTaleStore(TaleStore):
         tale_id: str,
         shots: Collection[int] | None,
         decide: Callable[[TaleAggregate], T],
+        with_plan: bool = False,
     ) -> T:
         with self.db.transaction() as db:
             agg = TaleAggregate(self._get(db, tale_id), self._load_shots(db, tale_id, shots), 0.0)
             agg.now = self.clock()
+            if with_plan:
+                row = db.execute("SELECT plan FROM tales WHERE tale_id=?", (tale_id,)).fetchone()
+                agg.plan = StoryPlan.model_validate_json(row["plan"]) if row["plan"] else None
             result = decide(agg)
+            if agg.plan_changed and agg.plan is not None:
+                db.execute(
+                    "UPDATE tales SET plan=? WHERE tale_id=?",
+                    (agg.plan.model_dump_json(), tale_id),
+                )
             if agg.tale_changed:
                 db.execute(
                     f"UPDATE tales SET {_TALE_ASSIGNMENTS} WHERE tale_id=?",
@@ -245,7 +260,7 @@ class SqliteTaleStore(TaleStore):
         with self.db.transaction() as db:
             cur = db.execute(
                 f"INSERT OR IGNORE INTO tales ({_TALE_COLUMNS}, submission) "
-                f"VALUES ({', '.join('?' * 20)})",
+                f"VALUES ({', '.join('?' * 21)})",
                 (*_tale_values(fresh), self._seal(record, submission)),
             )
             return cur.rowcount == 1
@@ -312,7 +327,7 @@ class SqliteTaleStore(TaleStore):
         with self.db.transaction() as db:
             self._get(db, tale_id)
             db.execute(
-                "UPDATE tales SET plan=?, shot_count=?, language=? "
+                "UPDATE tales SET plan=?, shot_count=?, language=?, plan_version=1 "
                 "WHERE tale_id=? AND plan IS NULL",
                 (plan.model_dump_json(), len(plan.shots), plan.language, tale_id),
             )
