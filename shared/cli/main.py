@@ -354,11 +354,12 @@ def chaos(
 
 
 def main() -> None:
-    from shared.cli import backup, costs, stats
+    from shared.cli import backup, costs, doctor, stats
     from shared.cli import trends as trends_cli
     from shared.cli.ops import register
 
     register(app)
+    doctor.register(app)
     costs.register(app)
     trends_cli.register(app)
     stats.register(app)
