@@ -20,7 +20,7 @@ locals {
       "secretmanager.googleapis.com",
       "storage.googleapis.com",
     ],
-    var.scenario == "B" ? ["compute.googleapis.com"] : [], # the GPU job's VPC
+    var.scenario == "B" ? ["compute.googleapis.com", "dns.googleapis.com", "vpcaccess.googleapis.com"] : [], # the GPU network, its private DNS, the functions' connector
   ))
 }
 

@@ -37,6 +37,10 @@ resource "google_cloudfunctions2_function" "fn" {
     min_instance_count = lookup(var.min_instances, each.key, 0)
     ingress_settings   = each.value.trigger == "http" ? "ALLOW_ALL" : "ALLOW_INTERNAL_ONLY"
 
+    # Scenario B: planning functions reach the internal-only planner server (planner.tf).
+    vpc_connector                 = local.scenario_b && contains(local.planner_clients, each.key) ? google_vpc_access_connector.planner[0].id : null
+    vpc_connector_egress_settings = local.scenario_b && contains(local.planner_clients, each.key) ? "PRIVATE_RANGES_ONLY" : null
+
     all_traffic_on_latest_revision = true
 
     environment_variables = merge(
@@ -46,7 +50,10 @@ resource "google_cloudfunctions2_function" "fn" {
         # shipped in the source archive by package_source.py --font (no system Hangul font)
         TALE_FONT = "/workspace/fonts/NanumGothic.ttf"
       },
-      local.scenario_b && each.key == "render_shot" ? { TALE_GPU_JOB = google_cloud_run_v2_job.gpu_worker[0].id } : {},
+      local.scenario_b && each.key == "render_shot" ? { TALE_GPU_JOB = google_cloud_run_v2_job.gpu_worker[0].id, TALE_GPU_TASKS = tostring(var.gpu_tasks) } : {},
+      # Scenario B: where the planning functions find the planner server (planner.tf).
+      local.scenario_b && contains(local.planner_clients, each.key) ? { TALE_PLANNER_URL = google_cloud_run_v2_service.planner[0].uri, TALE_PLANNER_MODEL = var.planner_model } : {},
+      local.scenario_b && contains(local.planner_clients, each.key) ? { TALE_EGRESS_ALLOW = jsonencode([trimprefix(google_cloud_run_v2_service.planner[0].uri, "https://")]) } : {},
     )
 
     dynamic "secret_environment_variables" {

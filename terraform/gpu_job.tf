@@ -1,10 +1,28 @@
-# Scenario B: the GPU worker renders shots on our own model, as a Cloud Run job on an NVIDIA
-# L4. render_shot starts an execution per shot (with overrides naming the shot) and polls it.
-# A job has no ingress at all; its egress goes through a VPC without Cloud NAT (Direct VPC
-# egress, ALL_TRAFFIC), so it reaches Google APIs (Private Google Access) — our bucket and
-# services — and nothing on the internet. Model weights are baked into the image.
+# Scenario B: the GPU worker renders shots on our own model, as a Cloud Run job. render_shot
+# starts one execution per tale (and attempt) with var.gpu_tasks tasks that run in parallel,
+# each on its own GPU and loading the weights once. A job has no ingress at all; its egress goes
+# through a VPC without Cloud NAT (Direct VPC egress, ALL_TRAFFIC), so it reaches Google APIs
+# (Private Google Access, googleapis.com resolved to private.googleapis.com below) — our bucket
+# and services — and nothing on the internet. The weights are a read-only bucket mount.
+#
+# The GPU and memory follow the video model (var.gpu_video_model) from the table in
+# shared/providers/selfhosted/video_models.py (sources and date there); tests/infra checks that
+# the GPU's memory holds the documented peak and the RAM the CPU-offloaded weights.
 #
 # Nothing here exists in scenario A (count = 0).
+
+locals {
+  # Per model: the accelerator, the task's vCPU and memory (Cloud Run: an L4 takes 4-8 vCPU and
+  # 16-32 GiB; an RTX PRO 6000 at least 20 vCPU and 80 GiB), and whether components wait in
+  # host memory between their turns on the GPU (model CPU offload).
+  gpu_models = {
+    "wan2.1-t2v-1.3b"  = { gpu = "nvidia-l4", cpu = "8", memory = "32Gi", offload = "true" }
+    "wan2.1-t2v-14b"   = { gpu = "nvidia-rtx-pro-6000", cpu = "20", memory = "80Gi", offload = "true" }
+    "cogvideox-5b"     = { gpu = "nvidia-l4", cpu = "8", memory = "32Gi", offload = "true" }
+    "cogvideox-5b-i2v" = { gpu = "nvidia-l4", cpu = "8", memory = "32Gi", offload = "true" }
+  }
+  gpu_model = local.gpu_models[var.gpu_video_model]
+}
 
 resource "google_compute_network" "gpu" {
   count = local.scenario_b ? 1 : 0
@@ -89,6 +107,73 @@ resource "google_compute_firewall" "gpu_deny_ingress" {
   }
 }
 
+# Google APIs from inside the network: with egress denied everywhere but 199.36.153.8/30,
+# googleapis.com must resolve to private.googleapis.com (Private Google Access), and so must
+# run.app, so that calls to the internal-only planner service (planner.tf) enter the VPC.
+resource "google_dns_managed_zone" "googleapis" {
+  count = local.scenario_b ? 1 : 0
+
+  name        = "tale-gpu-googleapis"
+  dns_name    = "googleapis.com."
+  description = "Private Google Access for the scenario B network."
+  visibility  = "private"
+
+  private_visibility_config {
+    networks {
+      network_url = google_compute_network.gpu[0].id
+    }
+  }
+
+  depends_on = [google_project_service.this]
+}
+
+resource "google_dns_record_set" "googleapis_private" {
+  count = local.scenario_b ? 1 : 0
+
+  managed_zone = google_dns_managed_zone.googleapis[0].name
+  name         = "private.googleapis.com."
+  type         = "A"
+  ttl          = 300
+  rrdatas      = ["199.36.153.8", "199.36.153.9", "199.36.153.10", "199.36.153.11"]
+}
+
+resource "google_dns_record_set" "googleapis_all" {
+  count = local.scenario_b ? 1 : 0
+
+  managed_zone = google_dns_managed_zone.googleapis[0].name
+  name         = "*.googleapis.com."
+  type         = "CNAME"
+  ttl          = 300
+  rrdatas      = ["private.googleapis.com."]
+}
+
+resource "google_dns_managed_zone" "run_app" {
+  count = local.scenario_b ? 1 : 0
+
+  name        = "tale-gpu-run-app"
+  dns_name    = "run.app."
+  description = "Cloud Run URLs through the VPC (internal ingress) for the scenario B network."
+  visibility  = "private"
+
+  private_visibility_config {
+    networks {
+      network_url = google_compute_network.gpu[0].id
+    }
+  }
+
+  depends_on = [google_project_service.this]
+}
+
+resource "google_dns_record_set" "run_app_private" {
+  count = local.scenario_b ? 1 : 0
+
+  managed_zone = google_dns_managed_zone.run_app[0].name
+  name         = "*.run.app."
+  type         = "A"
+  ttl          = 300
+  rrdatas      = ["199.36.153.8", "199.36.153.9", "199.36.153.10", "199.36.153.11"]
+}
+
 resource "google_service_account" "gpu_worker" {
   count = local.scenario_b ? 1 : 0
 
@@ -105,10 +190,11 @@ resource "google_cloud_run_v2_job" "gpu_worker" {
   location            = var.region
   deletion_protection = var.deletion_protection
 
-  # One execution per tale: render_shot's dispatch overrides task_count and TALE_TALE_ID.
+  # One execution per tale and attempt: render_shot's dispatch overrides task_count (at most
+  # var.gpu_tasks, TALE_GPU_TASKS), TALE_TALE_ID and TALE_GPU_ATTEMPT. Its tasks run at once.
   template {
-    task_count  = 1
-    parallelism = 1
+    task_count  = var.gpu_tasks
+    parallelism = var.gpu_tasks
 
     template {
       service_account = google_service_account.gpu_worker[0].email
@@ -121,8 +207,8 @@ resource "google_cloud_run_v2_job" "gpu_worker" {
         resources {
           limits = {
             "nvidia.com/gpu" = "1"
-            cpu              = "4"
-            memory           = "16Gi"
+            cpu              = local.gpu_model.cpu
+            memory           = local.gpu_model.memory
           }
         }
 
@@ -146,6 +232,14 @@ resource "google_cloud_run_v2_job" "gpu_worker" {
           name  = "TALE_GPU_WEIGHTS"
           value = "/weights/${var.gpu_weights_path}"
         }
+        env {
+          name  = "TALE_GPU_PIPELINE"
+          value = var.gpu_video_model
+        }
+        env {
+          name  = "TALE_GPU_OFFLOAD"
+          value = local.gpu_model.offload
+        }
 
         volume_mounts {
           name       = "weights"
@@ -163,9 +257,9 @@ resource "google_cloud_run_v2_job" "gpu_worker" {
       }
 
       node_selector {
-        accelerator = "nvidia-l4"
+        accelerator = local.gpu_model.gpu
       }
-      # One L4 without a standby in another zone: cheaper, and a render is retried anyway.
+      # One GPU without a standby in another zone: cheaper, and a render is retried anyway.
       gpu_zonal_redundancy_disabled = true
 
       vpc_access {

@@ -167,10 +167,27 @@ variable "gpu_weights_bucket" {
   default     = null
 }
 
-variable "gpu_weights_path" {
-  description = "Folder of the video model's diffusers weights inside gpu_weights_bucket (CogVideoX-5B by default)."
+variable "gpu_video_model" {
+  description = "The self-hosted video model (scenario B): an id of shared/providers/selfhosted/video_models.py; it picks the GPU, vCPU and memory of the job (gpu_job.tf). The default renders 9:16 natively on an L4."
   type        = string
-  default     = "cogvideox-5b"
+  default     = "wan2.1-t2v-1.3b"
+
+  validation {
+    condition     = contains(["wan2.1-t2v-1.3b", "wan2.1-t2v-14b", "cogvideox-5b", "cogvideox-5b-i2v"], var.gpu_video_model)
+    error_message = "gpu_video_model must be a model of shared/providers/selfhosted/video_models.py."
+  }
+}
+
+variable "gpu_tasks" {
+  description = "Tasks per tale execution (scenario B): they run in parallel, one GPU each, each loading the weights once (TALE_GPU_TASKS)."
+  type        = number
+  default     = 4
+}
+
+variable "gpu_weights_path" {
+  description = "Folder of the video model's diffusers weights inside gpu_weights_bucket (Wan2.1-T2V-1.3B-Diffusers by default)."
+  type        = string
+  default     = "Wan2.1-T2V-1.3B-Diffusers"
 }
 
 variable "gpu_job_timeout" {
@@ -320,4 +337,34 @@ variable "min_instances" {
   description = "Warm instances per function name (e.g. { api = 1 } in prod: no cold start for users); others scale to zero."
   type        = map(number)
   default     = {}
+}
+
+variable "planner_image" {
+  description = "Container image of the self-hosted language model server (scenario B): vLLM's OpenAI-compatible server, e.g. an Artifact Registry copy of vllm/vllm-openai."
+  type        = string
+  default     = null
+}
+
+variable "planner_model" {
+  description = "The planner's open model (scenario B), served under this name (TALE_PLANNER_MODEL)."
+  type        = string
+  default     = "Qwen/Qwen2.5-7B-Instruct"
+}
+
+variable "planner_weights_path" {
+  description = "Folder of the planner model's weights inside gpu_weights_bucket (scenario B)."
+  type        = string
+  default     = "Qwen2.5-7B-Instruct"
+}
+
+variable "planner_min_instances" {
+  description = "Planner server instances kept warm (scenario B): loading a 15 GB model takes minutes, longer than a plan may wait."
+  type        = number
+  default     = 1
+}
+
+variable "planner_connector_cidr" {
+  description = "A /28 in the scenario B network for the Serverless VPC Access connector the planning functions reach the planner through."
+  type        = string
+  default     = "10.42.1.0/28"
 }

@@ -90,6 +90,8 @@ locals {
       },
       length(setintersection(f.needs, ["ledger", "records", "verifier"])) > 0 ? { TALE_SUPABASE_URL = var.supabase_url } : {},
       name == "api" ? { TALE_CORS_ORIGIN = var.frontend_origin } : {},
+      # What the video model renders is checked at submission (api) and by the worker.
+      local.scenario_b ? { TALE_GPU_PIPELINE = var.gpu_video_model } : {},
       contains(f.needs, "notifier") ? local.email_env : {},
     )
   }

@@ -478,38 +478,46 @@ def test_secrets_are_declared_without_values() -> None:
 # --- scenario B -------------------------------------------------------------------------------
 
 
+SCENARIO_B_FILES = ("gpu_job.tf", "planner.tf")
+
+
 def test_the_gpu_job_exists_only_in_scenario_b() -> None:
     assert expr(CONFIG.locals["scenario_b"]) == 'var.scenario == "B"'
-    in_file = [r for r in CONFIG.resources.values() if r.file == "gpu_job.tf"]
-    assert "google_cloud_run_v2_job.gpu_worker" in {r.address for r in in_file}
-    for resource in in_file:
+    in_files = [r for r in CONFIG.resources.values() if r.file in SCENARIO_B_FILES]
+    addresses = {r.address for r in in_files}
+    assert {
+        "google_cloud_run_v2_job.gpu_worker",
+        "google_cloud_run_v2_service.planner",
+    } <= addresses
+    for resource in in_files:
         assert expr(resource.body.get("count")) == "local.scenario_b ? 1 : 0", resource.address
     for resource in CONFIG.resources.values():
-        if resource.file != "gpu_job.tf":
+        if resource.file not in SCENARIO_B_FILES:
             assert "count" not in resource.body, resource.address
 
 
 def test_references_to_scenario_b_resources_are_guarded() -> None:
-    """Outside gpu_job.tf, `…gpu_worker[0]` may only appear behind `local.scenario_b ?`."""
+    """Outside the scenario B files, `…gpu_worker[0]` and `…planner[0]` may only appear
+    behind `local.scenario_b ?`."""
     for path in TERRAFORM.glob("*.tf"):
-        if path.name == "gpu_job.tf":
+        if path.name in SCENARIO_B_FILES:
             continue
         for line in path.read_text(encoding="utf-8").splitlines():
-            if "gpu_worker[0]" in line:
+            if "gpu_worker[0]" in line or "planner[0]" in line:
                 assert "local.scenario_b ?" in line or "local.scenario_b &&" in line, line
 
 
-def test_the_gpu_job_runs_on_one_l4_with_vpc_only_egress() -> None:
+def test_the_gpu_job_runs_on_the_models_gpu_with_vpc_only_egress() -> None:
     job = CONFIG.resource("google_cloud_run_v2_job.gpu_worker")
     task = job.block("template", "template")
     (container,) = task["containers"]
-    assert container["resources"][0]["limits"] == {
+    assert {k: expr(v) for k, v in container["resources"][0]["limits"].items()} == {
         "nvidia.com/gpu": "1",
-        "cpu": "4",
-        "memory": "16Gi",
+        "cpu": "local.gpu_model.cpu",
+        "memory": "local.gpu_model.memory",
     }
     assert expr(container["image"]) == "var.gpu_job_image"
-    assert task["node_selector"] == [{"accelerator": "nvidia-l4"}]
+    assert expr(task["node_selector"][0]["accelerator"]) == "local.gpu_model.gpu"
     assert task["gpu_zonal_redundancy_disabled"] is True
     assert expr(task["service_account"]) == "google_service_account.gpu_worker[0].email"
     assert expr(task["timeout"]) == "var.gpu_job_timeout"
