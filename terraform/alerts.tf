@@ -3,7 +3,8 @@
 #   critical (severity CRITICAL) — someone looks now:
 #     - messages reach the dead-letter topic (a stage gave up on a message);
 #     - the share of failed tales in an hour is above var.alert_failure_rate;
-#     - a function errors continuously (its pushes fail in every 15-minute window).
+#     - a function errors continuously (its pushes fail in every 15-minute window);
+#     - a configured model is missing (retired or unknown): every tale that needs it fails.
 #   warning (severity WARNING) — look today:
 #     - a function's p95 latency is above its budget;
 #     - providers throttle us (quota or rate limits).
@@ -221,6 +222,48 @@ resource "google_monitoring_alert_policy" "function_erroring" {
       be crashing before it logs (memory, import errors): read its logs by
       `resource.labels.service_name`, and `jsonPayload.event="stage.retry"` for the reasons.
       Runbook: docs/operations.md#function-erroring.
+    EOT
+  }
+
+  depends_on = [google_project_service.this]
+}
+
+resource "google_monitoring_alert_policy" "model_missing" {
+  display_name          = "Tale ${var.environment}: a configured model is missing"
+  combiner              = "OR"
+  severity              = local.alert_severity["critical"]
+  notification_channels = local.alert_channels
+  user_labels           = { level = "critical" }
+
+  conditions {
+    display_name = "a provider call found its model retired or unknown"
+    condition_threshold {
+      filter          = "resource.type = \"${local.log_resource_type}\" AND metric.type = \"${local.metric_prefix}${google_logging_metric.tale["tale_provider_model_missing"].name}\""
+      comparison      = "COMPARISON_GT"
+      threshold_value = 0
+      duration        = "0s"
+      aggregations {
+        alignment_period     = "300s"
+        per_series_aligner   = "ALIGN_DELTA"
+        cross_series_reducer = "REDUCE_SUM"
+        group_by_fields      = ["metric.label.provider", "metric.label.model"]
+      }
+    }
+  }
+
+  alert_strategy {
+    auto_close = "3600s"
+  }
+
+  documentation {
+    mime_type = "text/markdown"
+    content   = <<-EOT
+      A configured model does not exist for its provider (Vertex AI answered 404, or the id
+      is retired in Tale's table): every tale that needs it fails at once, with its credits
+      refunded, until it is replaced. Run `tale doctor` with the deployment's settings, set
+      the model named in the incident (TALE_GEMINI_MODEL, TALE_IMAGE_MODEL, TALE_VEO_MODEL)
+      to a current one and redeploy; `tale retry ID` resumes the failed tales. Runbook:
+      docs/operations.md#model-missing.
     EOT
   }
 

@@ -21,6 +21,7 @@ locals {
       "storage.googleapis.com",
     ],
     var.scenario == "B" ? ["compute.googleapis.com", "dns.googleapis.com", "vpcaccess.googleapis.com"] : [], # the GPU network, its private DNS, the functions' connector
+    var.scenario == "A" ? ["aiplatform.googleapis.com"] : [],                                                # Gemini, the image model and Veo on Vertex AI
   ))
 }
 

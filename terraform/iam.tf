@@ -37,6 +37,33 @@ resource "google_storage_bucket_iam_member" "media_object_admin" {
   member = "serviceAccount:${google_service_account.fn[each.key].email}"
 }
 
+# planner, images, videos, explainer (scenario A) → Vertex AI: google-genai calls Gemini, the
+# image model and Veo as the function's own identity (application default credentials).
+resource "google_project_iam_member" "vertex_user" {
+  for_each = local.model_users
+
+  project = var.project_id
+  role    = "roles/aiplatform.user"
+  member  = "serviceAccount:${google_service_account.fn[each.key].email}"
+}
+
+# Scenario A: Veo writes each shot attempt's clip into the media bucket itself (its storageUri
+# is gs://<media bucket>/tales/<id>/shots/NN-a<attempt>/, read back by recovery), as the Vertex
+# AI service agent: it may create objects in the media bucket, nothing more.
+locals {
+  vertex_service_agent = "serviceAccount:service-${data.google_project.this.number}@gcp-sa-aiplatform.iam.gserviceaccount.com"
+}
+
+resource "google_storage_bucket_iam_member" "vertex_agent_media_writer" {
+  for_each = local.scenario_a ? toset(["media"]) : toset([])
+
+  bucket = google_storage_bucket.media.name
+  role   = "roles/storage.objectCreator"
+  member = local.vertex_service_agent
+
+  depends_on = [google_project_service.this]
+}
+
 # Signed media URLs are signed with IAM signBlob as the function itself: it may create tokens
 # for its own account only.
 resource "google_service_account_iam_member" "self_token_creator" {

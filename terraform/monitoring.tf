@@ -68,6 +68,14 @@ locals {
       unit        = "1"
       buckets     = null
     }
+    tale_provider_model_missing = {
+      description = "Calls that found a configured model missing (retired or unknown): the critical model_missing alert."
+      filter      = "jsonPayload.event=\"provider.model_missing\""
+      labels      = { provider = "provider", model = "model" }
+      value       = null
+      unit        = "1"
+      buckets     = null
+    }
     tale_started = {
       description = "Tales accepted."
       filter      = "jsonPayload.event=\"tale.started\""

@@ -8,7 +8,8 @@
 #   keys     → roles/cloudkms.cryptoKeyEncrypterDecrypter on the story key
 #   ledger, records → the Supabase service key (secret) and URL
 #   verifier → the Supabase URL and JWT secret
-#   planner, images, videos, explainer → the model API key, in scenario A only
+#   planner, images, videos, explainer → the model API key and roles/aiplatform.user (the
+#              models on Vertex AI are called as the function's own identity), scenario A only
 #   notifier → the email API key (SendGrid's, or the SMTP relay's password) and the email
 #              settings; its sent-markers are claims, so a function that needs it also needs
 #              claims (tests/unit/test_email_senders.py checks the registry)
@@ -35,6 +36,12 @@ locals {
 
   # One service account per function: tale-<name with - for _>.
   service_account_ids = { for name, f in local.functions : name => "tale-${replace(name, "_", "-")}" }
+
+  # Functions that call Google's models on Vertex AI (scenario A).
+  model_users = local.scenario_a ? toset([
+    for name, f in local.functions : name
+    if length(setintersection(f.needs, ["planner", "images", "videos", "explainer"])) > 0
+  ]) : toset([])
 
   # Functions that sign media URLs (IAM signBlob as themselves).
   url_signers = ["api", "notify_user"]

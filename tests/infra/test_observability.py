@@ -125,7 +125,7 @@ def test_every_alert_has_a_level_a_severity_and_the_operators_channels() -> None
 
 def test_the_critical_alerts_exist() -> None:
     critical = {n for n, p in POLICIES.items() if p.body["user_labels"]["level"] == "critical"}
-    assert critical == {"dead_letters", "tale_failure_rate", "function_erroring"}
+    assert critical == {"dead_letters", "tale_failure_rate", "function_erroring", "model_missing"}
 
     dead = _thresholds(POLICIES["dead_letters"])
     assert "pubsub.googleapis.com/topic/send_message_operation_count" in dead[0]["filter"]
@@ -141,6 +141,13 @@ def test_the_critical_alerts_exist() -> None:
     assert "outcome" not in ratio["denominator_filter"]
     assert expr(ratio["threshold_value"]) == "var.alert_failure_rate"
     assert expr(volume["threshold_value"]) == "var.alert_failure_min_tales"
+
+    (missing,) = _thresholds(POLICIES["model_missing"])
+    assert _log_metric_refs(missing["filter"]) == ["tale_provider_model_missing"]
+    assert METRICS["tale_provider_model_missing"].filter == (
+        'jsonPayload.event="provider.model_missing"'
+    )
+    assert missing["comparison"] == "COMPARISON_GT" and missing["threshold_value"] == 0
 
     erroring = _thresholds(POLICIES["function_erroring"])
     push = erroring[0]

@@ -289,6 +289,8 @@ def test_public_invocation_is_only_for_the_http_functions_and_justified() -> Non
 def test_project_level_roles_are_few_and_not_primitive() -> None:
     allowed = {
         "google_project_iam_member.datastore_user": {"roles/datastore.user"},
+        # the functions that call Google's models on Vertex AI (scenario A)
+        "google_project_iam_member.vertex_user": {"roles/aiplatform.user"},
         # the GPU worker reads the tale's plan from Firestore (scenario B)
         "google_project_iam_member.gpu_worker_firestore": {"roles/datastore.user"},
         "google_project_iam_member.build": {
