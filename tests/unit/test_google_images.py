@@ -267,13 +267,20 @@ def test_a_model_vertex_does_not_serve_is_model_unavailable(tmp_path: Path) -> N
     assert len(fake.requests) == 1  # not retried
 
 
-def test_imagen_is_refused_before_any_call(tmp_path: Path) -> None:
+def test_imagen_is_refused_before_any_call_with_an_alert(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     fake = FakeVertex(answer(image_part()))
+    images, _ = images_for(fake, tmp_path, model="imagen-4.0-generate-001")  # the process starts
     with pytest.raises(
         ModelUnavailable, match=r"imagen-4\.0-generate-001 is retired on 2026-06-24"
     ):
-        images_for(fake, tmp_path, model="imagen-4.0-generate-001")
+        images.character_reference(MINA, make_plan())
     assert fake.requests == []
+    assert any(
+        r.__dict__.get("tale_fields", {}).get("event") == "provider.model_missing"
+        for r in caplog.records
+    )
 
 
 def test_the_image_model_table() -> None:

@@ -24,7 +24,8 @@ from google.genai import types
 from PIL import Image
 
 from schemas.plan import Character, Shot, StoryPlan
-from shared.domain.errors import PermanentError
+from shared.domain.errors import ModelUnavailable, PermanentError
+from shared.observability.events import model_missing
 from shared.ports.generators import ImageGenerator
 from shared.ports.usage import Usage, UsageRecorder
 from shared.providers.google import image_models
@@ -61,8 +62,23 @@ class GeminiImages(ImageGenerator):
     def __init__(self, client: genai.Client, model: str, usage: UsageRecorder) -> None:
         self.client = client
         self.model = model
-        self.constraints = image_models.constraints(model)
         self.usage = usage
+        self._constraints: image_models.ImageModel | None = None
+        self._unavailable: ModelUnavailable | None = None
+        try:
+            self._constraints = image_models.constraints(model)
+        except ModelUnavailable as exc:  # raised when an image is needed (``constraints``)
+            self._unavailable = exc
+
+    @property
+    def constraints(self) -> image_models.ImageModel:
+        """The model's table entry; ``ModelUnavailable`` (and the operators' alert) for a
+        retired or unknown model, before any call."""
+        if self._constraints is None:
+            assert self._unavailable is not None
+            model_missing(PROVIDER, self.model, str(self._unavailable))
+            raise self._unavailable
+        return self._constraints
 
     # --- character references ---------------------------------------------------------------
     def character_reference(
