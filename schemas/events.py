@@ -86,22 +86,37 @@ class ShotRendered(Event):
         return f"{self.tale_id}:shot:{self.shot_index}:{self.attempt}"
 
 
+def _revised(key: str, revision: int) -> str:
+    """A logical key within a revision of a finished tale (the first cut keeps its key)."""
+    return f"{key}:v{revision}" if revision else key
+
+
 class NarrationRequested(Event):
-    """Voice one shot's narration (once per shot, whatever attempt renders its picture)."""
+    """Voice one shot's narration (once per shot and revision, whatever attempt renders its
+    picture)."""
 
     TYPE: ClassVar[str] = "narration.requested"
     shot_index: int = Field(ge=0, le=63)
+    revision: int = Field(default=0, ge=0, le=1000)
 
     @computed_field  # type: ignore[prop-decorator]
     @property
     def key(self) -> str:
-        return f"{self.tale_id}:narration:{self.shot_index}"
+        return _revised(f"{self.tale_id}:narration:{self.shot_index}", self.revision)
 
 
 class StitchRequested(_Rerunnable):
-    """Every shot is rendered: stitch the final video. Published once by the fan-in."""
+    """Every shot is rendered: stitch the final video. Published once by the fan-in (once
+    per revision)."""
 
     TYPE: ClassVar[str] = "stitch.requested"
+    revision: int = Field(default=0, ge=0, le=1000)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def key(self) -> str:
+        base = f"{self.tale_id}:{self.TYPE}"
+        return _revised(f"{base}:r{self.round}" if self.round else base, self.revision)
 
 
 class TaleFinished(Event):
@@ -109,11 +124,13 @@ class TaleFinished(Event):
 
     TYPE: ClassVar[str] = "tale.finished"
     outcome: Literal["completed", "failed", "cancelled"]
+    revision: int = Field(default=0, ge=0, le=1000)
+    """The revision that finished (0: the first cut): notified, settled or refunded once."""
 
     @computed_field  # type: ignore[prop-decorator]
     @property
     def key(self) -> str:
-        return f"{self.tale_id}:finished:{self.outcome}"
+        return _revised(f"{self.tale_id}:finished:{self.outcome}", self.revision)
 
 
 EVENT_TYPES: dict[str, type[Event]] = {

@@ -92,6 +92,9 @@ class Settings(BaseSettings):
     # HTTP API.
     api_rate_per_minute: int = Field(default=60, ge=1, description="Requests per user and minute.")
     api_max_running_tales: int = Field(default=3, ge=1, description="Unfinished tales per user.")
+    max_revisions: int = Field(
+        default=5, ge=0, le=100, description="Revisions a finished tale may have."
+    )
     api_max_body_bytes: int = Field(default=256 * 1024, ge=1024)
     cors_origin: str = Field(default="http://localhost:3000", description="The frontend's origin.")
     video_url_ttl_s: int = Field(default=3600, ge=60, le=7 * 24 * 3600)

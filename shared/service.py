@@ -131,7 +131,7 @@ def cancel(tale_id: str, *, store: TaleStore, bus: EventBus) -> None:
     if tale is None:
         raise TaleNotFound(tale_id)
     sources = [s for s in TaleState if s not in TERMINAL]
-    announcement = TaleFinished(tale_id=tale_id, outcome="cancelled")
+    announcement = TaleFinished(tale_id=tale_id, outcome="cancelled", revision=tale.revision)
     if not store.transition(tale_id, sources, TaleState.CANCELLED, stage="cancelled"):
         current = store.find(tale_id)
         # A retried cancel whose first call died before announcing: announce now.
@@ -178,7 +178,7 @@ def retry(tale_id: str, *, store: TaleStore, bus: EventBus) -> TaleState:
     if target is TaleState.PLANNING:
         bus.publish(TaleSubmitted(tale_id=tale_id, round=round_))
     elif target is TaleState.STITCHING:
-        bus.publish(StitchRequested(tale_id=tale_id, round=round_))
+        bus.publish(StitchRequested(tale_id=tale_id, round=round_, revision=tale.revision))
     elif not shots:
         bus.publish(CharactersRequested(tale_id=tale_id, round=round_))
     else:
@@ -187,7 +187,11 @@ def retry(tale_id: str, *, store: TaleStore, bus: EventBus) -> TaleState:
                 attempt = store.retry_shot(tale_id, shot.index, shot.attempt)
                 bus.publish(ShotRequested(tale_id=tale_id, shot_index=shot.index, attempt=attempt))
             if shot.voice_path is None and tale.voices_expected:
-                bus.publish(NarrationRequested(tale_id=tale_id, shot_index=shot.index))
+                bus.publish(
+                    NarrationRequested(
+                        tale_id=tale_id, shot_index=shot.index, revision=tale.revision
+                    )
+                )
     return target
 
 

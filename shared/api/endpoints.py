@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from shared.api import routes
+from shared.api import revisions, routes
 from shared.api import trends as trend_routes
 
 Handler = Callable[[routes.Call], Any]
@@ -51,6 +51,31 @@ ROUTES: tuple[Route, ...] = (
         "/v1/tales/{tale_id}/video",
         routes.video_link,
         "A time-limited signed URL for the video",
+    ),
+    Route(
+        "POST",
+        "/v1/tales/{tale_id}/revisions",
+        revisions.create_revision,
+        "Revise a finished tale: render chosen shots again and re-stitch",
+        202,
+    ),
+    Route(
+        "GET",
+        "/v1/tales/{tale_id}/revisions",
+        revisions.list_revisions,
+        "The tale's cuts, each with a signed URL of its video",
+    ),
+    Route(
+        "GET",
+        "/v1/tales/{tale_id}/storyboard",
+        routes.get_storyboard,
+        "The storyboard: characters, scenes and shots, with signed URLs of their media",
+    ),
+    Route(
+        "GET",
+        "/v1/tales/{tale_id}/events",
+        routes.tale_events,
+        "The tale's progress as server-sent events (text/event-stream)",
     ),
     Route("GET", "/v1/me", routes.me, "My plan, balance and usage"),
     Route(

@@ -15,6 +15,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from schemas.story import StorySubmission
+from shared.api.revisions import CutList, RevisionRequest, RevisionStarted
 from shared.api.endpoints import ROUTES, Route
 from shared.api.trends import TrendList, TrendTaleRequest, TrendView
 from shared.api.views import Accepted, Me, TaleList, TaleView, VideoLink
@@ -32,9 +33,14 @@ _RESPONSES: dict[str, type[BaseModel]] = {
     "list_trends": TrendList,
     "get_trend": TrendView,
     "create_trend_tale": TaleView,
+    "create_revision": RevisionStarted,
+    "list_revisions": CutList,
 }
 #: Request bodies other than ``create_tale``'s submission.
-_BODIES: dict[str, type[BaseModel]] = {"create_trend_tale": TrendTaleRequest}
+_BODIES: dict[str, type[BaseModel]] = {
+    "create_trend_tale": TrendTaleRequest,
+    "create_revision": RevisionRequest,
+}
 _QUERY: dict[str, list[tuple[str, dict[str, Any]]]] = {
     "list_trends": [
         ("region", {"type": "string", "pattern": "^[A-Za-z]{2}$"}),

@@ -78,8 +78,13 @@ def _report(tale: TaleRecord) -> None:
     if tale.state is TaleState.COMPLETED:
         out.print(f"[green]✓[/green] {tale.title} ({tale.tale_id})")
         for name, path in tale.outputs.items():
+            if ":" in name:  # an earlier cut's (``cut<n>:<name>``): not this one
+                continue
             shown = path if name == "email" else container.blobs.uri(path).removeprefix("file://")
             out.print(f"  {name:<10} {shown}", soft_wrap=True, highlight=False)
+        cuts = sorted({n.split(":")[0] for n in tale.outputs if n.startswith("cut")})
+        if cuts:
+            out.print(f"  revision {tale.revision}; earlier cuts kept: {', '.join(cuts)}")
         _email_to(tale)
         return
     if tale.state is TaleState.AWAITING_APPROVAL:
@@ -198,7 +203,10 @@ def status(
         out.print(tales_table(container.store.list_tales()))
         return
     tale = _tale(tale_id)
-    uris = {k: (v if k == "email" else container.blobs.uri(v)) for k, v in tale.outputs.items()}
+    uris = {
+        k: (v if k.split(":")[-1] == "email" else container.blobs.uri(v))
+        for k, v in tale.outputs.items()
+    }
     out.print(tale_detail(tale, container.store.shots(tale_id), uris))
 
 
@@ -245,6 +253,45 @@ def approve(
             service.approve(_tale(tale_id).tale_id, store=container.store, bus=container.bus)
         except (IllegalTransition, TaleNotFound) as exc:
             fail_input(str(exc))
+        drive(runtime, [tale_id], quiet)
+    final = container.store.find(tale_id)
+    assert final is not None
+    _report(final)
+
+
+@app.command()
+def revise(
+    tale_id: Annotated[str, typer.Argument(help="A tale with a finished video.")],
+    shot: Annotated[list[int], typer.Option("--shot", help="A shot to render again (from 1).")],
+    prompt: Annotated[
+        str | None, typer.Option(help="A new visual prompt (with one --shot).")
+    ] = None,
+    narration: Annotated[str | None, typer.Option(help="New narration (with one --shot).")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
+) -> None:
+    """Revise a finished tale: render the chosen shots again and re-stitch (the earlier cut
+    stays). An operator's revision on this machine is not charged."""
+    from shared.domain.errors import InvalidRevision, TooManyRevisions
+    from shared.usecases.revise_tale import ReviseTale, ShotChange, revise_tale
+
+    if (prompt is not None or narration is not None) and len(shot) != 1:
+        fail_input("--prompt and --narration change one shot: give exactly one --shot")
+    tale = _tale(tale_id)
+    changes = tuple(ShotChange(n, narration=narration, prompt=prompt) for n in shot)
+    container = bootstrap.container()
+    with local_runtime() as runtime:
+        try:
+            revised = revise_tale(
+                ReviseTale(tale.tale_id, tale.owner, changes, charge=False),
+                store=container.store,
+                bus=container.bus,
+                claims=container.claims,
+                ledger=container.ledger,
+                settings=container.settings,
+            )
+        except (InvalidRevision, TooManyRevisions, IllegalTransition, TaleNotFound) as exc:
+            fail_input(str(exc))
+        out.print(f"revision {revised.revision} of {tale_id}: shots {', '.join(map(str, shot))}")
         drive(runtime, [tale_id], quiet)
     final = container.store.find(tale_id)
     assert final is not None

@@ -17,8 +17,10 @@ from typing import Any, Literal
 
 from schemas.plan import StoryPlan
 from shared.domain import shots as rules
-from shared.domain.errors import PlanVersionMismatch, TaleNotFound
+from shared.domain import shots as shot_rules
+from shared.domain.errors import PlanVersionMismatch, TaleNotFound, WrongState
 from shared.domain.tale import (
+    REVISABLE,
     ShotRecord,
     ShotStatus,
     TaleRecord,
@@ -78,6 +80,8 @@ class TaleAggregate:
             self._set(rendered=self.tale.rendered + (1 if now_rendered else -1))
         if (old is None or old.voice_path is None) and new.voice_path is not None:
             self._set(voiced=self.tale.voiced + 1)
+        elif old is not None and old.voice_path is not None and new.voice_path is None:
+            self._set(voiced=self.tale.voiced - 1)
         self.shots[new.index] = new
         self.changed_shots.add(new.index)
         return new
@@ -176,6 +180,44 @@ class TaleAggregate:
                 )
                 self.touch(progress=value)
         return FanIn(rendered=rendered, total=total, fan_in_key=self.tale.fan_in_key)
+
+    # --- revisions ------------------------------------------------------------------------
+    def start_revision(self, indexes: list[int], renarrated: set[int]) -> int:
+        """Start the next revision of a tale with a finished cut: the shots ``indexes``
+        render again as new attempts (the others keep their clips), the ``renarrated`` ones
+        are voiced again, the fan-in starts over, and the tale renders. The earlier cut's
+        media stay in ``outputs`` under ``cut<n>:<name>``. Returns the revision number."""
+        tale = self.tale
+        if tale.state not in REVISABLE or "video" not in tale.outputs:
+            raise WrongState(
+                f"tale {tale.tale_id} is {tale.state}; only a tale with a finished video can "
+                "be revised"
+            )
+        for index in indexes:
+            shot = self.shot(index)
+            self.put_shot(shot_rules.retry(shot, shot.attempt, self.now))
+        for index in renarrated:
+            self.put_shot(replace(self.shot(index), voice_path=None, updated_at=self.now))
+        kept = {f"cut{tale.revision}:{k}": v for k, v in tale.outputs.items() if ":" not in k}
+        revision = tale.revision + 1
+        self.touch(
+            state=TaleState.RENDERING,
+            stage="shots",
+            progress=progress(TaleState.RENDERING, characters_done=True),
+            fan_in_key=None,
+            error_stage=None,
+            error_reason=None,
+            revision=revision,
+            outputs={**tale.outputs, **kept},
+        )
+        self.log.append(
+            LogLine(
+                "shots",
+                f"{tale.state} → rendering: revision {revision} renders shots "
+                f"{', '.join(str(i + 1) for i in indexes)}",
+            )
+        )
+        return revision
 
     # --- the storyboard ------------------------------------------------------------------
     def replace_plan(self, plan: StoryPlan, expected_version: int) -> int:

@@ -18,6 +18,12 @@ def tale_cost(shot_count: int, shot_seconds: int) -> int:
     return max(1, math.ceil(shot_count * shot_seconds / SECONDS_PER_CREDIT))
 
 
+def ledger_key(tale_id: str, revision: int = 0) -> str:
+    """What the ledger reserves, settles and refunds under: the tale, or one revision of it
+    (each revision is paid for, settled and refunded on its own)."""
+    return tale_id if revision == 0 else f"{tale_id}.r{revision}"
+
+
 def period_of(ts: float) -> str:
     """The grant period (``YYYY-MM``, UTC) a moment falls in."""
     return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m")

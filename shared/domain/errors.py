@@ -85,6 +85,19 @@ class IdempotencyKeyReused(TaleError):
     """The ``Idempotency-Key`` was used before for a different request."""
 
 
+class InvalidRevision(InvalidStory):
+    """A revision that names no shot, a shot twice, a shot the storyboard lacks, or edits
+    that break the storyboard's rules (HTTP 422, CLI exit 2)."""
+
+
+class TooManyRevisions(TaleError):
+    """The tale used every revision it may have (HTTP 409, CLI exit 2)."""
+
+    def __init__(self, tale_id: str, limit: int) -> None:
+        super().__init__(f"tale {tale_id} was revised {limit} times, the most a tale may be")
+        self.limit = limit
+
+
 class Refused(TaleError):
     """A tale the account may not start now (credits, running tales, spending cap): nothing
     was reserved or created. HTTP 402/429, CLI exit 2."""

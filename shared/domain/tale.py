@@ -34,6 +34,11 @@ _FORWARD: dict[TaleState, frozenset[TaleState]] = {
 }
 
 
+#: A tale with a finished cut may be revised: chosen shots render again and it is
+#: re-stitched (``shared.domain.aggregate.TaleAggregate.start_revision``), the one way out of
+#: a terminal state besides an operator's retry.
+REVISABLE = frozenset({TaleState.COMPLETED, TaleState.FAILED, TaleState.CANCELLED})
+
 #: An operator may retry a failed tale from its last good stage (``tale retry``).
 RETRY_TARGETS = frozenset({TaleState.PLANNING, TaleState.RENDERING, TaleState.STITCHING})
 
@@ -116,6 +121,8 @@ class TaleRecord:
     """How many of its shots have their narration voiced (or nothing to voice)."""
     voices_expected: bool = False
     """The fan-in waits for every shot's narration too (set when narration is requested)."""
+    revision: int = 0
+    """0 for the first cut; n while (and after) the n-th revision renders."""
     plan_version: int = 0
     """0 before planning; 1 for the planned storyboard; one more for each accepted edit (the
     storyboard's ``ETag``)."""

@@ -16,11 +16,15 @@ class Notification:
     text: str
     html: str
     language: str
+    revision: int = 0
+    """The revision that finished (0: the first cut)."""
 
     @property
     def key(self) -> str:
-        """Idempotency key: one message per (tale, outcome), ``<tale id>-<outcome>``."""
-        return f"{self.tale_id}-{self.outcome}"
+        """Idempotency key: one message per (tale, outcome, revision), ``<tale id>-<outcome>``
+        and ``-v<n>`` for a revision."""
+        base = f"{self.tale_id}-{self.outcome}"
+        return f"{base}-v{self.revision}" if self.revision else base
 
 
 @dataclass(frozen=True)

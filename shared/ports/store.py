@@ -190,6 +190,32 @@ class TaleStore(ABC):
             with_plan=True,
         )
 
+    def start_revision(
+        self,
+        tale_id: str,
+        indexes: list[int],
+        *,
+        plan: StoryPlan | None = None,
+        renarrated: frozenset[int] = frozenset(),
+    ) -> int:
+        """Start the next revision (``TaleAggregate.start_revision``), with the storyboard
+        ``plan`` edited for it, in one unit of work; the revision number."""
+
+        def decide(agg: TaleAggregate) -> int:
+            if plan is not None:
+                agg.replace_plan(plan, agg.tale.plan_version)
+            return agg.start_revision(indexes, set(renarrated))
+
+        return self.unit(
+            "start_revision",
+            tale_id,
+            tale_id,
+            decide,
+            shots=ALL_SHOTS,
+            mirror=True,
+            with_plan=plan is not None,
+        )
+
     # --- markers (in the tale aggregate; names from ``shared.domain.markers``) ---------------
     def claim(self, tale_id: str, name: str, claimant: str) -> str:
         """Claim the tale's ``name`` for ``claimant`` unless someone holds it; the holder."""

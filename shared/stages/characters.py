@@ -28,7 +28,8 @@ def render_characters(
     envelope: Envelope,
 ) -> None:
     tale_id = event.tale_id
-    if require_tale(store, tale_id).state is not TaleState.RENDERING:
+    tale = require_tale(store, tale_id)
+    if tale.state is not TaleState.RENDERING:
         return
     if (
         store.claim(event.tale_id, markers.handling(event.key), envelope.message_id)
@@ -57,7 +58,7 @@ def render_characters(
         if shot.status is not ShotStatus.RENDERED
     )
     bus.publish_many(
-        NarrationRequested(tale_id=tale_id, shot_index=shot.index)
+        NarrationRequested(tale_id=tale_id, shot_index=shot.index, revision=tale.revision)
         for shot in shots
         if shot.voice_path is None
     )

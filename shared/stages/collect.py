@@ -17,8 +17,9 @@ from shared.stages.common import require_tale
 
 def collect_shots(event: ShotRendered, store: TaleStore, bus: EventBus) -> None:
     tale_id = event.tale_id
-    if require_tale(store, tale_id).state.terminal:
+    tale = require_tale(store, tale_id)
+    if tale.state.terminal:
         return
     result = store.fan_in(tale_id, event.shot_index, event.attempt, event.key)
     if result.fan_in_key == event.key:
-        bus.publish(StitchRequested(tale_id=tale_id))
+        bus.publish(StitchRequested(tale_id=tale_id, revision=tale.revision))

@@ -25,3 +25,11 @@ def require_plan(store: TaleStore, tale_id: str) -> StoryPlan:
 def tale_prefix(tale_id: str) -> str:
     """Blob path prefix of one tale's media."""
     return f"tales/{tale_id}"
+
+
+def cut_prefix(tale_id: str, revision: int) -> str:
+    """Blob path prefix of one cut's media (the final video, poster, storyboard, captions):
+    the tale's own for the first cut, ``revisions/<n>`` under it for the n-th revision, so
+    every earlier cut stays where it was."""
+    base = tale_prefix(tale_id)
+    return base if revision == 0 else f"{base}/revisions/{revision}"

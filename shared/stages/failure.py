@@ -26,8 +26,9 @@ def fail_tale(store: TaleStore, bus: EventBus, tale_id: str, stage: str, reason:
     except TaleNotFound:
         log.warning("cannot fail unknown tale %s (%s: %s)", tale_id, stage, reason)
         return
-    announcement = TaleFinished(tale_id=tale_id, outcome="failed")
     tale = store.find(tale_id)
+    revision = tale.revision if tale is not None else 0
+    announcement = TaleFinished(tale_id=tale_id, outcome="failed", revision=revision)
     if moved or (
         tale is not None
         and tale.state is TaleState.FAILED
@@ -44,7 +45,8 @@ def reannounce_failure(store: TaleStore, bus: EventBus, tale_id: str) -> bool:
     this the owner is never told and the reservation never refunded. The entry points call it
     after every redelivery (see ``shared.entrypoints``)."""
     tale = store.find(tale_id)
-    announcement = TaleFinished(tale_id=tale_id, outcome="failed")
+    revision = tale.revision if tale is not None else 0
+    announcement = TaleFinished(tale_id=tale_id, outcome="failed", revision=revision)
     if (
         tale is None
         or tale.state is not TaleState.FAILED

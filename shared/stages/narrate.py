@@ -28,8 +28,9 @@ from shared.pubsub_message import Envelope
 from shared.stages.common import require_plan, require_tale, tale_prefix
 
 
-def voice_path(tale_id: str, index: int) -> str:
-    return f"{tale_prefix(tale_id)}/voice/{index:02d}.wav"
+def voice_path(tale_id: str, index: int, revision: int = 0) -> str:
+    suffix = f"-v{revision}" if revision else ""
+    return f"{tale_prefix(tale_id)}/voice/{index:02d}{suffix}.wav"
 
 
 def narrate_shot(
@@ -42,8 +43,9 @@ def narrate_shot(
     usage: UsageRecorder,
 ) -> None:
     tale_id, index = event.tale_id, event.shot_index
-    state = require_tale(store, tale_id).state
-    if state.terminal:
+    tale = require_tale(store, tale_id)
+    state = tale.state
+    if state.terminal or event.revision != tale.revision:
         return
     shot = store.shot(tale_id, index)
     if shot is None:
@@ -55,7 +57,7 @@ def narrate_shot(
         store.record_voice(tale_id, index, _speak(event, store, voices, blobs, usage))
     result = store.fan_in(tale_id, index, 0, event.key)
     if result.fan_in_key == event.key:  # again on a redelivery, if the publish was lost
-        bus.publish(StitchRequested(tale_id=tale_id))
+        bus.publish(StitchRequested(tale_id=tale_id, revision=tale.revision))
 
 
 def _speak(
@@ -72,7 +74,7 @@ def _speak(
     voice = store.submission(tale_id).options.voice
     if not text or voice == NO_VOICE:
         return ""
-    path = voice_path(tale_id, index)
+    path = voice_path(tale_id, index, event.revision)
     if blobs.exists(path):  # spoken by an earlier delivery that died before recording it
         return path
     speech = voices.synthesize(text, plan.language, voice, tale_id=tale_id)

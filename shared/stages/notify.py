@@ -67,6 +67,7 @@ def notify_user(
         text=text,
         html=html,
         language=tale.language,
+        revision=event.revision,
     )
     where, line, level = _deliver(notifier, notification, owner)
     store.update(tale.tale_id, outputs={"email": where})  # before the marker: a redelivery

@@ -21,7 +21,7 @@ from shared.ports.blobs import BlobStore
 from shared.ports.bus import EventBus
 from shared.ports.store import TaleStore
 from shared.pubsub_message import Envelope
-from shared.stages.common import require_plan, require_tale, tale_prefix
+from shared.stages.common import cut_prefix, require_plan, require_tale
 
 
 def stitch_video(
@@ -30,7 +30,7 @@ def stitch_video(
     tale_id = event.tale_id
     tale = require_tale(store, tale_id)
     if tale.state is TaleState.COMPLETED:
-        bus.publish(TaleFinished(tale_id=tale_id, outcome="completed"))
+        bus.publish(TaleFinished(tale_id=tale_id, outcome="completed", revision=tale.revision))
         return
     if tale.state is not TaleState.STITCHING:
         return
@@ -44,7 +44,7 @@ def stitch_video(
     missing = [s.index + 1 for s in shots if s.status is not ShotStatus.RENDERED]
     if missing or len(shots) != len(plan.shots):
         raise PermanentError(f"cannot stitch: shots {missing} are not rendered")
-    prefix = tale_prefix(tale_id)
+    prefix = cut_prefix(tale_id, tale.revision)
     outputs = {
         "video": f"{prefix}/final.mp4",
         "poster": f"{prefix}/poster.png",
@@ -82,4 +82,4 @@ def stitch_video(
         # Cancelled or failed while stitching: that outcome was announced, not this one.
         store.log(tale_id, "stitching", f"stitched, but the tale was {state} meanwhile")
         return
-    bus.publish(TaleFinished(tale_id=tale_id, outcome="completed"))
+    bus.publish(TaleFinished(tale_id=tale_id, outcome="completed", revision=tale.revision))

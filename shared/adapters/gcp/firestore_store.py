@@ -90,6 +90,7 @@ def _tale(data: Doc) -> TaleRecord:
         voiced=data.get("voiced", 0),
         voices_expected=data.get("voices_expected", False),
         plan_version=data.get("plan_version", 0),
+        revision=data.get("revision", 0),
     )
 
 
@@ -115,6 +116,7 @@ def _tale_doc(t: TaleRecord) -> Doc:
         "voiced": t.voiced,
         "voices_expected": t.voices_expected,
         "plan_version": t.plan_version,
+        "revision": t.revision,
     }
 
 

@@ -19,15 +19,16 @@ from shared.ports.notifier import Message, Notification, Notifier
 
 
 class OutboxNotifier(Notifier):
-    """One file per (tale, outcome): sending the same notification again replaces the file,
-    so the owner never finds two messages for one event."""
+    """One file per (tale, outcome, revision): sending the same notification again replaces
+    the file, so the owner never finds two messages for one event."""
 
     def __init__(self, folder: Path, sender: str = "Tale <noreply@tale.local>") -> None:
         self.folder = folder
         self.sender = sender
 
-    def path_for(self, tale_id: str, outcome: str) -> Path:
-        return self.folder / f"{tale_id}-{outcome}.eml"
+    def path_for(self, tale_id: str, outcome: str, revision: int = 0) -> Path:
+        suffix = f"-v{revision}" if revision else ""
+        return self.folder / f"{tale_id}-{outcome}{suffix}.eml"
 
     def send(self, notification: Notification) -> str:
         return self._write(notification, render_email(notification, self.sender))
@@ -37,7 +38,7 @@ class OutboxNotifier(Notifier):
 
     def _write(self, notification: Notification, data: bytes) -> str:
         self.folder.mkdir(parents=True, exist_ok=True)
-        dest = self.path_for(notification.tale_id, notification.outcome)
+        dest = self.path_for(notification.tale_id, notification.outcome, notification.revision)
         tmp = dest.with_name(f".{dest.name}.{secrets.token_hex(4)}.tmp")
         tmp.write_bytes(data)
         os.replace(tmp, dest)

@@ -33,7 +33,8 @@ CREATE TABLE IF NOT EXISTS tales (
     submission TEXT NOT NULL, plan TEXT,
     rendered INTEGER NOT NULL DEFAULT 0, markers TEXT NOT NULL DEFAULT '{}',
     retries INTEGER NOT NULL DEFAULT 0, voiced INTEGER NOT NULL DEFAULT 0,
-    voices_expected INTEGER NOT NULL DEFAULT 0, plan_version INTEGER NOT NULL DEFAULT 0
+    voices_expected INTEGER NOT NULL DEFAULT 0, plan_version INTEGER NOT NULL DEFAULT 0,
+    revision INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS tales_owner ON tales(owner, created_at);
 CREATE TABLE IF NOT EXISTS characters (
@@ -69,12 +70,13 @@ _ADDED_COLUMNS = {
         "INTEGER NOT NULL DEFAULT 0",
         "UPDATE tales SET plan_version = 1 WHERE plan IS NOT NULL",
     ),
+    "revision": ("INTEGER NOT NULL DEFAULT 0", None),
 }
 
 _TALE_COLUMNS = (
     "tale_id, owner, state, stage, progress, title, language, shot_count, "
     "error_stage, error_reason, outputs, fan_in_key, created_at, updated_at, "
-    "rendered, markers, retries, voiced, voices_expected, plan_version"
+    "rendered, markers, retries, voiced, voices_expected, plan_version, revision"
 )
 _TALE_ASSIGNMENTS = ", ".join(f"{c.strip()}=?" for c in _TALE_COLUMNS.split(","))
 _SHOT_COLUMNS = (
@@ -105,6 +107,7 @@ def _tale(row: sqlite3.Row) -> TaleRecord:
         voiced=row["voiced"],
         voices_expected=bool(row["voices_expected"]),
         plan_version=row["plan_version"],
+        revision=row["revision"],
     )
 
 
@@ -130,6 +133,7 @@ def _tale_values(t: TaleRecord) -> tuple[object, ...]:
         t.voiced,
         int(t.voices_expected),
         t.plan_version,
+        t.revision,
     )
 
 
@@ -260,7 +264,7 @@ class SqliteTaleStore(TaleStore):
         with self.db.transaction() as db:
             cur = db.execute(
                 f"INSERT OR IGNORE INTO tales ({_TALE_COLUMNS}, submission) "
-                f"VALUES ({', '.join('?' * 21)})",
+                f"VALUES ({', '.join('?' * 22)})",
                 (*_tale_values(fresh), self._seal(record, submission)),
             )
             return cur.rowcount == 1
