@@ -113,6 +113,7 @@ PROBABILITIES: tuple[str, ...] = (
     "slow",
     "cancel",
     "poison",
+    "revise",
 )
 
 
@@ -150,6 +151,9 @@ class FaultPlan:
     """The owner cancels the tale while a handler works on it (fraction of tales)."""
     poison: float = 0.0
     """A malformed message for the tale is published (fraction of tales): dead-lettered."""
+    revise: float = 0.0
+    """The owner revises a finished tale (fraction of tales finished with a video): one or
+    two shots render again, some with a new prompt or narration, under the same faults."""
     failed_attempts: int = 0
     """The operations of every shot's first this-many attempts end with an error."""
     restarts: int = 0
@@ -184,6 +188,7 @@ class FaultPlan:
             slow=0.15,
             cancel=0.06,
             poison=0.04,
+            revise=0.3,
             restarts=3,
         )
 
@@ -480,9 +485,9 @@ class CrashingLedger(SqliteLedger):
         super().__init__(path)
         self.chaos = chaos
 
-    def settle(self, tale_id: str) -> bool:
+    def settle(self, tale_id: str, cost: int | None = None) -> bool:
         with self.chaos.around("ledger.settle", tale_id):
-            return super().settle(tale_id)
+            return super().settle(tale_id, cost)
 
     def refund(self, tale_id: str) -> bool:
         with self.chaos.around("ledger.refund", tale_id):

@@ -7,6 +7,7 @@ line naming the tale (or message) and what is wrong; an empty list means it hold
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from pathlib import Path
 from shared.chaos.clips import decode_shots
 from shared.chaos.world import ChaosWorld, TaleSpec
 from shared.domain import markers
+from shared.domain.credits import ledger_key
 from shared.domain.tale import TaleRecord, TaleState
 from shared.ports.ledger import LedgerEntry
 from shared.registry import DEAD_LETTER_TOPIC
@@ -105,13 +107,15 @@ def paid_once(world: ChaosWorld) -> list[str]:
 
 
 def stitched_once(world: ChaosWorld) -> list[str]:
-    """The fan-in moved each tale to stitching at most once, and exactly once for a completed
-    tale (its event log has one "rendering → stitching")."""
+    """The fan-in moved each tale to stitching at most once per cut (the first and each
+    revision), and at least once for a completed tale (its event log counts the
+    "rendering → stitching" lines)."""
     out = []
     for spec, tale in _tales(world):
         n = sum(STITCH_LOG in e.message for e in world.store.events(spec.tale_id))
-        if n > 1 or (tale is not None and tale.state is TaleState.COMPLETED and n != 1):
-            out.append(f"{spec.tale_id}: the fan-in requested stitching {n} times")
+        cuts = 1 + (tale.revision if tale is not None else 0)
+        if n > cuts or (tale is not None and tale.state is TaleState.COMPLETED and n < 1):
+            out.append(f"{spec.tale_id}: the fan-in requested stitching {n} times in {cuts} cuts")
     return out
 
 
@@ -139,22 +143,66 @@ def _tale_credits(spec: TaleSpec, state: TaleState | None, mine: list[LedgerEntr
     return out
 
 
+def _revision_credits(
+    world: ChaosWorld, spec: TaleSpec, tale: TaleRecord | None, entries: list[LedgerEntry]
+) -> tuple[list[str], int]:
+    """Each revision reserved once (its cost) under its own key, then closed once: settled if
+    it completed, refunded if it failed or was cancelled (an earlier revision, which the next
+    one followed, settled or refunded; the current one by the tale's state). Returns the
+    violations and the credits the revisions keep."""
+    out, kept = [], 0
+    current = tale.revision if tale is not None else 0
+    for rev in world.revisions.get(spec.tale_id, []):
+        key = ledger_key(spec.tale_id, rev.revision)
+        kinds = Counter(e.kind for e in entries if e.tale_id == key)
+        name = f"{spec.tale_id} revision {rev.revision}"
+        reserved = [e.amount for e in entries if e.tale_id == key and e.kind == "reserve"]
+        if reserved != [-rev.cost]:
+            out.append(f"{name}: reserved {reserved} for a cost of {rev.cost}")
+        closed = (kinds["settle"], kinds["refund"])
+        if rev.revision < current or (tale is not None and tale.state.terminal):
+            if rev.revision == current and tale is not None:
+                want = [(1, 0)] if tale.state is TaleState.COMPLETED else [(0, 1)]
+            else:
+                want = [(1, 0), (0, 1)]
+            if closed not in want:
+                out.append(f"{name}: {closed[0]} settlements and {closed[1]} refunds")
+        elif closed != (0, 0):
+            out.append(f"{name}: unfinished with {closed[0]} settlements, {closed[1]} refunds")
+        if closed[1] == 0:
+            kept += rev.cost
+    return out, kept
+
+
 def credits_balanced(world: ChaosWorld) -> list[str]:
     """Credits: each tale reserved once (its cost), then settled once if it completed or
-    refunded once if it failed or was cancelled — never both; every balance is the sum of its
-    ledger, equals the grants less the cost of every tale that did not fail or get cancelled,
-    and is never below zero."""
+    refunded once if it failed or was cancelled — never both; each revision likewise under its
+    own key; every balance is the sum of its ledger, equals the grants less the cost of every
+    tale and revision that was not refunded, and is never below zero."""
     out = []
-    states = {spec.tale_id: tale.state if tale else None for spec, tale in _tales(world)}
+    tales = {spec.tale_id: tale for spec, tale in _tales(world)}
     for user, granted in sorted(world.grants.items()):
         entries = world.ledger.entries(user)
         kept = 0
         for spec in (t for t in world.tales if t.owner == user):
+            tale = tales.get(spec.tale_id)
+            state = tale.state if tale is not None else None
             mine = [e for e in entries if e.tale_id == spec.tale_id]
-            out += _tale_credits(spec, states.get(spec.tale_id), mine)
-            refunded = states.get(spec.tale_id) in (TaleState.FAILED, TaleState.CANCELLED)
+            if world.revisions.get(spec.tale_id):
+                # the first cut ended (completed, or cancelled once its video existed) before
+                # the revision started: settled or refunded, whatever the tale is now
+                state = (
+                    TaleState.CANCELLED
+                    if any(e.kind == "refund" for e in mine)
+                    else TaleState.COMPLETED
+                )
+            out += _tale_credits(spec, state, mine)
+            refunded = state in (TaleState.FAILED, TaleState.CANCELLED)
             if spec.submitted and not refunded:
                 kept += spec.cost  # spent (completed) or still held (unfinished)
+            problems, held = _revision_credits(world, spec, tale, entries)
+            out += problems
+            kept += held
         profile = world.ledger.profile(user)
         balance = profile.balance if profile is not None else 0
         total = sum(e.amount for e in entries)
@@ -205,30 +253,50 @@ def messages_settled(world: ChaosWorld) -> list[str]:
     return out
 
 
-def _outbox(folder: Path) -> dict[str, set[str]]:
-    sent: dict[str, set[str]] = {}
+_EMAIL = re.compile(r"^(?P<tale>.+)-(?P<outcome>completed|failed|cancelled)(?:-v(?P<rev>\d+))?$")
+
+
+def _outbox(folder: Path) -> dict[tuple[str, int], set[str]]:
+    """(tale id, revision) → the outcomes emailed."""
+    sent: dict[tuple[str, int], set[str]] = {}
     for path in folder.glob("*.eml") if folder.is_dir() else ():
-        tale_id, _, outcome = path.stem.rpartition("-")
-        sent.setdefault(tale_id, set()).add(outcome)
+        match = _EMAIL.match(path.stem)
+        if match:
+            key = (match["tale"], int(match["rev"] or 0))
+            sent.setdefault(key, set()).add(match["outcome"])
     return sent
 
 
+def _notified(world: ChaosWorld, tale_id: str, revision: int) -> set[str]:
+    suffix = f":v{revision}" if revision else ""
+    return {
+        o
+        for o in OUTCOMES
+        if world.store.marked(tale_id, markers.notified(f"{tale_id}:finished:{o}{suffix}"))
+    }
+
+
 def notified_once(world: ChaosWorld) -> list[str]:
-    """The owner is notified exactly once, of the tale's terminal state: one email (outbox
-    file) and one ``notified:`` marker for that outcome, none for any other, and the tale
-    records where the email went."""
+    """The owner is notified exactly once per cut, of how it ended: one email (outbox file)
+    and one ``notified:`` marker for that outcome, none for any other — for the current cut
+    the tale's terminal state, for an earlier one (a revision followed it) exactly one
+    outcome — and the tale records where the email went."""
     out = []
     sent = _outbox(world.outbox)
     for spec, tale in _tales(world):
+        current = tale.revision if tale is not None else 0
+        for revision in range(current):
+            emails, noted = (
+                sent.get((spec.tale_id, revision), set()),
+                _notified(world, spec.tale_id, revision),
+            )
+            if len(emails) != 1 or noted != emails:
+                out.append(f"{spec.tale_id} cut {revision}: emails {emails}, markers {noted}")
         outcome = tale.state.value if tale is not None and tale.state.terminal else None
-        emails = sent.get(spec.tale_id, set())
+        emails = sent.get((spec.tale_id, current), set())
         if emails != ({outcome} if outcome else set()):
             out.append(f"{spec.tale_id}: {tale.state if tale else 'missing'}, emails {emails}")
-        noted = {
-            o
-            for o in OUTCOMES
-            if world.store.marked(spec.tale_id, markers.notified(f"{spec.tale_id}:finished:{o}"))
-        }
+        noted = _notified(world, spec.tale_id, current)
         if noted != ({outcome} if outcome else set()):
             out.append(f"{spec.tale_id}: {outcome or 'unfinished'}, notified markers {noted}")
         if outcome and tale is not None and "email" not in tale.outputs:

@@ -39,16 +39,17 @@ from shared.chaos.faults import (
     crashing,
 )
 from shared.chaos.invariants import INVARIANTS
-from shared.chaos.world import ChaosWorld, TaleSpec
+from shared.chaos.world import ChaosWorld, RevisionSpec, TaleSpec
 from shared.config import Settings
 from shared.domain.credits import period_of, tale_cost
-from shared.domain.errors import IllegalTransition
+from shared.domain.errors import IllegalTransition, Refused, WrongState
 from shared.domain.tale import TaleRecord
 from shared.ports.keys import KeyWrapper
 from shared.ports.ledger import InsufficientCredits, Plan
 from shared.ports.records import public_view
 from shared.ports.store import TaleStore
 from shared.registry import DEAD_LETTER_TOPIC, subscriptions
+from shared.usecases.revise_tale import ReviseTale, ShotChange, revise_tale
 
 STORIES: tuple[str, ...] = (
     "Mina walked to the sea at dawn. Mina found a fox asleep in the dunes. "
@@ -302,6 +303,45 @@ def submit_tales(world: ChaosWorld, count: int, users: list[str]) -> None:
         submit_tale(world, owner, submission, tale_id=tale_id, cancel_at=cancel_at, poison=poison)
 
 
+def revise_tales(world: ChaosWorld) -> int:
+    """The owners revise a seeded fraction (``plan.revise``) of the tales that finished with a
+    video, as ``POST /v1/tales/{id}/revisions`` does (admitted and charged per revision):
+    one or two shots, some with a new prompt or narration. Returns how many started."""
+    rnd, started = world.chaos.random, 0
+    for spec in world.submitted():
+        tale = world.store.find(spec.tale_id)
+        if tale is None or "video" not in tale.outputs or rnd.random() >= world.chaos.plan.revise:
+            continue
+        numbers = rnd.sample(range(1, spec.shots + 1), k=min(spec.shots, rnd.randint(1, 2)))
+        changes = tuple(
+            ShotChange(
+                n,
+                prompt=f"revised shot {n}" if rnd.random() < 0.5 else None,
+                narration=f"A new line for shot {n}." if rnd.random() < 0.3 else None,
+            )
+            for n in numbers
+        )
+        try:
+            with world.chaos.outside():
+                revised = revise_tale(
+                    ReviseTale(spec.tale_id, spec.owner, changes),
+                    store=world.store,
+                    bus=world.bus,
+                    claims=world.container.claims,
+                    ledger=world.ledger,
+                    settings=world.settings,
+                )
+        except (Refused, WrongState):
+            world.chaos.count("revision refused")
+            continue
+        world.revisions.setdefault(spec.tale_id, []).append(
+            RevisionSpec(revised.revision, revised.credits)
+        )
+        world.chaos.count("revision")
+        started += 1
+    return started
+
+
 @contextmanager
 def installed(container: Container) -> Iterator[None]:
     """Make ``container`` the process's container (the entry points use it), then restore."""
@@ -417,5 +457,7 @@ def run_chaos(
     count = min(chaos.random.randint(1, plan.restarts), estimate - 1) if plan.restarts else 0
     kills = sorted(chaos.random.sample(range(1, estimate), count)) if count else []
     drive(world, deadline_s=deadline_s, kills=kills)
+    if plan.revise and revise_tales(world):
+        drive(world, deadline_s=max(1.0, deadline_s - (time.monotonic() - started)))
     world.elapsed_s = time.monotonic() - started
     return report(world, seed)

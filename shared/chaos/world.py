@@ -28,6 +28,14 @@ class TaleSpec:
     """False when the reservation was refused (402): the tale was never created."""
 
 
+@dataclass(frozen=True)
+class RevisionSpec:
+    """One revision the owner asked for (admitted: charged ``cost`` credits)."""
+
+    revision: int
+    cost: int
+
+
 @dataclass
 class ChaosWorld:
     """The home of a chaos run, its adapters (the fault-injecting ones) and what was asked."""
@@ -44,6 +52,8 @@ class ChaosWorld:
     tales: list[TaleSpec] = field(default_factory=list)
     grants: dict[str, int] = field(default_factory=dict)
     """User → credits granted."""
+    revisions: dict[str, list[RevisionSpec]] = field(default_factory=dict)
+    """Tale id → the revisions its owner started."""
     deadline_s: float = 0.0
     deadline_hit: bool = False
     elapsed_s: float = 0.0

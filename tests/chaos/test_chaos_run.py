@@ -49,6 +49,7 @@ KINDS = (
     "provider failed",
     "provider refused",
     "provider slow",
+    "revision",
 )
 
 
