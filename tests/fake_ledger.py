@@ -24,6 +24,7 @@ class MemoryLedger(Ledger):
         self._profiles: dict[str, tuple[str, Plan]] = {}
         self._entries: list[LedgerEntry] = []
         self._admitted: dict[str, tuple[str, int, str]] = {}  # tale → (user, micro-$, period)
+        self._extended: list[tuple[str, str, int, str]] = []  # (tale, user, micro-$, period)
 
     # -- reads (callers hold the lock) -------------------------------------------------------
 
@@ -44,6 +45,21 @@ class MemoryLedger(Ledger):
 
     def _add(self, user_id: str, kind: EntryKind, amount: int, tale: str | None = None) -> None:
         self._entries.append(LedgerEntry(user_id, kind, amount, tale, None, time.time()))
+
+    def _committed(self, user_id: str, period: str) -> int:
+        admitted = [(user, micro, when) for user, micro, when in self._admitted.values()]
+        extended = [(user, micro, when) for _, user, micro, when in self._extended]
+        return sum(m for user, m, when in admitted + extended if (user, when) == (user_id, period))
+
+    def _held(self, tale_id: str) -> admission.Held:
+        credits = -sum(
+            e.amount
+            for e in self._entries
+            if e.tale_id == tale_id and e.kind in ("reserve", "reserve_more")
+        )
+        micro = self._admitted.get(tale_id, ("", 0, ""))[1]
+        micro += sum(m for tale, _, m, _ in self._extended if tale == tale_id)
+        return admission.Held(credits, micro)
 
     # -- the port ----------------------------------------------------------------------------
 
@@ -104,11 +120,7 @@ class MemoryLedger(Ledger):
                 return False
             reserves = [e for e in self._entries if e.user_id == user_id and e.kind == "reserve"]
             running = sum(1 for e in reserves if not self._closed(e.tale_id))
-            committed = sum(
-                micro
-                for user, micro, when in self._admitted.values()
-                if user == user_id and when == period
-            )
+            committed = self._committed(user_id, period)
             admission.check(admission.Standing(running, committed, self._balance(user_id)), request)
             self._add(user_id, "reserve", -credits, tale_id)
             self._admitted[tale_id] = (user_id, admission.micro_usd(estimate_usd), period)
@@ -126,16 +138,47 @@ class MemoryLedger(Ledger):
             self._add(user_id, "reserve", -amount, tale_id)
             return True
 
-    def _close(self, tale_id: str, kind: EntryKind) -> bool:
+    def reserve_more(
+        self,
+        user_id: str,
+        tale_id: str,
+        *,
+        version: int,
+        credits: int,
+        estimate_usd: float,
+        period: str,
+        cap_usd: float,
+    ) -> bool:
+        request = admission.Extension(version, credits, estimate_usd, period, cap_usd)
+        with self._lock:
+            if not self._reserved(user_id, tale_id) or self._closed(tale_id):
+                return False
+            more, micro = admission.extend(
+                self._held(tale_id),
+                request,
+                self._committed(user_id, period),
+                self._balance(user_id),
+            )
+            if not more and not micro:
+                return False
+            self._add(user_id, "reserve_more", -more, tale_id)
+            self._extended.append((tale_id, user_id, micro, period))
+            return True
+
+    def _close(self, tale_id: str, kind: EntryKind, cost: int | None = None) -> bool:
+        if cost is not None and cost < 0:
+            raise ValueError(f"a cost is ≥ 0, not {cost!r}")
         with self._lock:
             reserved = self._of_tale(tale_id, "reserve")
             if reserved is None or self._closed(tale_id):
                 return False
-            self._add(reserved.user_id, kind, -reserved.amount if kind == "refund" else 0, tale_id)
+            held = self._held(tale_id).credits
+            kept = held if cost is None else min(held, cost)
+            self._add(reserved.user_id, kind, held if kind == "refund" else held - kept, tale_id)
             return True
 
-    def settle(self, tale_id: str) -> bool:
-        return self._close(tale_id, "settle")
+    def settle(self, tale_id: str, cost: int | None = None) -> bool:
+        return self._close(tale_id, "settle", cost)
 
     def refund(self, tale_id: str) -> bool:
         return self._close(tale_id, "refund")

@@ -148,7 +148,7 @@ def me(call: Call) -> Me:
     assert profile is not None
     period = period_of(time.time())
     entries = [e for e in ledger.entries(call.user) if period_of(e.at) == period]
-    spent = -sum(e.amount for e in entries if e.kind in ("reserve", "refund"))
+    spent = -sum(e.amount for e in entries if e.kind != "grant")  # what settlements kept
     started = sum(1 for e in entries if e.kind == "reserve")
     return Me(
         user_id=profile.user_id,

@@ -234,13 +234,16 @@ def _credits(stats: Stats, ledger: Ledger, owners: set[str], since: float, until
             entries = ledger.entries(owner)
         except LookupError:
             continue
-        reserved = {e.tale_id: -e.amount for e in entries if e.kind == "reserve"}
+        reserved: dict[str | None, int] = {}  # a tale's reservation and what edits added
+        for entry in entries:
+            if entry.kind in ("reserve", "reserve_more"):
+                reserved[entry.tale_id] = reserved.get(entry.tale_id, 0) - entry.amount
         for entry in entries:
             if not _within(entry.at, since, until):
                 continue
-            if entry.kind == "reserve":
+            if entry.kind in ("reserve", "reserve_more"):
                 stats.credits_reserved += -entry.amount
             elif entry.kind == "refund":
                 stats.credits_refunded += entry.amount
-            elif entry.kind == "settle":
-                stats.credits_spent += reserved.get(entry.tale_id, 0)
+            elif entry.kind == "settle":  # what a settlement returns was reserved, not spent
+                stats.credits_spent += reserved.get(entry.tale_id, 0) - entry.amount

@@ -6,11 +6,17 @@ Credits move only through these operations, each atomic and idempotent:
   limit, the month's spending cap and the balance are checked and the credits reserved
   (the rule: ``shared.domain.admission``), so parallel requests cannot race past a limit;
 - ``reserve``: the same reservation without the limits (operator runs, the chaos run);
-- ``settle``: the tale completed — the reservation becomes final, at most once;
-- ``refund``: the tale failed or was cancelled — the reservation is returned, at most once,
-  and never after a settle.
-The balance is the sum of the append-only ledger (grants and refunds positive, reservations
-negative, settlements zero), so it can always be audited.
+- ``reserve_more``: an edited storyboard needs more than its tale holds — the difference is
+  reserved on the same tale, with the month's spending cap and the balance checked in the
+  same transaction; an edit that needs less reserves nothing (the rest is returned when the
+  tale is settled);
+- ``settle``: the tale completed — the reservation becomes final, at most once; given what
+  the finished storyboard costs, only that much is kept and the rest is returned with it;
+- ``refund``: the tale failed or was cancelled — everything reserved for it is returned, at
+  most once, and never after a settle.
+The balance is the sum of the append-only ledger (grants, refunds and what a settlement
+returns positive, reservations negative), so it can always be audited; a tale's reserved
+credits move exactly once, by its one settlement or refund.
 
 Boolean results say whether *this* call made the change; after a lost reply a retry answers
 False (already done), which callers must treat as success. User ids are UUID strings (the
@@ -30,7 +36,7 @@ from shared.domain.errors import InsufficientCredits
 __all__ = ["EntryKind", "InsufficientCredits", "Ledger", "LedgerEntry", "Plan", "Profile"]
 
 Plan = Literal["free", "pro", "business"]
-EntryKind = Literal["grant", "reserve", "settle", "refund"]
+EntryKind = Literal["grant", "reserve", "reserve_more", "settle", "refund"]
 
 
 @dataclass(frozen=True)
@@ -101,12 +107,40 @@ class Ledger(ABC):
         already reserved (idempotent). Raises ``InsufficientCredits``."""
 
     @abstractmethod
-    def settle(self, tale_id: str) -> bool:
-        """True when this call settled the tale's reservation."""
+    def reserve_more(
+        self,
+        user_id: str,
+        tale_id: str,
+        *,
+        version: int,
+        credits: int,
+        estimate_usd: float,
+        period: str,
+        cap_usd: float,
+    ) -> bool:
+        """The tale's storyboard, edited to plan ``version``, needs ``credits`` in all and is
+        estimated at ``estimate_usd``: in one transaction, reserve on the same tale what its
+        reservation (with earlier ``reserve_more``) lacks, and commit what its estimate adds
+        to what the tale committed before, in ``period`` (``YYYY-MM``). True when this call
+        reserved more; False when nothing was lacking — which makes a repeated call for the
+        same version (a retry after a lost answer) change nothing — or the tale has no open
+        reservation (an operator's tale is not charged; a settled or refunded one is over).
+
+        Refused, and nothing written, with ``SpendingCapExceeded`` when the added estimate
+        takes the month's committed spend over ``cap_usd``, then ``InsufficientCredits``
+        (``needed``: the difference) when the balance is below the difference. No running
+        limit is checked: the tale is running already. ``version`` is kept with the entry."""
+
+    @abstractmethod
+    def settle(self, tale_id: str, cost: int | None = None) -> bool:
+        """True when this call settled the tale's reservation. ``cost``: what the finished
+        storyboard costs; what the tale holds beyond it (an edit removed shots) is returned
+        in the same entry, and never more than it holds is kept. ``None``: all of it is
+        kept."""
 
     @abstractmethod
     def refund(self, tale_id: str) -> bool:
-        """True when this call refunded the tale's reservation."""
+        """True when this call refunded the tale's reservation (all it holds)."""
 
     @abstractmethod
     def entries(self, user_id: str) -> list[LedgerEntry]:

@@ -32,6 +32,7 @@ BILLING_CALLS = {
     "admit_tale": "admit_tale(%(user)s, 'tale-x', 1, 0, '2026-11', 0, 5)",
     "settle_credits": "settle_credits('tale-a')",
     "refund_credits": "refund_credits('tale-a')",
+    "reserve_more_credits": "reserve_more_credits(%(user)s, 'tale-a', 2, 5, 0, '2026-11', 0)",
 }
 
 

@@ -5,7 +5,9 @@ transaction).
 
 A database made before admissions existed gets their columns when it is opened
 (``ADMISSION_COLUMNS``); its earlier reservations carry no estimate and count as nothing
-against a spending cap."""
+against a spending cap. One made before storyboard edits has its ledger table rebuilt once
+(in one transaction, every row kept) so that its kinds include ``reserve_more``: SQLite
+cannot change a table's CHECK constraint in place."""
 
 from __future__ import annotations
 
@@ -23,31 +25,55 @@ from .sqlite import Database
 
 _PERIOD = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS profiles (
+LEDGER_TABLE = """CREATE TABLE IF NOT EXISTS {name} (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    user_id TEXT NOT NULL REFERENCES profiles(user_id),
+    kind TEXT NOT NULL CHECK (kind IN ('grant', 'reserve', 'reserve_more', 'settle', 'refund')),
+    amount INTEGER NOT NULL, tale_id TEXT, period TEXT, at REAL NOT NULL
+)"""
+LEDGER_RULES = (
+    """CREATE UNIQUE INDEX IF NOT EXISTS one_grant_per_period
+    ON credit_ledger(user_id, period) WHERE kind = 'grant'""",
+    """CREATE UNIQUE INDEX IF NOT EXISTS one_per_tale
+    ON credit_ledger(tale_id, kind) WHERE kind IN ('reserve', 'settle', 'refund')""",
+    """CREATE TRIGGER IF NOT EXISTS ledger_no_update BEFORE UPDATE ON credit_ledger
+    BEGIN SELECT RAISE(ABORT, 'the credit ledger is append-only'); END""",
+    """CREATE TRIGGER IF NOT EXISTS ledger_no_delete BEFORE DELETE ON credit_ledger
+    BEGIN SELECT RAISE(ABORT, 'the credit ledger is append-only'); END""",
+)
+"""One grant per period, one reservation and one outcome per tale, append-only."""
+SCHEMA = (
+    ";\n".join(
+        [
+            """CREATE TABLE IF NOT EXISTS profiles (
     user_id TEXT PRIMARY KEY, email TEXT NOT NULL, plan TEXT NOT NULL
         CHECK (plan IN ('free', 'pro', 'business')),
     created_at REAL NOT NULL
-);
-CREATE TABLE IF NOT EXISTS credit_ledger (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    user_id TEXT NOT NULL REFERENCES profiles(user_id),
-    kind TEXT NOT NULL CHECK (kind IN ('grant', 'reserve', 'settle', 'refund')),
-    amount INTEGER NOT NULL, tale_id TEXT, period TEXT, at REAL NOT NULL
-);
-CREATE UNIQUE INDEX IF NOT EXISTS one_grant_per_period
-    ON credit_ledger(user_id, period) WHERE kind = 'grant';
-CREATE UNIQUE INDEX IF NOT EXISTS one_per_tale
-    ON credit_ledger(tale_id, kind) WHERE kind IN ('reserve', 'settle', 'refund');
-CREATE TRIGGER IF NOT EXISTS ledger_no_update BEFORE UPDATE ON credit_ledger
-    BEGIN SELECT RAISE(ABORT, 'the credit ledger is append-only'); END;
-CREATE TRIGGER IF NOT EXISTS ledger_no_delete BEFORE DELETE ON credit_ledger
-    BEGIN SELECT RAISE(ABORT, 'the credit ledger is append-only'); END;
-"""
-ADMISSION_COLUMNS = {"estimate_micro_usd": "INTEGER", "spend_period": "TEXT"}
-"""Kept on a reservation made by ``admit``: the tale's estimate and the month it counts in."""
-ADMISSION_INDEX = """CREATE INDEX IF NOT EXISTS reserve_per_period
-    ON credit_ledger(user_id, spend_period) WHERE kind = 'reserve'"""
+)""",
+            LEDGER_TABLE.format(name="credit_ledger"),
+            *LEDGER_RULES,
+        ]
+    )
+    + ";\n"
+)
+ADMISSION_COLUMNS = {
+    "estimate_micro_usd": "INTEGER",
+    "spend_period": "TEXT",
+    "plan_version": "INTEGER",
+}
+"""Kept on a reservation made by ``admit`` or ``reserve_more``: the estimate it commits and
+the month that counts in; on ``reserve_more``, the plan version of the edit too."""
+ADMISSION_INDEXES = (
+    "CREATE INDEX IF NOT EXISTS spend_per_period ON credit_ledger(user_id, spend_period) "
+    "WHERE spend_period IS NOT NULL",
+    "CREATE INDEX IF NOT EXISTS more_per_tale ON credit_ledger(tale_id) "
+    "WHERE kind = 'reserve_more'",
+)
+HELD = (
+    "SELECT -COALESCE(SUM(amount), 0) AS credits, COALESCE(SUM(estimate_micro_usd), 0) AS micro "
+    "FROM credit_ledger WHERE tale_id=? AND kind IN ('reserve', 'reserve_more')"
+)
+"""What a tale holds: its reservation and what edits added, in credits and micro-dollars."""
 
 
 class SqliteLedger(Ledger):
@@ -59,11 +85,36 @@ class SqliteLedger(Ledger):
     def _migrate(self) -> None:
         """Add what a database made by an earlier version lacks (once; safe to race)."""
         with self.db.transaction() as db:
-            have = {row["name"] for row in db.execute("PRAGMA table_info(credit_ledger)")}
-            for name, kind in ADMISSION_COLUMNS.items():
-                if name not in have:
-                    db.execute(f"ALTER TABLE credit_ledger ADD COLUMN {name} {kind}")
-            db.execute(ADMISSION_INDEX)
+            table = db.execute(
+                "SELECT sql FROM sqlite_master WHERE type='table' AND name='credit_ledger'"
+            ).fetchone()
+            if "'reserve_more'" not in table["sql"]:
+                self._rebuild(db)
+            self._add_columns(db, "credit_ledger")
+            for index in ADMISSION_INDEXES:
+                db.execute(index)
+
+    @staticmethod
+    def _add_columns(db: sqlite3.Connection, table: str) -> None:
+        have = {row["name"] for row in db.execute(f"PRAGMA table_info({table})")}
+        for name, kind in ADMISSION_COLUMNS.items():
+            if name not in have:
+                db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")
+
+    def _rebuild(self, db: sqlite3.Connection) -> None:
+        """The ledger table of an earlier version, with every row, under today's CHECK
+        (dropping a table fires no DELETE trigger; its indexes and triggers are made again)."""
+        db.execute(LEDGER_TABLE.format(name="credit_ledger_new"))
+        self._add_columns(db, "credit_ledger")
+        self._add_columns(db, "credit_ledger_new")
+        columns = ", ".join(
+            row["name"] for row in db.execute("PRAGMA table_info(credit_ledger_new)")
+        )
+        db.execute(f"INSERT INTO credit_ledger_new ({columns}) SELECT {columns} FROM credit_ledger")
+        db.execute("DROP TABLE credit_ledger")
+        db.execute("ALTER TABLE credit_ledger_new RENAME TO credit_ledger")
+        for statement in LEDGER_RULES:
+            db.execute(statement)
 
     @staticmethod
     def _balance(db: sqlite3.Connection, user_id: str) -> int:
@@ -137,14 +188,21 @@ class SqliteLedger(Ledger):
             "AND o.kind IN ('settle', 'refund'))",
             (user_id,),
         ).fetchone()
-        committed = db.execute(
+        return admission.Standing(
+            int(running["n"]),
+            SqliteLedger._committed(db, user_id, period),
+            SqliteLedger._balance(db, user_id),
+        )
+
+    @staticmethod
+    def _committed(db: sqlite3.Connection, user_id: str, period: str) -> int:
+        """The estimates admitted in ``period`` and what edits added to them (micro-$)."""
+        row = db.execute(
             "SELECT COALESCE(SUM(estimate_micro_usd), 0) AS m FROM credit_ledger "
-            "WHERE user_id=? AND kind='reserve' AND spend_period=?",
+            "WHERE user_id=? AND spend_period=?",
             (user_id, period),
         ).fetchone()
-        return admission.Standing(
-            int(running["n"]), int(committed["m"]), SqliteLedger._balance(db, user_id)
-        )
+        return int(row["m"])
 
     def admit(
         self,
@@ -192,19 +250,59 @@ class SqliteLedger(Ledger):
             )
             return True
 
-    def _close(self, tale_id: str, kind: EntryKind, other: EntryKind) -> bool:
-        with self.db.transaction() as db:
-            reserved = db.execute(
-                "SELECT user_id, amount FROM credit_ledger WHERE tale_id=? AND kind='reserve'",
+    def reserve_more(
+        self,
+        user_id: str,
+        tale_id: str,
+        *,
+        version: int,
+        credits: int,
+        estimate_usd: float,
+        period: str,
+        cap_usd: float,
+    ) -> bool:
+        request = admission.Extension(version, credits, estimate_usd, period, cap_usd)
+        with self.db.transaction() as db:  # BEGIN IMMEDIATE: one change of the account at a time
+            if not self._reserved(db, user_id, tale_id) or self._closed(db, tale_id):
+                return False
+            row = db.execute(HELD, (tale_id,)).fetchone()
+            held = admission.Held(int(row["credits"]), int(row["micro"]))
+            more, micro = admission.extend(
+                held, request, self._committed(db, user_id, period), self._balance(db, user_id)
+            )
+            if not more and not micro:
+                return False
+            db.execute(
+                "INSERT INTO credit_ledger (user_id, kind, amount, tale_id, at, "
+                "estimate_micro_usd, spend_period, plan_version) "
+                "VALUES (?, 'reserve_more', ?, ?, ?, ?, ?, ?)",
+                (user_id, -more, tale_id, self.clock(), micro, period, version),
+            )
+            return True
+
+    @staticmethod
+    def _closed(db: sqlite3.Connection, tale_id: str) -> bool:
+        return (
+            db.execute(
+                "SELECT 1 FROM credit_ledger WHERE tale_id=? AND kind IN ('settle', 'refund')",
                 (tale_id,),
             ).fetchone()
-            closed = db.execute(
-                "SELECT 1 FROM credit_ledger WHERE tale_id=? AND kind IN (?, ?)",
-                (tale_id, kind, other),
+            is not None
+        )
+
+    def _close(self, tale_id: str, kind: EntryKind, cost: int | None = None) -> bool:
+        if cost is not None and cost < 0:
+            raise ValueError(f"a cost is ≥ 0, not {cost!r}")
+        with self.db.transaction() as db:
+            reserved = db.execute(
+                "SELECT user_id FROM credit_ledger WHERE tale_id=? AND kind='reserve'",
+                (tale_id,),
             ).fetchone()
-            if reserved is None or closed is not None:
+            if reserved is None or self._closed(db, tale_id):
                 return False
-            amount = -int(reserved["amount"]) if kind == "refund" else 0
+            held = int(db.execute(HELD, (tale_id,)).fetchone()["credits"])
+            kept = held if cost is None else min(held, cost)
+            amount = held if kind == "refund" else held - kept
             db.execute(
                 "INSERT INTO credit_ledger (user_id, kind, amount, tale_id, at) "
                 "VALUES (?, ?, ?, ?, ?)",
@@ -212,11 +310,11 @@ class SqliteLedger(Ledger):
             )
             return True
 
-    def settle(self, tale_id: str) -> bool:
-        return self._close(tale_id, "settle", "refund")
+    def settle(self, tale_id: str, cost: int | None = None) -> bool:
+        return self._close(tale_id, "settle", cost)
 
     def refund(self, tale_id: str) -> bool:
-        return self._close(tale_id, "refund", "settle")
+        return self._close(tale_id, "refund")
 
     def entries(self, user_id: str) -> list[LedgerEntry]:
         rows = self.db.read("SELECT * FROM credit_ledger WHERE user_id=? ORDER BY id", (user_id,))

@@ -47,7 +47,8 @@ KINDS: frozenset[str] = frozenset(get_args(EntryKind))
 ENTRY_COLUMNS = "id,user_id,kind,amount,tale_id,period,created_at"
 PAGE_SIZE = 1000  # Supabase's default max_rows; a lower server limit only means more pages
 REFUSALS = frozenset({"TA001", "TA002", "TA003"})
-"""``billing.admit_tale``'s refusals (``supabase/migrations/20261216000000_admission.sql``)."""
+"""``billing.admit_tale``'s refusals (``supabase/migrations/20261216000000_admission.sql``),
+and ``billing.reserve_more_credits``'s (TA002, TA003: ``…_storyboard_edits.sql``)."""
 
 
 class SupabaseLedger(SupabaseAdapter, Ledger):
@@ -132,8 +133,38 @@ class SupabaseLedger(SupabaseAdapter, Ledger):
             raise InsufficientCredits(amount, self._balance(uid))
         raise RuntimeError(f"reserve_credits answered {answer!r}")
 
-    def settle(self, tale_id: str) -> bool:
-        return bool(self._rpc("settle_credits", {"p_tale": tale_id}))
+    def reserve_more(
+        self,
+        user_id: str,
+        tale_id: str,
+        *,
+        version: int,
+        credits: int,
+        estimate_usd: float,
+        period: str,
+        cap_usd: float,
+    ) -> bool:
+        admission.Extension(version, credits, estimate_usd, period, cap_usd)  # checks
+        params = {
+            "p_user": _user(user_id),
+            "p_tale": tale_id,
+            "p_version": version,
+            "p_credits": credits,
+            "p_estimate_micro_usd": admission.micro_usd(estimate_usd),
+            "p_period": period,
+            "p_cap_micro_usd": admission.micro_usd(cap_usd),
+        }
+        try:
+            return bool(self._rpc("reserve_more_credits", params))
+        except APIError as exc:
+            if exc.code in REFUSALS:
+                raise refusal(exc, cap_usd) from exc
+            raise
+
+    def settle(self, tale_id: str, cost: int | None = None) -> bool:
+        if cost is not None and cost < 0:
+            raise ValueError(f"a cost is ≥ 0, not {cost!r}")
+        return bool(self._rpc("settle_credits", {"p_tale": tale_id, "p_cost": cost}))
 
     def refund(self, tale_id: str) -> bool:
         return bool(self._rpc("refund_credits", {"p_tale": tale_id}))
