@@ -22,6 +22,8 @@ class StoryboardEntry:
     image: Image.Image
     prompt: str
     narration: str
+    timing: str = ""
+    """When the shot's narration sounds in the cut (e.g. ``0:08.2–0:13.9 · 1.10×``)."""
 
 
 def _png(img: Image.Image) -> bytes:
@@ -38,7 +40,8 @@ def storyboard_sheet(
     font: Path | None = None,
     cell_width: int = 240,
 ) -> bytes:
-    """PNG of a grid: each cell holds the frame, "#n", narration and prompt (wrapped, cut).
+    """PNG of a grid: each cell holds the frame, "#n" with the narration's timing in the cut,
+    the narration and the prompt (wrapped, cut).
 
     Cells are ``cell_width`` px wide; frames keep their aspect ratio (that of the first
     entry sets the cell's picture height). The title runs across the top.
@@ -75,6 +78,14 @@ def storyboard_sheet(
         d.rectangle((x0, y0 + pic_h, x0 + cell_width - 1, y0 + cell_h - 1), fill=(32, 32, 44))
         ty = y0 + pic_h + 4
         d.text((x0 + 6, ty), f"#{entry.number}", font=f_num, fill=(250, 196, 40))
+        if entry.timing:
+            d.text(
+                (x0 + cell_width - 6, ty + 3),
+                fit_text(entry.timing, f_prompt, cell_width - 60, 1)[0],
+                font=f_prompt,
+                fill=(140, 200, 250),
+                anchor="ra",
+            )
         ty += 24
         for line in fit_text(entry.narration, f_narr, cell_width - 12, narr_lines):
             d.text((x0 + 6, ty), line, font=f_narr, fill=(235, 235, 240))

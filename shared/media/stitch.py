@@ -8,6 +8,7 @@ encoding once at the first clip's size and rate ("reencode").
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
@@ -31,6 +32,8 @@ class StitchReport:
     duration: float
     width: int
     height: int
+    bounds: tuple[tuple[float, float], ...] = ()
+    """Where each clip starts and ends in the output (seconds): the shot boundaries of the cut."""
 
 
 def stitch(clips: Sequence[Path], out: Path) -> StitchReport:
@@ -48,21 +51,26 @@ def stitch(clips: Sequence[Path], out: Path) -> StitchReport:
     method: Literal["copy", "reencode"]
     if all(infos[0].copy_compatible(i) for i in infos[1:]):
         method = "copy"
-        _copy(paths, out)
+        cuts = _copy(paths, out)
     else:
         method = "reencode"
-        _reencode(paths, infos, out)
+        cuts = _reencode(paths, infos, out)
     done = probe(out)
-    return StitchReport(method, len(paths), done.frames, done.duration, done.width, done.height)
+    bounds = tuple(itertools.pairwise(cuts))
+    return StitchReport(
+        method, len(paths), done.frames, done.duration, done.width, done.height, bounds
+    )
 
 
-def _copy(paths: list[Path], out: Path) -> None:
-    """Remux every clip's packets into one stream, shifting timestamps clip by clip.
+def _copy(paths: list[Path], out: Path) -> list[float]:
+    """Remux every clip's packets into one stream, shifting timestamps clip by clip; returns
+    the cut points (seconds: 0, the end of each clip).
 
     Timestamps are carried in the first clip's time base; each clip is shifted so its
     start lands where the previous one ended (max pts + duration), which keeps pts and
     dts increasing across boundaries even with B-frames (negative leading dts).
     """
+    cuts = [0.0]
     with atomic_path(out) as tmp, av.open(str(paths[0])) as first:
         template = first.streams.video[0]
         ref_tb = _time_base(template)
@@ -71,6 +79,8 @@ def _copy(paths: list[Path], out: Path) -> None:
             offset = 0
             for path in paths:
                 offset = _append(path, dst, ost, ref_tb, offset)
+                cuts.append(float(offset * ref_tb))
+    return cuts
 
 
 def _time_base(stream: av.VideoStream) -> Fraction:
@@ -114,16 +124,21 @@ def _append(
         return end
 
 
-def _reencode(paths: list[Path], infos: list[VideoInfo], out: Path) -> None:
+def _reencode(paths: list[Path], infos: list[VideoInfo], out: Path) -> list[float]:
     first = infos[0]
     width, height = first.width // 2 * 2, first.height // 2 * 2
     fps = max(1, round(float(first.fps))) if first.fps else 24
+    cuts, frames_so_far = [0.0], 0
+    for info in infos:
+        frames_so_far += max(1, round(info.duration * fps))  # as _resampled yields
+        cuts.append(frames_so_far / fps)
 
     def frames() -> Iterator[np.ndarray]:
         for path, info in zip(paths, infos, strict=True):
             yield from _resampled(path, info, fps, width, height)
 
     write_h264(frames(), out, fps=fps, width=width, height=height)
+    return cuts
 
 
 def _fit(frame: av.VideoFrame, width: int, height: int) -> np.ndarray:
