@@ -11,6 +11,7 @@ from pydantic import BaseModel
 from schemas.events import EVENT_TYPES
 from schemas.plan import StoryPlan
 from schemas.story import StorySubmission
+from schemas.storyboard import StoryboardEdit
 from schemas.trends import CollectTrends, TrendsCollected
 
 SCHEMA_DIR = Path(__file__).with_name("json")
@@ -21,6 +22,7 @@ def documents() -> dict[str, str]:
     models: dict[str, tuple[type[BaseModel], str]] = {
         "story-submission": (StorySubmission, "validation"),
         "story-plan": (StoryPlan, "validation"),
+        "storyboard-edit": (StoryboardEdit, "validation"),
     }
     for topic, model in EVENT_TYPES.items():
         models[f"event.{topic}"] = (model, "serialization")

@@ -16,6 +16,9 @@ AspectRatio = Literal["9:16", "16:9", "1:1"]
 #: Shot lengths every video backend accepts (Veo allows 4, 6 and 8 seconds).
 ShotSeconds = Literal[4, 6, 8]
 
+#: The most shots a tale has (asked for, or after the storyboard was edited).
+MAX_SHOTS = 16
+
 
 class Style(StrEnum):
     """Visual styles a user can choose; each maps to prompt wording in the planner."""
@@ -64,7 +67,7 @@ class StorySubmission(BaseModel):
     language: Language | None = None
     style: Style = Style.STORYBOOK
     aspect_ratio: AspectRatio = "9:16"
-    shot_count: int = Field(default=8, ge=1, le=16)
+    shot_count: int = Field(default=8, ge=1, le=MAX_SHOTS)
     shot_seconds: ShotSeconds = 8
     options: StoryOptions = StoryOptions()
 

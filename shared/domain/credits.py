@@ -15,7 +15,13 @@ SECONDS_PER_CREDIT = 8
 
 
 def tale_cost(shot_count: int, shot_seconds: int) -> int:
-    return max(1, math.ceil(shot_count * shot_seconds / SECONDS_PER_CREDIT))
+    return seconds_cost(shot_count * shot_seconds)
+
+
+def seconds_cost(seconds: int) -> int:
+    """The credits of that many seconds of video (a storyboard's: the sum of its shots'
+    lengths, which an edit may change shot by shot); at least 1."""
+    return max(1, math.ceil(seconds / SECONDS_PER_CREDIT))
 
 
 def ledger_key(tale_id: str, revision: int = 0) -> str:

@@ -73,6 +73,24 @@ class PlanVersionMismatch(TaleError):
         self.current = current
 
 
+class PlanVersionRequired(TaleError):
+    """An edit of the storyboard that does not say which version it edits (HTTP 428: the
+    ``If-Match`` header is missing), so it could overwrite another edit unseen."""
+
+    def __init__(self, current: int) -> None:
+        super().__init__(
+            f'say which storyboard you edited: send If-Match: "{current}" (its ETag) '
+            "after reading it"
+        )
+        self.current = current
+
+
+class InvalidEdit(InvalidStory):
+    """A storyboard edit that cannot be made: a shot or character the storyboard lacks, past
+    its limits (1 to 16 shots), or a result the planned storyboard's rules refuse (HTTP 422,
+    CLI exit 2). Nothing was changed."""
+
+
 class WrongState(IllegalTransition):
     """A use case's precondition on the tale's state does not hold (HTTP 409, CLI exit 2)."""
 

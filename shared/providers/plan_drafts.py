@@ -15,6 +15,8 @@ ask the same question and hold the answer to the same rules:
   rules a schema cannot state (the shot count, known characters, English prompts, narration in
   the story's language); they raise ``ValidationError`` or ``InvalidPlan``, and
   ``rejection`` turns either into the (bounded) reason shown to the model on retry.
+* ``check_plan`` — the same rules on a whole plan: a storyboard the owner edited is held to
+  them as the planner's answer is (``shared.domain.storyboard``).
 
 Nothing here talks to a model or imports a provider's SDK.
 """
@@ -45,10 +47,12 @@ __all__ = [
     "build_instructions",
     "build_prompt",
     "build_story_block",
+    "check_plan",
     "describe_validation",
     "parse_plan",
     "plan_from_draft",
     "rejection",
+    "with_descriptions",
 ]
 
 TEMPERATURE = 0.4
@@ -228,12 +232,7 @@ def _check(draft: PlanDraft, submission: StorySubmission, language: Language) ->
             "are required"
         )
     names = [c.name for c in draft.characters]
-    duplicates = sorted({n for n in names if names.count(n) > 1})
-    if duplicates:
-        problems.append(f"characters listed twice: {duplicates}")
-    for character in draft.characters:
-        if _HANGUL.search(character.description):
-            problems.append(f"the description of {character.name} is not in English")
+    problems += _character_problems([(c.name, c.description) for c in draft.characters])
     for index, shot in enumerate(draft.shots):
         unknown = sorted(set(shot.characters) - set(names))
         if unknown:
@@ -245,10 +244,47 @@ def _check(draft: PlanDraft, submission: StorySubmission, language: Language) ->
                 f"shot {index} has scene_index {shot.scene_index}, but there are only "
                 f"{len(draft.scenes)} scenes (0-based)"
             )
-        if _HANGUL.search(shot.prompt):
-            problems.append(f"the prompt of shot {index} contains Korean; prompts are English")
-        if language == "ko" and shot.narration.strip() and not _HANGUL.search(shot.narration):
-            problems.append(f"the narration of shot {index} is not in Korean")
+        problems += _shot_problems(f"shot {index}", shot.prompt, shot.narration, language)
+    _refuse(problems)
+
+
+def check_plan(plan: StoryPlan) -> None:
+    """The planned storyboard's rules that ``StoryPlan``'s own validators (shot numbering,
+    known scenes and characters) cannot state, on a whole plan — an edited storyboard is held
+    to them as the planner's answer is. Shots are named by number, from 1. Raises
+    ``InvalidPlan`` listing every broken one."""
+    problems = _character_problems([(c.name, c.description) for c in plan.characters])
+    for shot in plan.shots:
+        problems += _shot_problems(
+            f"shot {shot.index + 1}", shot.prompt, shot.narration, plan.language
+        )
+    _refuse(problems)
+
+
+def _character_problems(characters: list[tuple[str, str]]) -> list[str]:
+    """Each character listed once, described in English."""
+    names = [name for name, _ in characters]
+    problems = []
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        problems.append(f"characters listed twice: {duplicates}")
+    for name, description in characters:
+        if _HANGUL.search(description):
+            problems.append(f"the description of {name} is not in English")
+    return problems
+
+
+def _shot_problems(shot: str, prompt: str, narration: str, language: Language) -> list[str]:
+    """An English prompt, narration in the story's language."""
+    problems = []
+    if _HANGUL.search(prompt):
+        problems.append(f"the prompt of {shot} contains Korean; prompts are English")
+    if language == "ko" and narration.strip() and not _HANGUL.search(narration):
+        problems.append(f"the narration of {shot} is not in Korean")
+    return problems
+
+
+def _refuse(problems: list[str]) -> None:
     if problems:
         shown = problems[:MAX_PROBLEMS]
         if len(problems) > MAX_PROBLEMS:
@@ -256,7 +292,7 @@ def _check(draft: PlanDraft, submission: StorySubmission, language: Language) ->
         raise InvalidPlan("; ".join(shown))
 
 
-def _with_descriptions(prompt: str, names: list[str], described: dict[str, str]) -> str:
+def with_descriptions(prompt: str, names: list[str], described: dict[str, str]) -> str:
     """The prompt with every present character's description verbatim (appended if the model
     paraphrased it), so each character looks the same in every shot."""
     prompt = prompt.strip()
@@ -301,7 +337,7 @@ def plan_from_draft(draft: PlanDraft, submission: StorySubmission) -> StoryPlan:
             Shot(
                 index=i,
                 scene_index=s.scene_index,
-                prompt=_with_descriptions(s.prompt, s.characters, described),
+                prompt=with_descriptions(s.prompt, s.characters, described),
                 camera=s.camera,
                 duration_s=submission.shot_seconds,
                 characters=s.characters,
