@@ -264,9 +264,10 @@ class Container:
                 return GcsBlobStore.from_settings(
                     project, self.settings.media_bucket, signer_email=self.settings.signer_email
                 )
-            from shared.adapters.local.blobs import FilesystemBlobStore
+            from shared.adapters.local.blobs import DEFAULT_BASE_URL, FilesystemBlobStore
 
-            return FilesystemBlobStore(self.home / "blobs")
+            base_url = self.settings.public_url or DEFAULT_BASE_URL
+            return FilesystemBlobStore(self.home / "blobs", base_url=base_url)
 
         return self._get("blobs", build)
 

@@ -98,6 +98,26 @@ class Settings(BaseSettings):
     api_max_body_bytes: int = Field(default=256 * 1024, ge=1024)
     cors_origin: str = Field(default="http://localhost:3000", description="The frontend's origin.")
     video_url_ttl_s: int = Field(default=3600, ge=60, le=7 * 24 * 3600)
+    public_url: str | None = Field(
+        default=None,
+        pattern=r"^https?://[^/?#\s]+(/[^?#\s]*)?$",
+        description="Where browsers reach `tale serve` (embedded default): the base of its "
+        "signed media URLs. Unset: the address `tale serve` listens on "
+        "(http://127.0.0.1:8080).",
+    )
+    events_poll_s: float = Field(
+        default=1.0, gt=0, le=30, description="How often an events stream reads the tale."
+    )
+    events_heartbeat_s: float = Field(
+        default=15.0, gt=0, description="A comment line this often keeps proxies from closing."
+    )
+    events_max_s: float = Field(
+        default=600.0,
+        gt=0,
+        le=3300,
+        description="An events stream closes after this long and clients reconnect with "
+        "Last-Event-ID (on GCP, also before the api function's timeout).",
+    )
 
     # Budgets (shared/api/budget.py): a monthly spending cap per tenant, in USD.
     spend_cap_usd: float = Field(default=100.0, ge=0, description="Default monthly cap.")

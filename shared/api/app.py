@@ -93,6 +93,8 @@ def _dispatch(request: Request, container: bootstrap.Container) -> Response:
             raise Problem(exc.status, kind, title, str(exc), headers=headers) from exc
     _rate_limit(container, identity.user_id, limit)
     result = route.handler(routes.Call(request, identity, container, params))
+    if isinstance(result, Response):  # a stream (server-sent events)
+        return result
     status, headers = route.status, {}
     if isinstance(result, tuple):
         status, result, headers = result
@@ -112,7 +114,7 @@ def handle(request: Request) -> Response:
             headers={
                 "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
                 "Access-Control-Allow-Headers": (
-                    "Authorization, Content-Type, Idempotency-Key, X-API-Key"
+                    "Authorization, Content-Type, Idempotency-Key, X-API-Key, Last-Event-ID"
                 ),
                 "Access-Control-Max-Age": "600",
             },

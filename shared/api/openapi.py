@@ -15,10 +15,11 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from schemas.story import StorySubmission
-from shared.api.revisions import CutList, RevisionRequest, RevisionStarted
 from shared.api.endpoints import ROUTES, Route
+from shared.api.revisions import CutList, RevisionRequest, RevisionStarted
+from shared.api.tale_events import STREAM_EVENTS
 from shared.api.trends import TrendList, TrendTaleRequest, TrendView
-from shared.api.views import Accepted, Me, TaleList, TaleView, VideoLink
+from shared.api.views import Accepted, Me, StoryboardView, TaleList, TaleView, VideoLink
 
 PATH = Path(__file__).resolve().parents[2] / "schemas" / "openapi.json"
 _RESPONSES: dict[str, type[BaseModel]] = {
@@ -29,6 +30,7 @@ _RESPONSES: dict[str, type[BaseModel]] = {
     "cancel_tale": Accepted,
     "regenerate_shot": Accepted,
     "video_link": VideoLink,
+    "get_storyboard": StoryboardView,
     "me": Me,
     "list_trends": TrendList,
     "get_trend": TrendView,
@@ -36,6 +38,8 @@ _RESPONSES: dict[str, type[BaseModel]] = {
     "create_revision": RevisionStarted,
     "list_revisions": CutList,
 }
+#: Operations that answer a ``text/event-stream``: the models of their events' ``data``.
+_STREAMS: dict[str, dict[str, type[BaseModel]]] = {"tale_events": STREAM_EVENTS}
 #: Request bodies other than ``create_tale``'s submission.
 _BODIES: dict[str, type[BaseModel]] = {
     "create_trend_tale": TrendTaleRequest,
@@ -74,7 +78,8 @@ _PROBLEM = {
 
 
 def _schemas() -> dict[str, Any]:
-    models = [(m, "serialization") for m in {*_RESPONSES.values()}]
+    streamed = {m for events in _STREAMS.values() for m in events.values()}
+    models = [(m, "serialization") for m in {*_RESPONSES.values(), *streamed}]
     models.append((StorySubmission, "validation"))
     models += [(m, "validation") for m in _BODIES.values()]
     _, defs = models_json_schema(
@@ -84,18 +89,34 @@ def _schemas() -> dict[str, Any]:
     return {**defs.get("$defs", {}), "Problem": _PROBLEM}
 
 
+def _success(name: str) -> dict[str, Any]:
+    if name not in _STREAMS:
+        ref = {"$ref": f"#/components/schemas/{_RESPONSES[name].__name__}"}
+        return {"description": "OK", "content": {"application/json": {"schema": ref}}}
+    events = _STREAMS[name]
+    listed = ", ".join(f"`{event}` ({model.__name__})" for event, model in events.items())
+    return {
+        "description": "Server-sent events, each with an `id`, an `event` name and JSON "
+        f"`data`: {listed}. The stream ends after `end` or after a bounded time; reconnect "
+        "with `Last-Event-ID`.",
+        "content": {
+            "text/event-stream": {
+                "schema": {"type": "string"},
+                "x-events": {
+                    event: {"$ref": f"#/components/schemas/{model.__name__}"}
+                    for event, model in events.items()
+                },
+            }
+        },
+    }
+
+
 def _operation(route: Route) -> dict[str, Any]:
     name = route.handler.__name__
-    ref = {"$ref": f"#/components/schemas/{_RESPONSES[name].__name__}"}
     op: dict[str, Any] = {
         "operationId": name,
         "summary": route.summary,
-        "responses": {
-            str(route.status): {
-                "description": "OK",
-                "content": {"application/json": {"schema": ref}},
-            }
-        },
+        "responses": {str(route.status): _success(name)},
     }
     for code, text in _ERRORS.items():
         op["responses"][code] = {
@@ -152,6 +173,15 @@ def _operation(route: Route) -> dict[str, Any]:
                 "application/json": {"schema": {"$ref": "#/components/schemas/StorySubmission"}}
             },
         }
+    if name in _STREAMS:
+        params.append(
+            {
+                "name": "Last-Event-ID",
+                "in": "header",
+                "required": False,
+                "schema": {"type": "string", "pattern": r"^\d{1,9}\.\d{1,12}$"},
+            }
+        )
     if params:
         op["parameters"] = params
     return op

@@ -8,15 +8,16 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from flask import Request
+from flask import Request, Response
 from pydantic import BaseModel
 
 from schemas.story import StorySubmission
 from shared import service
-from shared.api import budget
+from shared.api import reads
+from shared.api import tale_events as tale_events_stream
 from shared.api.problems import REFUSALS, conflict, not_found, refusal
 from shared.api.requests import json_body, no_body
-from shared.api.views import Accepted, Me, TaleList, TaleView, Usage, VideoLink
+from shared.api.views import Accepted, Me, StoryboardView, TaleList, TaleView, Usage, VideoLink
 from shared.auth.tokens import Identity
 from shared.bootstrap import Container
 from shared.domain.credits import period_of
@@ -90,11 +91,24 @@ def list_tales(call: Call) -> TaleList:
 def get_tale(call: Call) -> TaleView:
     """The tale with its shots and, before and during generation, its cost estimate (from
     the storyboard once there is one)."""
+    return reads.tale_view(call.container, owned_tale(call))
+
+
+def get_storyboard(call: Call) -> StoryboardView:
+    """The storyboard (characters, scenes, shots) with signed URLs of what is drawn and
+    rendered so far; 409 before the tale is planned."""
     tale = owned_tale(call)
-    view = TaleView.of(tale, call.container.store.shots(tale.tale_id))
-    if not tale.state.terminal:
-        view.estimate = budget.view(budget.estimate_of(call.container, tale))
-    return view
+    plan = call.container.store.plan(tale.tale_id)
+    if plan is None:
+        raise conflict(f"tale {tale.tale_id} has no storyboard yet (it is {tale.state})")
+    return reads.storyboard_view(call.container, tale, plan)
+
+
+def tale_events(call: Call) -> Response:
+    """The tale's progress as server-sent events (``shared.api.tale_events``)."""
+    tale = owned_tale(call)
+    last = call.request.headers.get("Last-Event-ID")
+    return tale_events_stream.response(call.container, tale.tale_id, last)
 
 
 def _act(call: Call, action: Callable[..., object], status: TaleState) -> Accepted:

@@ -64,6 +64,64 @@ class TaleList(BaseModel):
     tales: list[TaleView]
 
 
+class CharacterView(BaseModel):
+    name: str
+    description: str
+    image_url: str | None = None
+    """A signed URL of the character's reference image, once it is drawn."""
+
+
+class SceneView(BaseModel):
+    index: int
+    setting: str
+    summary: str
+
+
+class StoryboardShot(BaseModel):
+    index: int
+    scene_index: int
+    camera: str
+    duration_s: int
+    narration: str
+    prompt: str
+    """The visual prompt the video model is given."""
+    characters: list[str]
+    status: str
+    """``planned`` until the storyboard is approved; then the shot's status (``pending``,
+    ``claimed``, ``started``, ``rendered``, ``failed``)."""
+    attempt: int
+    """0 until the storyboard is approved."""
+    thumbnail_url: str | None = None
+    """Once rendered: a signed URL of a PNG frame from the middle of the clip."""
+    clip_url: str | None = None
+    voice_url: str | None = None
+    """Once voiced: a signed URL of the narration (WAV); none when there is nothing to say."""
+
+
+class StoryboardView(BaseModel):
+    """What the owner is asked to approve, and later what was rendered from it. Every URL is
+    signed and expires after ``expires_in`` seconds, as the video's does."""
+
+    id: str
+    status: str
+    version: int
+    """The storyboard's version (it changes with every edit)."""
+    title: str
+    language: str
+    style: str
+    aspect_ratio: str
+    characters: list[CharacterView]
+    scenes: list[SceneView]
+    shots: list[StoryboardShot]
+    storyboard_url: str | None = None
+    """The storyboard sheet (a PNG of every shot), once stitched."""
+    poster_url: str | None = None
+    video_url: str | None = None
+    expires_in: int
+    estimate: CostEstimate | None = None
+    """Before and during generation."""
+
+
 class VideoLink(BaseModel):
     url: str
     expires_in: int

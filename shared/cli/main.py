@@ -196,9 +196,23 @@ def _tale(tale_id: str) -> TaleRecord:
 @app.command()
 def status(
     tale_id: Annotated[str | None, typer.Argument(help="A tale id; all when omitted.")] = None,
+    as_json: Annotated[
+        bool,
+        typer.Option("--json", help="Print the API's views (GET /v1/tales[/ID]) as JSON."),
+    ] = False,
 ) -> None:
     """Show every tale, or one tale with its shots and outputs."""
     container = bootstrap.container()
+    if as_json:
+        from shared.api.reads import tale_view
+        from shared.api.views import TaleList, TaleView
+
+        if tale_id is None:
+            tales = container.store.list_tales(limit=1000)
+            print(TaleList(tales=[TaleView.of(t) for t in tales]).model_dump_json(indent=2))
+        else:
+            print(tale_view(container, _tale(tale_id)).model_dump_json(indent=2))
+        return
     if tale_id is None:
         out.print(tales_table(container.store.list_tales()))
         return
@@ -323,7 +337,7 @@ def serve_command(
     container = bootstrap.container()
     out.print(
         f"Tale API on http://{host}:{port}/v1 (OpenAPI: /v1/openapi.json), "
-        f"webhook on /hooks/auth, home {container.home}"
+        f"webhook on /hooks/auth, signed media on /media, home {container.home}"
     )
     if container.signer is not None:
         out.print(
@@ -401,7 +415,7 @@ def chaos(
 
 
 def main() -> None:
-    from shared.cli import backup, costs, doctor, stats
+    from shared.cli import backup, costs, doctor, stats, storyboard
     from shared.cli import trends as trends_cli
     from shared.cli.ops import register
 
@@ -411,6 +425,7 @@ def main() -> None:
     trends_cli.register(app)
     stats.register(app)
     backup.register(app)
+    storyboard.register(app)
     app()
 
 

@@ -1,4 +1,5 @@
-"""``tale serve``: the API and the auth webhook over HTTP, with the local runtime behind them."""
+"""``tale serve``: the API, the auth webhook and the signed media URLs over HTTP, with the
+local runtime behind them."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from shared.runtime.local import LocalRuntime
 def build_app() -> Flask:
     """One WSGI app that routes like the two deployed functions."""
     from shared.api import app as api
-    from shared.api import webhook
+    from shared.api import media, webhook
 
     flask_app = Flask("tale")
     methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
@@ -23,12 +24,33 @@ def build_app() -> Flask:
     def auth_hook() -> Response:
         return webhook.handle(_current())
 
+    @flask_app.route("/media/<path:path>", methods=methods)
+    def signed_media(path: str) -> Response:
+        return media.handle(_current(), path)
+
     @flask_app.route("/", defaults={"path": ""}, methods=methods)
     @flask_app.route("/<path:path>", methods=methods)
     def api_any(path: str) -> Response:
         return api.handle(_current())
 
     return flask_app
+
+
+def served_url(host: str, port: int) -> str:
+    """The base URL a browser on this machine reaches the server at."""
+    if host in ("", "0.0.0.0", "::"):
+        host = "127.0.0.1"
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+def _serve_media_at(container: bootstrap.Container, host: str, port: int) -> None:
+    """Signed media URLs name this server, unless ``TALE_PUBLIC_URL`` names another address
+    (a proxy, a LAN name)."""
+    from shared.adapters.local.blobs import FilesystemBlobStore
+
+    blobs = container.blobs
+    if isinstance(blobs, FilesystemBlobStore) and container.settings.public_url is None:
+        blobs.base_url = served_url(host, port)
 
 
 def _current() -> Request:
@@ -41,6 +63,7 @@ def serve(
     """Serve until ``stop`` is set (or Ctrl-C); the runtime processes the pipeline meanwhile."""
     stop = stop or threading.Event()
     container = bootstrap.container()
+    _serve_media_at(container, host, port)
     server = make_server(host, port, build_app(), threaded=True)
     web = threading.Thread(target=server.serve_forever, name="tale-http", daemon=True)
     with LocalRuntime(container) as runtime:

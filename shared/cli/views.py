@@ -1,4 +1,4 @@
-"""Rich renderables for the CLI: live progress, status tables, the event log."""
+"""Rich renderables for the CLI: live progress, status tables, the event log, storyboards."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from rich.progress_bar import ProgressBar
 from rich.table import Table
 from rich.text import Text
 
+from shared.api.views import StoryboardView
 from shared.domain.tale import ShotRecord, ShotStatus, TaleEvent, TaleRecord, TaleState
 
 _SHOT_STYLE = {
@@ -115,3 +116,64 @@ def events_table(tale_id: str, events: list[TaleEvent]) -> Table:
     for e in events:
         table.add_row(when(e.at), e.stage, Text(e.level, style=styles.get(e.level, "")), e.message)
     return table
+
+
+def storyboard_view(board: StoryboardView) -> Group:
+    """A storyboard: its characters, its shots and which media exist (``--json`` has the
+    signed URLs)."""
+    info = Table.grid(padding=(0, 2))
+    info.add_row("id", board.id)
+    info.add_row("title", board.title)
+    info.add_row("state", state_text(TaleState(board.status)))
+    info.add_row("version", str(board.version))
+    info.add_row("look", f"{board.style}, {board.aspect_ratio}, {board.language}")
+    if board.estimate is not None:
+        info.add_row("estimate", f"${board.estimate.usd:.2f} ({board.estimate.scenario})")
+    characters = Table(title="Characters")
+    for col in ("name", "description", "reference"):
+        characters.add_column(col)
+    for c in board.characters:
+        characters.add_row(c.name, c.description, _has(c.image_url))
+    shots = Table(title="Shots")
+    for col in ("#", "scene", "camera", "s", "status", "characters", "narration", "prompt"):
+        shots.add_column(col, no_wrap=col in ("#", "s"))
+    shots.add_column("media", no_wrap=True)
+    for s in board.shots:
+        media = " ".join(
+            name
+            for name, url in (
+                ("thumb", s.thumbnail_url),
+                ("clip", s.clip_url),
+                ("voice", s.voice_url),
+            )
+            if url
+        )
+        status = s.status if s.attempt <= 1 else f"{s.status} (attempt {s.attempt})"
+        shots.add_row(
+            str(s.index + 1),
+            str(s.scene_index + 1),
+            s.camera,
+            str(s.duration_s),
+            status,
+            ", ".join(s.characters) or "-",
+            s.narration,
+            s.prompt,
+            media or "-",
+        )
+    parts: list[RenderableType] = [info, characters, shots]
+    made = [
+        n
+        for n, url in (
+            ("storyboard sheet", board.storyboard_url),
+            ("poster", board.poster_url),
+            ("video", board.video_url),
+        )
+        if url
+    ]
+    if made:
+        parts.append(Text(f"made: {', '.join(made)} (signed URLs: --json)", style="dim"))
+    return Group(*parts)
+
+
+def _has(url: str | None) -> Text:
+    return Text("✓ drawn", style="green") if url else Text("-", style="dim")

@@ -1,9 +1,13 @@
 """Tale records port: the user-facing copy of each tale that the frontend reads and watches.
 
 On Supabase this is ``public.tales`` (row-level security: owners read their own; Realtime
-publishes changes), written only by the backend. The pipeline's own state lives in the tale
-store; the store adapters call an ``on_change`` hook after every change of a tale, and the
-composition root points it at ``TaleRecords.upsert(public_view(tale))`` — stages never call it.
+publishes changes), written only by the backend. It carries the tale fields of the API's
+progress events (``GET /v1/tales/{id}/events``: status, stage, progress, the shot count, how
+many shots are rendered and voiced, the error), so a page follows a tale the same way with
+either; per-shot detail is the API's (``GET /v1/tales/{id}``). The pipeline's own state
+lives in the tale store; the store adapters call an ``on_change`` hook after every change of
+a tale, and the composition root points it at ``TaleRecords.upsert(public_view(tale))`` —
+stages never call it.
 """
 
 from __future__ import annotations
@@ -27,6 +31,10 @@ class PublicTale:
     error_reason: str | None
     created_at: float
     updated_at: float
+    error_stage: str | None = None
+    shot_count: int = 0
+    shots_rendered: int = 0
+    shots_voiced: int = 0
 
 
 class TaleRecords(ABC):
@@ -52,4 +60,8 @@ def public_view(tale: TaleRecord) -> PublicTale:
         error_reason=tale.error_reason,
         created_at=tale.created_at,
         updated_at=tale.updated_at,
+        error_stage=tale.error_stage,
+        shot_count=tale.shot_count,
+        shots_rendered=tale.rendered,
+        shots_voiced=tale.voiced,
     )

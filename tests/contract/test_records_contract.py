@@ -85,6 +85,9 @@ def make_tale(owner: str, tale_id: str = "tale-000001", **changes: object) -> Pu
         error_reason=None,
         created_at=now - 60.123456,
         updated_at=now,
+        shot_count=8,
+        shots_rendered=3,
+        shots_voiced=2,
     )
     return replace(tale, **changes)  # type: ignore[arg-type]
 
@@ -114,6 +117,7 @@ def test_upsert_then_get_round_trips_every_field(bench: Bench) -> None:
         progress=100,
         poster_path=None,
         error_reason="the video provider refused the prompt",
+        error_stage="rendering",
         created_at=1_700_000_000.000001,
         updated_at=1_700_000_123.5,
     )
@@ -241,3 +245,27 @@ def test_from_settings_creates_the_client_on_first_use() -> None:
     assert records._client is None
     assert records.client is records.client
     assert str(records.client.rest_url) == "http://supabase.test/rest/v1"
+
+
+def test_sqlite_records_of_an_older_home_gain_the_new_columns(tmp_path: Path) -> None:
+    """A home made before the progress fields existed opens with them (at their defaults)."""
+    import sqlite3
+
+    old = sqlite3.connect(tmp_path / "records.db")
+    old.execute(
+        "CREATE TABLE tales (tale_id TEXT PRIMARY KEY, owner TEXT NOT NULL, title TEXT NOT "
+        "NULL, status TEXT NOT NULL, stage TEXT NOT NULL, progress INTEGER NOT NULL, "
+        "poster_path TEXT, video_path TEXT, error_reason TEXT, created_at REAL NOT NULL, "
+        "updated_at REAL NOT NULL)"
+    )
+    old.execute(
+        "INSERT INTO tales VALUES ('tale-old', 'u', 't', 'rendering', 'shots', 40, NULL, NULL, "
+        "NULL, 1.0, 2.0)"
+    )
+    old.commit()
+    old.close()
+    records = SqliteTaleRecords(tmp_path / "records.db")
+    got = records.get("tale-old")
+    assert got is not None and (got.shot_count, got.shots_rendered, got.error_stage) == (0, 0, None)
+    records.upsert(replace(got, shot_count=8, shots_rendered=2))
+    assert records.get("tale-old") == replace(got, shot_count=8, shots_rendered=2)

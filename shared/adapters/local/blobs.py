@@ -9,23 +9,35 @@ import secrets
 import shutil
 import time
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from shared.metering import count
 from shared.ports.blobs import BlobNotFound, BlobStore
+
+DEFAULT_BASE_URL = "http://127.0.0.1:8080"
+"""Where ``tale serve`` listens by default."""
+MEDIA_PREFIX = "/media/"
+"""The path under which ``tale serve`` answers signed URLs."""
 
 
 class FilesystemBlobStore(BlobStore):
     """Objects are files under ``root``; writes go to a temp file then ``os.replace``.
 
-    Signed URLs are ``file://`` URLs with ``expires`` and an HMAC ``signature`` over path and
-    expiry, made with a per-installation key kept beside the objects; ``verify`` checks them.
+    Signed URLs are ``http://`` URLs that ``tale serve`` answers —
+    ``<base_url>/media/<path>?expires=…&signature=…`` — with an HMAC-SHA256 ``signature``
+    over path and expiry, made with a per-installation key kept beside the objects (outside
+    ``root``, so no object path can reach it); ``verify`` checks them and ``open_signed``
+    finds the file they name (``shared.api.media`` serves it). ``base_url`` is the server's
+    address as a browser reaches it (``TALE_PUBLIC_URL``, else the address ``tale serve``
+    listens on); the URL reveals nothing of where the home is.
     """
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, base_url: str = DEFAULT_BASE_URL) -> None:
         self.root = root.resolve()
         self.root.mkdir(parents=True, exist_ok=True)
         self._key_file = self.root.parent / "signing.key"
+        self._key_bytes: bytes | None = None
+        self.base_url = base_url.rstrip("/")
 
     def _path(self, path: str) -> Path:
         full = (self.root / path).resolve()
@@ -91,23 +103,58 @@ class FilesystemBlobStore(BlobStore):
         return self._path(path).as_uri()
 
     def _key(self) -> bytes:
-        if not self._key_file.exists():
-            self._key_file.write_bytes(secrets.token_bytes(32))
-        return self._key_file.read_bytes()
+        """The signing key, created once: written whole under a temporary name and linked
+        into place, so threads and processes that race to create it all read the same key
+        (the API, the runtime's notifier and ``tale`` commands sign with it)."""
+        if self._key_bytes is None:
+            if not self._key_file.exists():
+                tmp = self._key_file.with_name(f".signing.{secrets.token_hex(4)}.tmp")
+                fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                try:
+                    with os.fdopen(fd, "wb") as f:
+                        f.write(secrets.token_bytes(32))
+                    os.link(tmp, self._key_file)
+                except FileExistsError:
+                    pass  # another process created it first: use theirs
+                finally:
+                    tmp.unlink(missing_ok=True)
+            self._key_bytes = self._key_file.read_bytes()
+        return self._key_bytes
 
     def _signature(self, path: str, expires: int) -> str:
         return hmac.new(self._key(), f"{path}\n{expires}".encode(), hashlib.sha256).hexdigest()
 
     def signed_url(self, path: str, expires_s: int = 3600) -> str:
+        self._path(path)  # refuses a path outside the store
         expires = int(time.time()) + expires_s
-        sig = self._signature(path, expires)
-        return f"{self.uri(path)}?expires={expires}&signature={sig}&path={quote(path)}"
+        query = urlencode({"expires": expires, "signature": self._signature(path, expires)})
+        return f"{self.base_url}{MEDIA_PREFIX}{quote(path, safe='/')}?{query}"
 
     def verify(self, path: str, expires: int, signature: str) -> bool:
         """True when the signature is ours and has not expired."""
         if expires < time.time():
             return False
-        return hmac.compare_digest(self._signature(path, expires), signature)
+        return hmac.compare_digest(
+            self._signature(path, expires).encode(), signature.encode("utf-8", "replace")
+        )
+
+    def open_signed(self, path: str, expires: int, signature: str) -> Path:
+        """The file a signed URL names. ``SignatureRefused`` for a bad or expired signature;
+        ``BlobNotFound`` for a path outside the store, a temporary file or a missing object."""
+        if not self.verify(path, expires, signature):
+            raise SignatureRefused(path)
+        try:
+            full = self._path(path)
+        except ValueError as exc:
+            raise BlobNotFound(path) from exc
+        if full.name.startswith(".") or not full.is_file():
+            raise BlobNotFound(path)
+        count("gcs_reads")
+        return full
+
+
+class SignatureRefused(PermissionError):
+    """The signed URL's signature is not ours, or it has expired."""
 
 
 def _count_write(size: int) -> None:

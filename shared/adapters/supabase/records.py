@@ -26,7 +26,8 @@ from .client import SupabaseAdapter, epoch, timestamptz, user_id
 
 TABLE = "tales"
 COLUMNS = (
-    "id,owner,title,status,stage,progress,poster_path,video_path,error_reason,created_at,updated_at"
+    "id,owner,title,status,stage,progress,poster_path,video_path,error_reason,created_at,"
+    "updated_at,error_stage,shot_count,shots_rendered,shots_voiced"
 )
 
 
@@ -43,6 +44,10 @@ def _row(record: PublicTale) -> dict[str, Any]:
         "error_reason": record.error_reason,
         "created_at": timestamptz(record.created_at),
         "updated_at": timestamptz(record.updated_at),
+        "error_stage": record.error_stage,
+        "shot_count": record.shot_count,
+        "shots_rendered": record.shots_rendered,
+        "shots_voiced": record.shots_voiced,
     }
 
 
@@ -59,6 +64,10 @@ def _record(row: Mapping[str, Any]) -> PublicTale:
         error_reason=row.get("error_reason"),
         created_at=epoch(row["created_at"]),
         updated_at=epoch(row["updated_at"]),
+        error_stage=row.get("error_stage"),
+        shot_count=int(row.get("shot_count") or 0),
+        shots_rendered=int(row.get("shots_rendered") or 0),
+        shots_voiced=int(row.get("shots_voiced") or 0),
     )
 
 
