@@ -198,7 +198,7 @@ def status(
     tale_id: Annotated[str | None, typer.Argument(help="A tale id; all when omitted.")] = None,
     as_json: Annotated[
         bool,
-        typer.Option("--json", help="Print the API's views (GET /v1/tales[/ID]) as JSON."),
+        typer.Option("--json", help="As JSON: the API's GET /v1/tales, or /v1/tales/ID."),
     ] = False,
 ) -> None:
     """Show every tale, or one tale with its shots and outputs."""

@@ -82,6 +82,9 @@ def test_bad_input_is_exit_2(home: Path) -> None:
     ):
         result = tale(home, *args)
         assert result.exit_code == 2, (args, result.output)
+    for command in ("storyboard", "status"):  # the help renders (no stray markup)
+        result = tale(home, command, "--help")
+        assert result.exit_code == 0 and "--json" in result.output, result.output
 
 
 def test_storyboard_after_approval_shows_the_media(home: Path) -> None:
