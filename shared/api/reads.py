@@ -57,13 +57,15 @@ def thumbnail(blobs: BlobStore, clip_path: str) -> str | None:
     path = thumbnail_path(clip_path)
     if blobs.exists(path):
         return path
+    from av.error import FFmpegError
+
     from shared.media.thumbnails import thumbnail_png
 
     try:
         with tempfile.TemporaryDirectory(prefix="tale-thumb-") as tmp:
             clip = blobs.download(clip_path, Path(tmp) / "clip.mp4")
             png = thumbnail_png(clip, THUMBNAIL_WIDTH)
-    except (BlobNotFound, ValueError, OSError) as exc:  # PyAV's errors are OSError/ValueError
+    except (BlobNotFound, FFmpegError, ValueError, OSError) as exc:
         log.warning("no thumbnail for %s: %s", clip_path, exc)
         return None
     blobs.put_bytes(path, png, "image/png")  # atomic: a concurrent reader writes the same

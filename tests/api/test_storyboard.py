@@ -180,3 +180,15 @@ def test_a_gated_tale_shows_its_storyboard_and_media_load_from_tale_serve(
     first_thumb = urlparse(board["shots"][0]["thumbnail_url"]).path
     assert urlparse(again["shots"][0]["thumbnail_url"]).path == first_thumb
     assert first_thumb.endswith("-a1.thumb.png")
+
+
+def test_a_clip_that_cannot_be_read_has_no_thumbnail(tmp_path: Path) -> None:
+    """The storyboard is shown without it; nothing is written."""
+    from shared.adapters.local.blobs import FilesystemBlobStore
+    from shared.api.reads import thumbnail
+
+    blobs = FilesystemBlobStore(tmp_path / "blobs")
+    blobs.put_bytes("tales/t/shots/00-a1.mp4", b"not a video", "video/mp4")
+    assert thumbnail(blobs, "tales/t/shots/00-a1.mp4") is None
+    assert thumbnail(blobs, "tales/t/shots/01-a1.mp4") is None  # missing
+    assert blobs.list_paths("tales/t/") == ["tales/t/shots/00-a1.mp4"]
