@@ -15,7 +15,7 @@ from flask import Request, Response
 from pydantic import BaseModel
 
 from shared import bootstrap
-from shared.api import routes
+from shared.api import routes, storyboard_edit
 from shared.api import trends as trend_routes
 from shared.api.endpoints import ROUTES, Route
 from shared.api.problems import Problem
@@ -35,7 +35,7 @@ _AUTH_PROBLEMS = {
 def _cors(response: Response, origin: str) -> Response:
     response.headers["Access-Control-Allow-Origin"] = origin
     response.headers["Vary"] = "Origin"
-    response.headers["Access-Control-Expose-Headers"] = "Location, Retry-After"
+    response.headers["Access-Control-Expose-Headers"] = "Location, Retry-After, ETag"
     return response
 
 
@@ -99,6 +99,9 @@ def _dispatch(request: Request, container: bootstrap.Container) -> Response:
     if isinstance(result, tuple):
         status, result, headers = result
     assert isinstance(result, BaseModel)
+    tag = storyboard_edit.etag_of(result)  # a storyboard's version: the If-Match of an edit
+    if tag is not None:
+        headers = {"ETag": tag, **headers}
     return Response(
         result.model_dump_json(), status=status, headers=headers, mimetype="application/json"
     )
@@ -112,9 +115,10 @@ def handle(request: Request) -> Response:
         response = Response(
             status=204,
             headers={
-                "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
+                "Access-Control-Allow-Methods": "GET, POST, PATCH, OPTIONS",
                 "Access-Control-Allow-Headers": (
-                    "Authorization, Content-Type, Idempotency-Key, X-API-Key, Last-Event-ID"
+                    "Authorization, Content-Type, Idempotency-Key, X-API-Key, Last-Event-ID, "
+                    "If-Match"
                 ),
                 "Access-Control-Max-Age": "600",
             },

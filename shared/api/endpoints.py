@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from shared.api import revisions, routes
+from shared.api import revisions, routes, storyboard_edit
 from shared.api import trends as trend_routes
 
 Handler = Callable[[routes.Call], Any]
@@ -70,6 +70,12 @@ ROUTES: tuple[Route, ...] = (
         "/v1/tales/{tale_id}/storyboard",
         routes.get_storyboard,
         "The storyboard: characters, scenes and shots, with signed URLs of their media",
+    ),
+    Route(
+        "PATCH",
+        "/v1/tales/{tale_id}/storyboard",
+        storyboard_edit.edit_storyboard,
+        "Edit the storyboard before approving it (If-Match: its ETag)",
     ),
     Route(
         "GET",

@@ -15,6 +15,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from schemas.story import StorySubmission
+from schemas.storyboard import StoryboardEdit
 from shared.api.endpoints import ROUTES, Route
 from shared.api.revisions import CutList, RevisionRequest, RevisionStarted
 from shared.api.tale_events import STREAM_EVENTS
@@ -31,6 +32,7 @@ _RESPONSES: dict[str, type[BaseModel]] = {
     "regenerate_shot": Accepted,
     "video_link": VideoLink,
     "get_storyboard": StoryboardView,
+    "edit_storyboard": StoryboardView,
     "me": Me,
     "list_trends": TrendList,
     "get_trend": TrendView,
@@ -45,6 +47,10 @@ _BODIES: dict[str, type[BaseModel]] = {
     "create_trend_tale": TrendTaleRequest,
     "create_revision": RevisionRequest,
 }
+#: Conditional edits: their bodies; they require ``If-Match`` (the ``ETag`` of what they edit).
+_CONDITIONAL: dict[str, type[BaseModel]] = {"edit_storyboard": StoryboardEdit}
+#: Answers that carry an ``ETag`` (the storyboard's version).
+_TAGGED = {"get_storyboard", "edit_storyboard"}
 _QUERY: dict[str, list[tuple[str, dict[str, Any]]]] = {
     "list_trends": [
         ("region", {"type": "string", "pattern": "^[A-Za-z]{2}$"}),
@@ -81,7 +87,7 @@ def _schemas() -> dict[str, Any]:
     streamed = {m for events in _STREAMS.values() for m in events.values()}
     models = [(m, "serialization") for m in {*_RESPONSES.values(), *streamed}]
     models.append((StorySubmission, "validation"))
-    models += [(m, "validation") for m in _BODIES.values()]
+    models += [(m, "validation") for m in [*_BODIES.values(), *_CONDITIONAL.values()]]
     _, defs = models_json_schema(
         sorted(models, key=lambda m: m[0].__name__),  # type: ignore[arg-type]
         ref_template="#/components/schemas/{model}",
@@ -92,7 +98,19 @@ def _schemas() -> dict[str, Any]:
 def _success(name: str) -> dict[str, Any]:
     if name not in _STREAMS:
         ref = {"$ref": f"#/components/schemas/{_RESPONSES[name].__name__}"}
-        return {"description": "OK", "content": {"application/json": {"schema": ref}}}
+        ok: dict[str, Any] = {
+            "description": "OK",
+            "content": {"application/json": {"schema": ref}},
+        }
+        if name in _TAGGED:
+            ok["headers"] = {
+                "ETag": {
+                    "description": "The storyboard's version, quoted: send it as If-Match "
+                    "to edit it.",
+                    "schema": {"type": "string", "pattern": '^"[0-9]+"$'},
+                }
+            }
+        return ok
     events = _STREAMS[name]
     listed = ", ".join(f"`{event}` ({model.__name__})" for event, model in events.items())
     return {
@@ -173,6 +191,36 @@ def _operation(route: Route) -> dict[str, Any]:
                 "application/json": {"schema": {"$ref": "#/components/schemas/StorySubmission"}}
             },
         }
+    if name in _CONDITIONAL:
+        params.append(
+            {
+                "name": "If-Match",
+                "in": "header",
+                "required": True,
+                "description": "The ETag of the storyboard the edit was made on (from GET "
+                "…/storyboard or the last edit). Missing: 428; no longer current: 412 with "
+                "the current ETag.",
+                "schema": {"type": "string", "pattern": '^"[0-9]+"$'},
+            }
+        )
+        op["requestBody"] = {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": {"$ref": f"#/components/schemas/{_CONDITIONAL[name].__name__}"}
+                }
+            },
+        }
+        for code, text in (
+            ("412", "The storyboard changed since that ETag (another edit): reload it"),
+            ("428", "If-Match is missing"),
+        ):
+            op["responses"][code] = {
+                "description": text,
+                "content": {
+                    "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+                },
+            }
     if name in _STREAMS:
         params.append(
             {
