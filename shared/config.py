@@ -82,6 +82,12 @@ class Settings(BaseSettings):
     free_tales_per_month: int = Field(default=2, ge=0)
     pro_tales_per_month: int = Field(default=20, ge=0)
     business_tales_per_month: int = Field(default=100, ge=0)
+    anonymous_credits: bool = Field(
+        default=False,
+        description="Grant the plan's monthly credits to anonymous sign-ins (is_anonymous in "
+        "the token or the sign-up webhook). Off: they get a profile and no credits, so "
+        "anonymous sign-in cannot be used to farm free tales.",
+    )
 
     # Unit economics (shared/costs): prices with their sources, meters, scenario assumptions.
     price_table: Path = Field(

@@ -18,7 +18,8 @@ from shared import bootstrap
 from shared.api import routes, storyboard_edit
 from shared.api import trends as trend_routes
 from shared.api.endpoints import ROUTES, Route
-from shared.api.problems import Problem
+from shared.api.problems import Problem, printable
+from shared.api.requests import check_declared_size, leave_unread
 from shared.auth.tokens import AuthError
 from shared.observability.logs import ensure_logging
 from shared.ports.claims import rate_window
@@ -52,10 +53,10 @@ def _match(request: Request) -> tuple[Route, dict[str, str]]:
             405,
             "method-not-allowed",
             "Method not allowed",
-            f"{request.method} is not allowed on {request.path}",
+            f"{request.method} is not allowed on {printable(request.path)}",
             headers={"Allow": ", ".join(sorted(set(allowed)))},
         )
-    raise Problem(404, "not-found", "Not found", f"no such endpoint: {request.path}")
+    raise Problem(404, "not-found", "Not found", f"no such endpoint: {printable(request.path)}")
 
 
 def _rate_limit(container: bootstrap.Container, user: str, limit: int | None = None) -> None:
@@ -78,6 +79,11 @@ def _dispatch(request: Request, container: bootstrap.Container) -> Response:
 
         return Response(json.dumps(document()), mimetype="application/json")
     route, params = _match(request)
+    # The route's body limit, before anything is read or verified: a body the route would
+    # refuse costs nothing (each reader then holds its own limit, chunked bodies included).
+    check_declared_size(
+        request, 0 if route.method == "GET" else container.settings.api_max_body_bytes
+    )
     api_key = request.headers.get(trend_routes.API_KEY_HEADER) if route.api_key else None
     limit = None
     if api_key is not None:
@@ -127,7 +133,7 @@ def handle(request: Request) -> Response:
     try:
         response = _dispatch(request, container)
     except Problem as problem:
-        response = problem.response(request.path)
+        response = problem.response(printable(request.path))
     except Exception:
         log.exception("unexpected error on %s %s", request.method, request.path)
         response = Problem(
@@ -136,4 +142,4 @@ def handle(request: Request) -> Response:
             "Internal error",
             "something went wrong on our side; retrying with the same Idempotency-Key is safe",
         ).response()
-    return _cors(response, origin)
+    return _cors(leave_unread(request, response), origin)

@@ -63,6 +63,13 @@ class Problem(Exception):
         )
 
 
+def printable(text: str, limit: int = 200) -> str:
+    """``text`` (a request's path) fit to quote in a problem: control characters escaped,
+    cut to ``limit`` characters."""
+    shown = "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
+    return shown if len(shown) <= limit else shown[: limit - 1] + "…"
+
+
 def not_found(what: str) -> Problem:
     return Problem(404, "not-found", "Not found", f"{what} does not exist")
 

@@ -42,7 +42,9 @@ class Call:
 def ensure_account(call: Call) -> None:
     """Profile (if the sign-up webhook has not arrived yet) and this month's grant."""
     c = call.container
-    open_account(c.ledger, c.settings, call.user, call.identity.email or "", period_of(time.time()))
+    period = period_of(time.time())
+    email, anonymous = call.identity.email or "", call.identity.is_anonymous
+    open_account(c.ledger, c.settings, call.user, email, period, anonymous)
 
 
 def owned_tale(call: Call) -> TaleRecord:
@@ -66,6 +68,7 @@ def start_tale(call: Call, submission: StorySubmission) -> tuple[int, BaseModel,
         owner=call.user,
         email=call.identity.email or "",
         idempotency_key=call.request.headers.get("Idempotency-Key"),
+        anonymous=call.identity.is_anonymous,
     )
     try:
         result = submit_tale(

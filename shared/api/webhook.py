@@ -15,16 +15,18 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import os
 import secrets
 import time
 from pathlib import Path
 from uuid import UUID
 
 from flask import Request, Response
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict
 
 from shared import bootstrap
 from shared.api.problems import Problem
+from shared.api.requests import leave_unread, parse_json, read_body, validated
 from shared.auth.webhooks import WebhookError, WebhookVerifier
 from shared.domain.credits import period_of
 from shared.observability.logs import ensure_logging
@@ -39,6 +41,7 @@ class _User(BaseModel):
     model_config = ConfigDict(extra="ignore")
     id: UUID
     email: str = ""
+    is_anonymous: bool = False
 
 
 class SignupEvent(BaseModel):
@@ -73,8 +76,12 @@ def local_secret(container: bootstrap.Container) -> str:
     path: Path = container.home / "keys" / "webhook.secret"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text("v1,whsec_" + base64.b64encode(secrets.token_bytes(32)).decode())
-        path.chmod(0o600)
+        secret = "v1,whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
+        # created 0600: never readable by others, not even for a moment
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as file:
+            file.write(secret)
+    path.chmod(0o600)
     return path.read_text().strip()
 
 
@@ -83,25 +90,25 @@ def _process(request: Request, container: bootstrap.Container) -> dict[str, str]
         raise Problem(
             405, "method-not-allowed", "Method not allowed", "send POST", headers={"Allow": "POST"}
         )
-    body = request.get_data(cache=False)
-    if len(body) > MAX_BODY:
-        raise Problem(413, "too-large", "Request too large", f"the limit is {MAX_BODY} bytes")
+    body = read_body(request, MAX_BODY)  # 413 before reading past the limit
     verifier = WebhookVerifier(local_secret(container), seen=_ProcessedGuard(container.claims))
     try:
         webhook_id = verifier.verify(dict(request.headers), body)
     except WebhookError as exc:
         raise Problem(401, "bad-signature", "Webhook rejected", str(exc)) from exc
+    event = validated(SignupEvent, parse_json(body))
     try:
-        user = SignupEvent.model_validate(json.loads(body)).new_user()
-    except (ValueError, ValidationError) as exc:  # JSONDecodeError is a ValueError
-        raise Problem(422, "invalid-webhook", "Invalid webhook body", str(exc)[:300]) from exc
+        user = event.new_user()
+    except ValueError as exc:  # our own message
+        raise Problem(422, "invalid-webhook", "Invalid webhook body", str(exc)) from exc
     ledger, settings = container.ledger, container.settings
     created = ledger.ensure_profile(str(user.id), user.email)
     profile = ledger.profile(str(user.id))
     assert profile is not None
-    ledger.grant_monthly(
-        profile.user_id, period_of(time.time()), settings.monthly_credits(profile.plan)
-    )
+    if not user.is_anonymous or settings.anonymous_credits:
+        ledger.grant_monthly(
+            profile.user_id, period_of(time.time()), settings.monthly_credits(profile.plan)
+        )
     container.claims.claim_once(keys.webhook(webhook_id))
     log.info("sign-up webhook %s: profile %s", webhook_id, "created" if created else "existed")
     return {
@@ -117,5 +124,11 @@ def handle(request: Request) -> Response:
     try:
         result = _process(request, container)
     except Problem as problem:
-        return problem.response(request.path)
+        return leave_unread(request, problem.response(request.path))
+    except Exception:
+        log.exception("unexpected error on the sign-up webhook")
+        failed = Problem(
+            500, "internal", "Internal error", "something went wrong on our side; retry later"
+        )
+        return leave_unread(request, failed.response())
     return Response(json.dumps(result), status=200, mimetype="application/json")

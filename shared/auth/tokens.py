@@ -145,7 +145,7 @@ class TokenVerifier:
         try:
             header = jwt.get_unverified_header(token)
             payload = jwt.decode(token, options={"verify_signature": False})
-        except (jwt.PyJWTError, ValueError, TypeError):
+        except (jwt.PyJWTError, ValueError, TypeError, RecursionError):  # deep JSON too
             raise _unauthorized("malformed token") from None
         if not isinstance(payload, dict):
             raise _unauthorized("malformed token")
@@ -187,7 +187,7 @@ class TokenVerifier:
             raise _unauthorized("algorithm does not match signing key") from None
         except jwt.InvalidKeyError:
             raise _unauthorized("unusable signing key") from None
-        except (jwt.PyJWTError, ValueError, TypeError):
+        except (jwt.PyJWTError, ValueError, TypeError, RecursionError):
             raise _unauthorized("malformed token") from None
         if not isinstance(claims, dict):
             raise _unauthorized("malformed token")

@@ -53,6 +53,8 @@ class SubmitTale:
     owner: str
     email: str = ""
     idempotency_key: str | None = None
+    anonymous: bool = False
+    """An anonymous sign-in: its account gets no credits unless ``anonymous_credits``."""
 
 
 @dataclass(frozen=True)
@@ -81,7 +83,7 @@ def submit_tale(
         return Submitted(existing, created=False)
     now = clock()
     period = period_of(now)
-    ensure_account(ledger, settings, owner, command.email, period)
+    ensure_account(ledger, settings, owner, command.email, period, command.anonymous)
     credits = tale_cost(submission.shot_count, submission.shot_seconds)
     expected = budget.estimate(
         settings, submission.shot_count, submission.shot_seconds, budget.DEFAULT_CHARACTERS
@@ -130,11 +132,21 @@ def _tale_id(command: SubmitTale, claims: Claims) -> str:
     return held_id
 
 
-def ensure_account(ledger: Ledger, settings: Settings, owner: str, email: str, period: str) -> None:
-    """The profile (if the sign-up webhook has not arrived yet) and this month's grant."""
+def ensure_account(
+    ledger: Ledger,
+    settings: Settings,
+    owner: str,
+    email: str,
+    period: str,
+    anonymous: bool = False,
+) -> None:
+    """The profile (if the sign-up webhook has not arrived yet) and this month's grant; an
+    anonymous sign-in gets the profile only, unless ``anonymous_credits`` is on."""
     ledger.ensure_profile(owner, email)
     profile = ledger.profile(owner)
     assert profile is not None
+    if anonymous and not settings.anonymous_credits:
+        return
     ledger.grant_monthly(owner, period, settings.monthly_credits(profile.plan))
 
 

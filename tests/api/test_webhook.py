@@ -93,4 +93,55 @@ def test_forged_stale_and_replayed_webhooks_are_refused(hook: Any) -> None:
 def test_a_body_that_is_not_a_signup_is_422(hook: Any) -> None:
     response = deliver(hook, b'{"type": "UPDATE", "table": "users"}')
     assert response.status_code == 422
-    assert deliver(hook, b"not json").status_code == 422
+    assert "not a sign-up" in response.json["detail"]
+    assert deliver(hook, b"not json").status_code == 400  # malformed JSON, as in the API
+
+
+def test_webhook_problems_say_what_is_wrong_in_our_words(hook: Any) -> None:
+    response = deliver(hook, json.dumps({"user": {"id": "not-a-uuid", "email": 3}}).encode())
+    assert response.status_code == 422
+    problem = response.json
+    assert problem["detail"] == "user.id: must be a UUID"
+    assert {"field": "user.email", "message": "must be a string"} in problem["errors"]
+    text = json.dumps(problem)
+    for internal in ("pydantic", "Input should", "errors.pydantic.dev", "type=", "_User"):
+        assert internal not in text
+
+
+@pytest.mark.parametrize("stamp", ["0{now}", "+{now}", "{now}.0", " {now}x", "١٢٣", "-1"])
+def test_webhook_timestamps_are_strict(hook: Any, stamp: str) -> None:
+    body = signup(str(uuid.uuid4()))
+    now = str(int(time.time()))
+    secret = local_secret(bootstrap.container())
+    raw = stamp.format(now=now)
+    response = hook.post(
+        "/",
+        data=body,
+        content_type="application/json",
+        headers={
+            "webhook-id": "msg_strict",
+            "webhook-timestamp": raw,
+            "webhook-signature": sign(secret, "msg_strict", int(now), body),
+        },
+    )
+    assert response.status_code == 401
+    assert response.json["detail"] == "invalid webhook-timestamp"
+
+
+def test_anonymous_signups_get_a_profile_and_no_credits(
+    hook: Any, api_settings: Settings
+) -> None:
+    anonymous, person = str(uuid.uuid4()), str(uuid.uuid4())
+    hooked = json.dumps({"user": {"id": anonymous, "email": "", "is_anonymous": True}})
+    assert deliver(hook, hooked.encode()).json["profile"] == "created"
+    assert deliver(hook, signup(person)).status_code == 200
+    ledger = bootstrap.container().ledger
+    profile, other = ledger.profile(anonymous), ledger.profile(person)
+    assert profile is not None and profile.balance == 0 and ledger.entries(anonymous) == []
+    assert other is not None and other.balance == 16
+    bootstrap.configure(api_settings.model_copy(update={"anonymous_credits": True}))
+    later = str(uuid.uuid4())
+    hooked = json.dumps({"user": {"id": later, "is_anonymous": True}})
+    assert deliver(hook, hooked.encode()).status_code == 200
+    granted = bootstrap.container().ledger.profile(later)
+    assert granted is not None and granted.balance == 16
