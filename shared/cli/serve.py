@@ -3,12 +3,14 @@ local runtime behind them."""
 
 from __future__ import annotations
 
+import logging
 import threading
 
 from flask import Flask, Request, Response, request
-from werkzeug.serving import make_server
+from werkzeug.exceptions import HTTPException
 
 from shared import bootstrap
+from shared.cli.http_server import HttpServer
 from shared.runtime.local import LocalRuntime
 
 
@@ -33,7 +35,44 @@ def build_app() -> Flask:
     def api_any(path: str) -> Response:
         return api.handle(_current())
 
+    _problems_for_errors(flask_app)
     return flask_app
+
+
+def _problems_for_errors(flask_app: Flask) -> None:
+    """What the routes above do not answer — a path they do not match (a CR or LF in it), a
+    method they do not know — and any exception that escapes a handler: problem documents
+    too, never an HTML page."""
+    from shared.api.problems import Problem, printable
+
+    log = logging.getLogger("tale.serve")
+
+    @flask_app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException) -> Response:
+        code = exc.code or 400
+        path = printable(request.path)
+        if code == 405:
+            allowed = exc.valid_methods if hasattr(exc, "valid_methods") else None
+            headers = {"Allow": ", ".join(allowed or [])}
+            found = Problem(
+                405,
+                "method-not-allowed",
+                "Method not allowed",
+                f"{request.method} is not allowed on {path}",
+                headers=headers,
+            )
+        elif code == 404:
+            found = Problem(404, "not-found", "Not found", f"no such endpoint: {path}")
+        else:
+            found = Problem(code, "bad-request", exc.name, "the request was refused")
+        return found.response(path)
+
+    @flask_app.errorhandler(Exception)
+    def unexpected(exc: Exception) -> Response:
+        log.exception("unexpected error on %s %s", request.method, printable(request.path))
+        return Problem(
+            500, "internal", "Internal error", "something went wrong on our side"
+        ).response()
 
 
 def served_url(host: str, port: int) -> str:
@@ -64,8 +103,9 @@ def serve(
     stop = stop or threading.Event()
     container = bootstrap.container()
     _serve_media_at(container, host, port)
-    server = make_server(host, port, build_app(), threaded=True)
-    web = threading.Thread(target=server.serve_forever, name="tale-http", daemon=True)
+    server = HttpServer(host, port, build_app())
+    server.start()  # bound before the runtime starts: an address in use fails at once
+    web = threading.Thread(target=server.serve, name="tale-http", daemon=True)
     with LocalRuntime(container) as runtime:
         web.start()
         if ready is not None:
@@ -75,4 +115,4 @@ def serve(
         except KeyboardInterrupt:
             pass
         finally:
-            server.shutdown()
+            server.stop()

@@ -118,6 +118,8 @@ class FilesystemBlobStore(BlobStore):
                     pass  # another process created it first: use theirs
                 finally:
                     tmp.unlink(missing_ok=True)
+            if self._key_file.stat().st_mode & 0o077:  # e.g. restored or copied by hand
+                os.chmod(self._key_file, 0o600)
             self._key_bytes = self._key_file.read_bytes()
         return self._key_bytes
 
