@@ -415,7 +415,7 @@ def chaos(
 
 
 def main() -> None:
-    from shared.cli import backup, costs, doctor, stats, storyboard
+    from shared.cli import backup, costs, doctor, edit, stats, storyboard
     from shared.cli import trends as trends_cli
     from shared.cli.ops import register
 
@@ -426,6 +426,7 @@ def main() -> None:
     stats.register(app)
     backup.register(app)
     storyboard.register(app)
+    edit.register(app)
     app()
 
 
