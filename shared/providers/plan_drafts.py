@@ -13,8 +13,9 @@ ask the same question and hold the answer to the same rules:
 * ``RETRY_PROMPT`` — appended to the prompt when an answer was rejected, with the reason.
 * ``parse_plan`` / ``plan_from_draft`` — validation against the draft and the plan, plus the
   rules a schema cannot state (the shot count, known characters, English prompts, narration in
-  the story's language); they raise ``ValidationError`` or ``InvalidPlan``, and
-  ``rejection`` turns either into the (bounded) reason shown to the model on retry.
+  the story's language and within its shot's reading budget); they raise
+  ``ValidationError`` or ``InvalidPlan``, and ``rejection`` turns either into the (bounded)
+  reason shown to the model on retry.
 * ``check_plan`` — the same rules on a whole plan: a storyboard the owner edited is held to
   them as the planner's answer is (``shared.domain.storyboard``).
 
@@ -29,6 +30,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from schemas.plan import Camera, Character, Scene, Shot, StoryPlan
 from schemas.story import Language, StorySubmission
+from shared.domain.reading import budget_of, reading_seconds
 from shared.providers.offline.looks import STYLE_WORDING
 
 __all__ = [
@@ -174,9 +176,12 @@ _LANGUAGE_NOTES: dict[Language, str] = {
 
 
 def _narration_limit(language: Language, seconds: int) -> str:
-    if language == "ko":
-        return f"at most about {seconds * 5} Korean syllables"
-    return f"at most about {seconds * 5 // 2} words"
+    """The reading budget of one shot in the planner's words (``shared.domain.reading``)."""
+    budget = budget_of(language)
+    return (
+        f"at most about {budget.units_in(seconds)} {budget.unit}: a calm narrator reads "
+        f"{budget.per_second:g} {budget.unit} a second"
+    )
 
 
 def build_prompt(submission: StorySubmission) -> str:
@@ -244,7 +249,9 @@ def _check(draft: PlanDraft, submission: StorySubmission, language: Language) ->
                 f"shot {index} has scene_index {shot.scene_index}, but there are only "
                 f"{len(draft.scenes)} scenes (0-based)"
             )
-        problems += _shot_problems(f"shot {index}", shot.prompt, shot.narration, language)
+        problems += _shot_problems(
+            f"shot {index}", shot.prompt, shot.narration, language, submission.shot_seconds
+        )
     _refuse(problems)
 
 
@@ -256,7 +263,7 @@ def check_plan(plan: StoryPlan) -> None:
     problems = _character_problems([(c.name, c.description) for c in plan.characters])
     for shot in plan.shots:
         problems += _shot_problems(
-            f"shot {shot.index + 1}", shot.prompt, shot.narration, plan.language
+            f"shot {shot.index + 1}", shot.prompt, shot.narration, plan.language, shot.duration_s
         )
     _refuse(problems)
 
@@ -274,13 +281,22 @@ def _character_problems(characters: list[tuple[str, str]]) -> list[str]:
     return problems
 
 
-def _shot_problems(shot: str, prompt: str, narration: str, language: Language) -> list[str]:
-    """An English prompt, narration in the story's language."""
+def _shot_problems(
+    shot: str, prompt: str, narration: str, language: Language, seconds: int
+) -> list[str]:
+    """An English prompt, narration in the story's language that can be read calmly within
+    the shot (``shared.domain.reading``)."""
     problems = []
     if _HANGUL.search(prompt):
         problems.append(f"the prompt of {shot} contains Korean; prompts are English")
     if language == "ko" and narration.strip() and not _HANGUL.search(narration):
         problems.append(f"the narration of {shot} is not in Korean")
+    reading = reading_seconds(narration, language)
+    if reading > seconds:
+        problems.append(
+            f"the narration of {shot} takes about {reading:.1f} s to read aloud, longer than "
+            f"the shot's {seconds} s: shorten it to {_narration_limit(language, seconds)}"
+        )
     return problems
 
 

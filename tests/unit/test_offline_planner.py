@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from schemas.plan import Camera, StoryPlan
+from schemas.plan import Camera, Shot, StoryPlan
 from schemas.story import Language, StorySubmission, Style
+from shared.domain.reading import fits
 from shared.ports.generators import Planner
 from shared.providers.offline.looks import STYLE_WORDING, describe_character
 from shared.providers.offline.planner import OfflinePlanner
@@ -35,11 +36,16 @@ def plan(text: str, shots: int = 8, **kw: object) -> StoryPlan:
     return OfflinePlanner().plan(submission)
 
 
-def unique_narrations(p: StoryPlan) -> list[str]:
+def beat_of(shot: Shot) -> str:
+    """The story beat the prompt quotes (``Action: "..."``)."""
+    return shot.prompt.split('Action: "', 1)[1].removesuffix('"')
+
+
+def unique_beats(p: StoryPlan) -> list[str]:
     out: list[str] = []
     for shot in p.shots:
-        if not out or out[-1] != shot.narration:
-            out.append(shot.narration)
+        if not out or out[-1] != beat_of(shot):
+            out.append(beat_of(shot))
     return out
 
 
@@ -65,22 +71,43 @@ def test_exact_shot_count_and_durations(text: str, shots: int, seconds: int) -> 
 
 @pytest.mark.parametrize(("text", "language"), [(KO_STORY, "ko"), (EN_STORY, "en")])
 @pytest.mark.parametrize("shots", [1, 3, 8, 16])
-def test_narration_covers_every_sentence_in_order(
-    text: str, language: Language, shots: int
-) -> None:
+def test_beats_cover_every_sentence_in_order(text: str, language: Language, shots: int) -> None:
     p = plan(text, shots)
     sentences = story_sentences(text, language)
-    assert " ".join(unique_narrations(p)) == " ".join(sentences)
+    assert " ".join(unique_beats(p)) == " ".join(sentences)
     if len(sentences) >= shots:
-        assert len(unique_narrations(p)) == shots  # no sentence repeated
+        assert len(unique_beats(p)) == shots  # no sentence repeated
     else:
-        assert len(unique_narrations(p)) == len(sentences)
+        assert len(unique_beats(p)) == len(sentences)
+
+
+@pytest.mark.parametrize(("text", "language"), [(KO_STORY, "ko"), (EN_STORY, "en")])
+@pytest.mark.parametrize("shots", [1, 3, 8, 16])
+@pytest.mark.parametrize("seconds", [4, 8])
+def test_narration_is_its_beat_within_the_reading_budget(
+    text: str, language: Language, shots: int, seconds: int
+) -> None:
+    p = plan(text, shots, shot_seconds=seconds)
+    for shot in p.shots:
+        assert fits(shot.narration, language, seconds)
+        assert shot.narration
+        assert beat_of(shot).startswith(shot.narration.removesuffix("…"))
+
+
+def test_a_beat_too_long_to_read_keeps_its_first_sentences() -> None:
+    text = (
+        "Mira packed her bag. She walked down the long road past the mill, the bakery and the "
+        "old stone bridge where the river bends."
+    )
+    p = plan(text, 1, shot_seconds=4)
+    assert p.shots[0].narration == "Mira packed her bag."
+    assert beat_of(p.shots[0]) == text
 
 
 def test_repeated_sentences_get_different_cameras() -> None:
     p = plan(EN_STORY, 16)
     for a, b in zip(p.shots, p.shots[1:], strict=False):
-        if a.narration == b.narration:
+        if beat_of(a) == beat_of(b):
             assert a.camera != b.camera
 
 
@@ -114,7 +141,7 @@ def test_characters_in_shots_exist_and_descriptions_are_shared() -> None:
         for shot in p.shots:
             assert set(shot.characters) <= names
             for name in shot.characters:
-                assert name in shot.narration
+                assert name in beat_of(shot)
                 assert p.character(name).description in shot.prompt
         for name in names:
             assert any(name in s.characters for s in p.shots)
@@ -154,10 +181,12 @@ def test_korean_prompt_quotes_the_korean_beat() -> None:
     assert all('Action: "' in s.prompt and s.narration[:5] in s.prompt for s in p.shots)
 
 
-def test_long_narration_is_cut_in_the_prompt_only() -> None:
+def test_a_long_beat_is_cut_in_the_prompt_and_the_narration() -> None:
     text = "Mira walked and walked " + "and walked " * 200 + "home."
     p = plan(text, 1)
-    assert p.shots[0].narration == text
+    assert p.shots[0].narration.startswith("Mira walked and walked")
+    assert p.shots[0].narration.endswith("…")
+    assert fits(p.shots[0].narration, "en", 8)
     assert len(p.shots[0].prompt) < 1200
 
 
@@ -198,7 +227,9 @@ def test_korean_example(shots: int) -> None:
     assert len(p.shots) == shots
     sentences = story_sentences(text, "ko")
     assert 10 <= len(sentences) <= 20
-    assert " ".join(unique_narrations(p)) == " ".join(sentences)
+    if shots >= 8:  # fewer, longer beats are cut in the prompt (ACTION_MAX)
+        assert " ".join(unique_beats(p)) == " ".join(sentences).replace('"', "'")
+    assert all(fits(s.narration, "ko", s.duration_s) for s in p.shots)
 
 
 @pytest.mark.parametrize("shots", [1, 3, 8, 16])
@@ -212,4 +243,6 @@ def test_english_example(shots: int) -> None:
     assert len(p.shots) == shots
     sentences = story_sentences(text, "en")
     assert 10 <= len(sentences) <= 16
-    assert " ".join(unique_narrations(p)) == " ".join(sentences)
+    if shots >= 8:  # fewer, longer beats are cut in the prompt (ACTION_MAX)
+        assert " ".join(unique_beats(p)) == " ".join(sentences).replace('"', "'")
+    assert all(fits(s.narration, "en", s.duration_s) for s in p.shots)

@@ -6,7 +6,9 @@ sentence-final verb endings, scenes follow paragraphs, shots take consecutive se
 characters are recurring names found by word lists, and every "visual" detail — a
 character's looks, a scene's setting — is either looked up from keywords or picked from
 short lists by a hash of the text. It understands nothing and translates nothing: the
-shot prompts are English scaffolding around the story's own words.
+shot prompts are English scaffolding around the story's own words. Each shot's narration is
+its beat cut to what a calm narrator reads within the shot (``shared.domain.reading``: whole
+sentences while they fit, else the first one cut at a word); the prompt keeps the whole beat.
 
 The rules live beside this module — ``sentences``, ``titles``, ``names``, ``kinds`` and
 ``looks`` — and the planner composes them: it groups sentences into scenes and shots,
@@ -26,6 +28,7 @@ from dataclasses import dataclass
 
 from schemas.plan import Camera, Character, Scene, Shot, StoryPlan
 from schemas.story import Language, StorySubmission
+from shared.domain.reading import trim_to_fit
 from shared.ports.generators import Planner
 from shared.providers.offline.kinds import character_kind
 from shared.providers.offline.looks import (
@@ -176,7 +179,8 @@ class OfflinePlanner(Planner):
 
     Shot prompts are English — camera, style wording, the scene's setting and each present
     character's description, verbatim — but the offline planner cannot translate, so the
-    story beat is quoted in the story's own language: ``Action: "<narration>"``.
+    story beat is quoted in the story's own language: ``Action: "<beat>"``. The narration is
+    the beat within its shot's reading budget.
     """
 
     def plan(self, submission: StorySubmission, *, tale_id: str = "") -> StoryPlan:
@@ -207,9 +211,9 @@ class OfflinePlanner(Planner):
         shots: list[Shot] = []
         previous: Camera | None = None
         for index, beat in enumerate(beats):
-            narration = " ".join(beat.sentences)
-            present = _present(names, narration, language)
-            mentions = {n: narration.count(n) for n in present}
+            told = " ".join(beat.sentences)
+            present = _present(names, told, language)
+            mentions = {n: told.count(n) for n in present}
             opens_scene = index > 0 and beats[index - 1].scene != beat.scene
             camera = _camera(index, opens_scene, mentions, previous)
             previous = camera
@@ -217,7 +221,7 @@ class OfflinePlanner(Planner):
                 f"{camera.value[:1].upper()}{camera.value[1:]}, {STYLE_WORDING[submission.style]}.",
                 f"Setting: {scenes[beat.scene].setting}.",
                 *(f"{n}: {described[n]}." for n in present),
-                f'Action: "{_quote(narration)}"',
+                f'Action: "{_quote(told)}"',
             ]
             shots.append(
                 Shot(
@@ -227,7 +231,7 @@ class OfflinePlanner(Planner):
                     camera=camera,
                     duration_s=submission.shot_seconds,
                     characters=present,
-                    narration=narration,
+                    narration=trim_to_fit(told, language, submission.shot_seconds),
                 )
             )
 
