@@ -8,6 +8,10 @@ Handlers declare what they need by parameter name (``store``, ``bus``, ``blobs``
 One client per cloud service per process: every Firestore adapter gets ``firestore`` (one
 metered client), the bus and the dead-letter tools share ``publisher``; each is built on first
 use, under the container's lock.
+
+Every outbound client is built through ``egress``, the process's one egress policy
+(``shared.providers.egress.EgressPolicy``): in scenario B each HTTP client goes through the
+guard and each google SDK client's endpoint is checked before it is used.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ if TYPE_CHECKING:
     from shared.adapters.email.sending import Transport
     from shared.auth.local import LocalSigner
     from shared.auth.tokens import TokenVerifier
+    from shared.providers.egress import EgressPolicy
     from shared.trends.explain import TrendExplainer
     from shared.trends.youtube import YouTubeClient
 from shared.ports.audit import AuditLog
@@ -86,6 +91,22 @@ class Container:
         return s.gcp_project
 
     @property
+    def egress(self) -> EgressPolicy:
+        """The egress policy every outbound client is built through (enforced in scenario B:
+        ``TALE_EGRESS_ALLOW``, validated here, once)."""
+
+        def build() -> EgressPolicy:
+            from shared.providers.egress import EgressPolicy
+
+            return EgressPolicy.for_scenario(self.settings.scenario, self.settings.egress_allow)
+
+        return self._get("egress", build)
+
+    def _sdk(self, client: T) -> T:
+        """A google SDK client whose endpoint the egress policy accepts."""
+        return self.egress.check_sdk_client(client)
+
+    @property
     def firestore(self) -> FirestoreClient:
         """The process's one Firestore client, shared by the tale store, claims, usage, audit
         and trend store; its billable operations count into the invocation's meter
@@ -94,8 +115,10 @@ class Container:
         def build() -> FirestoreClient:
             from shared.adapters.gcp.firestore_metering import MeteredClient
 
-            return MeteredClient(
-                project=self._gcp("Firestore"), database=self.settings.firestore_database
+            return self._sdk(
+                MeteredClient(
+                    project=self._gcp("Firestore"), database=self.settings.firestore_database
+                )
             )
 
         return self._get("firestore", build)
@@ -108,7 +131,7 @@ class Container:
             from shared.adapters.gcp.pubsub_bus import publisher_client
 
             self._gcp("Pub/Sub")
-            return publisher_client()
+            return self._sdk(publisher_client())
 
         return self._get("publisher", build)
 
@@ -120,7 +143,7 @@ class Container:
             from google.cloud import pubsub_v1
 
             self._gcp("Pub/Sub")
-            return pubsub_v1.SubscriberClient()
+            return self._sdk(pubsub_v1.SubscriberClient())
 
         return self._get("subscriber", build)
 
@@ -166,7 +189,9 @@ class Container:
             if s.supabase_url and s.supabase_service_key:
                 from shared.adapters.supabase.records import SupabaseTaleRecords
 
-                return SupabaseTaleRecords.from_settings(s.supabase_url, s.supabase_service_key)
+                return SupabaseTaleRecords.from_settings(
+                    s.supabase_url, s.supabase_service_key, http=self._supabase_http
+                )
             from shared.adapters.local.records import SqliteTaleRecords
 
             return SqliteTaleRecords(self.home / "records.db")
@@ -201,7 +226,7 @@ class Container:
 
                 self._gcp("story encryption")
                 assert self.settings.kms_key is not None
-                return KmsKeyWrapper.from_settings(self.settings.kms_key)
+                return KmsKeyWrapper.from_settings(self.settings.kms_key, check=self._sdk)
             from shared.adapters.local.keys import LocalKeyFile
 
             return LocalKeyFile(self.home / "keys")
@@ -262,7 +287,10 @@ class Container:
                 project = self._gcp("the blob store")
                 assert self.settings.media_bucket is not None
                 return GcsBlobStore.from_settings(
-                    project, self.settings.media_bucket, signer_email=self.settings.signer_email
+                    project,
+                    self.settings.media_bucket,
+                    signer_email=self.settings.signer_email,
+                    check=self._sdk,
                 )
             from shared.adapters.local.blobs import DEFAULT_BASE_URL, FilesystemBlobStore
 
@@ -275,14 +303,13 @@ class Container:
     def planner(self) -> Planner:
         def build() -> Planner:
             if self.settings.scenario == "B":
-                from shared.providers.egress import guarded_client
                 from shared.providers.selfhosted.planner import OpenAICompatiblePlanner
 
                 s = self.settings
                 if not s.planner_url:
                     raise RuntimeError("scenario B needs TALE_PLANNER_URL (the vLLM server)")
                 return OpenAICompatiblePlanner(
-                    guarded_client(s.egress_allow),
+                    self.egress.http_client(),
                     s.planner_url,
                     s.planner_model,
                     self.usage,
@@ -350,6 +377,7 @@ class Container:
                 return GpuJobVideos.from_settings(
                     s.gpu_job,
                     self.blobs,
+                    check=self._sdk,
                     claims=self.claims,
                     log=log,
                     tasks=s.gpu_tasks,
@@ -415,23 +443,15 @@ class Container:
         if s.email_provider == "sendgrid":
             if not s.email_api_key:
                 raise RuntimeError("TALE_EMAIL_PROVIDER=sendgrid needs TALE_EMAIL_API_KEY")
-            import httpx
-
             from shared.adapters.email.sendgrid import SendGridTransport, host_of
-            from shared.providers.egress import guarded_client
 
-            http = (
-                guarded_client(
-                    [*s.egress_allow, host_of(s.sendgrid_url)], timeout=s.email_timeout_s
-                )
-                if s.scenario == "B"
-                else httpx.Client(timeout=s.email_timeout_s)
-            )
+            http = self.egress.http_client(host_of(s.sendgrid_url), timeout=s.email_timeout_s)
             return SendGridTransport(http, s.email_api_key, s.email_from, s.sendgrid_url)
         from shared.adapters.email.smtp import SmtpTransport
 
         if not s.smtp_host:
             raise RuntimeError("TALE_EMAIL_PROVIDER=smtp needs TALE_SMTP_HOST (the relay)")
+        self.egress.check_host(s.smtp_host)  # scenario B: the relay must be allowed
         return SmtpTransport(
             s.smtp_host,
             s.smtp_port,
@@ -450,7 +470,9 @@ class Container:
             if s.supabase_url and s.supabase_service_key:
                 from shared.adapters.supabase.ledger import SupabaseLedger
 
-                return SupabaseLedger.from_settings(s.supabase_url, s.supabase_service_key)
+                return SupabaseLedger.from_settings(
+                    s.supabase_url, s.supabase_service_key, http=self._supabase_http
+                )
             from shared.adapters.local.ledger import SqliteLedger
 
             return SqliteLedger(self.home / "ledger.db")
@@ -464,13 +486,12 @@ class Container:
         def build() -> TokenVerifier:
             s = self.settings
             if s.supabase_url:
-                import httpx
-
                 from shared.auth.jwks import JwksSource, jwks_url
                 from shared.auth.tokens import TokenVerifier
 
                 issuer = s.supabase_url.rstrip("/") + "/auth/v1"
-                jwks = JwksSource(jwks_url(issuer), httpx.Client(timeout=5.0))
+                http = self.egress.http_client(_host(s.supabase_url), timeout=5.0)
+                jwks = JwksSource(jwks_url(issuer), http)
                 return TokenVerifier(
                     issuer=issuer, jwks=jwks, hs256_secret=s.supabase_jwt_secret or None
                 )
@@ -556,16 +577,9 @@ class Container:
                 raise PermanentError(
                     "collecting trends needs TALE_YOUTUBE_API_KEY (a YouTube Data API v3 key)"
                 )
-            import httpx
-
-            from shared.providers.egress import guarded_client
             from shared.trends.youtube import YOUTUBE_HOST, YouTubeClient
 
-            http = (
-                guarded_client([*s.egress_allow, YOUTUBE_HOST])
-                if s.scenario == "B"
-                else httpx.Client(timeout=30.0)
-            )
+            http = self.egress.http_client(YOUTUBE_HOST, timeout=30.0)
             return YouTubeClient(http, s.youtube_api_key)
 
         return self._get("youtube", build)
@@ -577,7 +591,6 @@ class Container:
         def build() -> TrendExplainer:
             s = self.settings
             if s.scenario == "B":
-                from shared.providers.egress import guarded_client
                 from shared.providers.selfhosted.trend_explainer import (
                     OpenAICompatibleTrendExplainer,
                 )
@@ -585,7 +598,7 @@ class Container:
                 if not s.planner_url:
                     raise RuntimeError("scenario B needs TALE_PLANNER_URL (the vLLM server)")
                 return OpenAICompatibleTrendExplainer(
-                    guarded_client(s.egress_allow),
+                    self.egress.http_client(),
                     s.planner_url,
                     s.planner_model,
                     self.usage,
@@ -605,11 +618,22 @@ class Container:
 
         return self._get("explainer", build)
 
+    def _supabase_http(self) -> Any:
+        """The Supabase adapters' HTTP client (built when their client is)."""
+        assert self.settings.supabase_url is not None
+        return self.egress.http_client(_host(self.settings.supabase_url), timeout=10.0)
+
     def call(self, handler: Callable[..., None], payload: Any, **context: Any) -> None:
         """Call ``handler`` with ``payload`` and the dependencies it names; names in
         ``context`` (such as ``envelope``, the message being handled) take precedence."""
         names = _dependencies(handler)
         handler(payload, **{n: context[n] if n in context else getattr(self, n) for n in names})
+
+
+def _host(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    return urlsplit(url).hostname or url
 
 
 @cache

@@ -24,7 +24,7 @@ import datetime as dt
 import os
 import secrets
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -117,10 +117,18 @@ class GcsBlobStore(BlobStore):
 
     @classmethod
     def from_settings(
-        cls, project: str, bucket: str, signer_email: str | None = None
+        cls,
+        project: str,
+        bucket: str,
+        signer_email: str | None = None,
+        check: Callable[[Any], Any] | None = None,
     ) -> GcsBlobStore:
-        """A store on the application default credentials (the function's service account)."""
-        return cls(storage.Client(project=project), bucket, signer_email=signer_email)
+        """A store on the application default credentials (the function's service account);
+        ``check`` vets the client's endpoint (the egress policy) before it is used."""
+        client = storage.Client(project=project)
+        if check is not None:
+            check(client)
+        return cls(client, bucket, signer_email=signer_email)
 
     # --- writes ---------------------------------------------------------------------------
     def _blob(self, path: str, size: int = 0) -> Any:

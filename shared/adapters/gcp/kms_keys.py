@@ -9,6 +9,7 @@ refusal to decrypt (wrong key or associated data) is a ``KeyUnwrapError``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from shared.ports.keys import KeyUnwrapError, KeyWrapper
@@ -29,10 +30,16 @@ class KmsKeyWrapper(KeyWrapper):
         self.key_id = f"kms:{key_name}"
 
     @classmethod
-    def from_settings(cls, key_name: str) -> KmsKeyWrapper:
+    def from_settings(
+        cls, key_name: str, check: Callable[[Any], Any] | None = None
+    ) -> KmsKeyWrapper:
+        """``check`` vets the client's endpoint (the egress policy) before it is used."""
         from google.cloud import kms
 
-        return cls(kms.KeyManagementServiceClient(), key_name)
+        client = kms.KeyManagementServiceClient()
+        if check is not None:
+            check(client)
+        return cls(client, key_name)
 
     def wrap(self, data_key: bytes, associated: bytes) -> bytes:
         response = self._client.encrypt(

@@ -63,15 +63,18 @@ def translate(exc: Exception) -> Exception:
     return exc
 
 
-def create_client(url: str, service_key: str, *, timeout_s: float = 10.0) -> Client:
+def create_client(
+    url: str, service_key: str, *, timeout_s: float = 10.0, http: httpx.Client | None = None
+) -> Client:
     """A ``supabase.Client`` for the adapters: our own HTTP client carries the timeout
-    (postgrest-py deprecates its own), and postgrest-py's retries are off (ours run
-    instead)."""
+    (postgrest-py deprecates its own) — ``http``, the composition root's (through scenario B's
+    egress guard), which every sub-client (PostgREST, auth, storage, functions) shares — and
+    postgrest-py's retries are off (ours run instead)."""
     from supabase import ClientOptions
     from supabase import create_client as supabase_create_client
 
     options = ClientOptions(
-        httpx_client=httpx.Client(timeout=timeout_s),
+        httpx_client=http if http is not None else httpx.Client(timeout=timeout_s),
         postgrest_client_retry=False,
         auto_refresh_token=False,
         persist_session=False,
@@ -131,10 +134,22 @@ class SupabaseAdapter:
 
     @classmethod
     def from_settings(
-        cls, url: str, service_key: str, *, timeout_s: float = 10.0, **kw: Any
+        cls,
+        url: str,
+        service_key: str,
+        *,
+        timeout_s: float = 10.0,
+        http: Callable[[], httpx.Client] | None = None,
+        **kw: Any,
     ) -> Self:
-        """An adapter whose client is created on first use (``supabase.create_client``)."""
-        return cls(factory=lambda: create_client(url, service_key, timeout_s=timeout_s), **kw)
+        """An adapter whose client is created on first use (``supabase.create_client``), over
+        the HTTP client ``http`` makes (the composition root's egress policy)."""
+
+        def build() -> Client:
+            client = http() if http is not None else None
+            return create_client(url, service_key, timeout_s=timeout_s, http=client)
+
+        return cls(factory=build, **kw)
 
     @property
     def client(self) -> Client:

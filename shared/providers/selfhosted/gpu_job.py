@@ -133,10 +133,21 @@ class GpuJobVideos(VideoGenerator):
         self.start_grace_s = start_grace_s
 
     @classmethod
-    def from_settings(cls, job_name: str, blobs: BlobStore, **kw: Any) -> GpuJobVideos:
+    def from_settings(
+        cls,
+        job_name: str,
+        blobs: BlobStore,
+        check: Callable[[Any], Any] | None = None,
+        **kw: Any,
+    ) -> GpuJobVideos:
+        """``check`` vets each Cloud Run client's endpoint (the egress policy) first."""
         from google.cloud import run_v2
 
-        return cls(run_v2.JobsClient(), run_v2.ExecutionsClient(), job_name, blobs, **kw)
+        jobs, executions = run_v2.JobsClient(), run_v2.ExecutionsClient()
+        for client in (jobs, executions):
+            if check is not None:
+                check(client)
+        return cls(jobs, executions, job_name, blobs, **kw)
 
     # --- start ----------------------------------------------------------------------------
     def start(self, request: VideoRequest) -> str:
