@@ -9,8 +9,13 @@ from __future__ import annotations
 
 import functions_framework
 from flask import Request, Response
+from werkzeug.exceptions import HTTPException
 
 from shared.api.app import handle
+from shared.api.problems import http_error
+
+# Paths functions-framework's routes cannot match (a CR or LF in them): problem documents too.
+functions_framework.errorhandler(HTTPException)(http_error)
 
 
 @functions_framework.http

@@ -8,8 +8,13 @@ from __future__ import annotations
 
 import functions_framework
 from flask import Request, Response
+from werkzeug.exceptions import HTTPException
 
+from shared.api.problems import http_error
 from shared.api.webhook import handle
+
+# Paths functions-framework's routes cannot match (a CR or LF in them): problem documents too.
+functions_framework.errorhandler(HTTPException)(http_error)
 
 
 @functions_framework.http

@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flask import Response
+from flask import Response, request
+from werkzeug.exceptions import HTTPException
 
 from shared.domain.errors import (
     IdempotencyKeyReused,
@@ -15,6 +16,7 @@ from shared.domain.errors import (
     Refused,
     SpendingCapExceeded,
     TooManyRunningTales,
+    UnknownVoice,
     UnsupportedRequest,
 )
 
@@ -68,6 +70,27 @@ def printable(text: str, limit: int = 200) -> str:
     cut to ``limit`` characters."""
     shown = "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
     return shown if len(shown) <= limit else shown[: limit - 1] + "…"
+
+
+def http_error(exc: HTTPException) -> Response:
+    """An error the web framework answers before our handlers run — a path its routes cannot
+    match (one with a CR or LF in it), a method they do not take — as a problem document,
+    never its HTML page. Registered on functions-framework's app by the HTTP entry points and
+    on ``tale serve``'s."""
+    code = exc.code or 400
+    path = printable(request.path)
+    if code == 405:
+        allowed = getattr(exc, "valid_methods", None) or []
+        return Problem(
+            405,
+            "method-not-allowed",
+            "Method not allowed",
+            f"{request.method} is not allowed on {path}",
+            headers={"Allow": ", ".join(allowed)},
+        ).response(path)
+    if code == 404:
+        return Problem(404, "not-found", "Not found", f"no such endpoint: {path}").response(path)
+    return Problem(code, "bad-request", "Bad request", "the request was refused").response(path)
 
 
 def not_found(what: str) -> Problem:
@@ -124,6 +147,14 @@ def refusal(exc: Exception) -> Problem:
             str(exc),
             supported_aspect_ratios=list(exc.aspect_ratios),
             supported_shot_seconds=list(exc.shot_seconds),
+        )
+    if isinstance(exc, UnknownVoice):
+        return Problem(
+            422,
+            "unknown-voice",
+            "The narrator has no such voice",
+            str(exc),
+            voices=list(exc.voices),
         )
     if isinstance(exc, InvalidStory):
         return Problem(422, "invalid-request", "Invalid request", f"text: {exc}")

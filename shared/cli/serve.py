@@ -43,29 +43,11 @@ def _problems_for_errors(flask_app: Flask) -> None:
     """What the routes above do not answer — a path they do not match (a CR or LF in it), a
     method they do not know — and any exception that escapes a handler: problem documents
     too, never an HTML page."""
-    from shared.api.problems import Problem, printable
+    from shared.api.problems import Problem, http_error, printable
 
     log = logging.getLogger("tale.serve")
 
-    @flask_app.errorhandler(HTTPException)
-    def http_error(exc: HTTPException) -> Response:
-        code = exc.code or 400
-        path = printable(request.path)
-        if code == 405:
-            allowed = exc.valid_methods if hasattr(exc, "valid_methods") else None
-            headers = {"Allow": ", ".join(allowed or [])}
-            found = Problem(
-                405,
-                "method-not-allowed",
-                "Method not allowed",
-                f"{request.method} is not allowed on {path}",
-                headers=headers,
-            )
-        elif code == 404:
-            found = Problem(404, "not-found", "Not found", f"no such endpoint: {path}")
-        else:
-            found = Problem(code, "bad-request", exc.name, "the request was refused")
-        return found.response(path)
+    flask_app.register_error_handler(HTTPException, http_error)
 
     @flask_app.errorhandler(Exception)
     def unexpected(exc: Exception) -> Response:
