@@ -84,9 +84,7 @@ def edit_storyboard(call: Call) -> tuple[int, StoryboardView, dict[str, str]]:
 
 
 def _required(exc: PlanVersionRequired) -> Problem:
-    return Problem(
-        428, "precondition-required", "If-Match required", str(exc), version=exc.current
-    )
+    return Problem(428, "precondition-required", "If-Match required", str(exc), version=exc.current)
 
 
 def _stale(detail: str, current: int) -> Problem:
