@@ -351,12 +351,22 @@ class Container:
 
     @property
     def voices(self) -> VoiceGenerator:
-        """The narrator: espeak-ng in the embedded default (a placeholder voice)."""
+        """The narrator: a Gemini speech model (A), the GPU worker's Bark (B: voiced in the
+        tale's job), espeak-ng in the embedded default (a placeholder voice)."""
 
         def build() -> VoiceGenerator:
+            s = self.settings
+            if s.scenario == "B":
+                from shared.providers.selfhosted.worker_voices import WorkerVoices
+
+                return WorkerVoices(s.gpu_voice, defaults=s.voice_defaults)
+            if s.scenario == "A":
+                from shared.providers.google.voices import GeminiVoices
+
+                return GeminiVoices(self.genai_speech, s.tts_model, defaults=s.voice_defaults)
             from shared.providers.offline.voices import EspeakVoices
 
-            return EspeakVoices()
+            return EspeakVoices(defaults=s.voice_defaults)
 
         return self._get("voices", build)
 
@@ -533,6 +543,25 @@ class Container:
             return make_client(project, s.vertex_location, retry_attempts=s.provider_retry_attempts)
 
         return self._get("genai", build)
+
+    @property
+    def genai_speech(self) -> Any:
+        """The google-genai client for the speech model's location (``TALE_TTS_LOCATION``:
+        the Gemini TTS models are served in ``global``, ``us`` and ``eu`` only); the one
+        ``genai`` client when the locations are the same."""
+
+        def build() -> Any:
+            s = self.settings
+            if s.tts_location == s.vertex_location or s.scenario == "B":
+                return self.genai  # the one client, or the refusal of scenario B
+            from shared.providers.google.client import make_client
+
+            project = s.vertex_project or s.gcp_project
+            if not project:
+                raise RuntimeError("scenario A needs TALE_VERTEX_PROJECT or TALE_GCP_PROJECT")
+            return make_client(project, s.tts_location, retry_attempts=s.provider_retry_attempts)
+
+        return self._get("genai_speech", build)
 
     @property
     def audit(self) -> AuditLog:

@@ -131,6 +131,12 @@ class Settings(BaseSettings):
         default_factory=dict, description="Per-user caps (JSON: user id → USD)."
     )
 
+    # Narration: the voice of each language when a submission names none (JSON: {"ko": "Kore"});
+    # each must be one of the scenario's voices. Unset: the voice table's first.
+    voice_defaults: dict[str, str] = Field(
+        default_factory=dict, description="A default narrator voice per language."
+    )
+
     # Generators: "offline" placeholders (default), "A" Google models, "B" self-hosted.
     scenario: Literal["offline", "A", "B"] = "offline"
     vertex_project: str | None = Field(default=None, description="Default: TALE_GCP_PROJECT.")
@@ -153,6 +159,14 @@ class Settings(BaseSettings):
         "allow_all needs the project's approval.",
     )
     veo_requests_per_minute: int = Field(default=10, ge=1, description="Shared across instances.")
+    tts_model: str = Field(
+        default="gemini-3.8-flash-tts",
+        description="The narrator (shared/providers/google/tts_models.py).",
+    )
+    tts_location: str = Field(
+        default="global",
+        description="Where the speech model is served: global, us or eu (not regional).",
+    )
     planner_max_attempts: int = Field(default=3, ge=1, le=10)
     provider_retry_attempts: int = Field(default=5, ge=1, le=20)
 
@@ -166,6 +180,11 @@ class Settings(BaseSettings):
     )
     gpu_weights: str | None = Field(default=None, description="Video model weights (path/gs://).")
     gpu_image_weights: str | None = Field(default=None, description="SDXL/Flux weights.")
+    gpu_voice: str = Field(
+        default="bark-small",
+        description="The narrator the GPU worker loads (TALE_GPU_VOICE_WEIGHTS): an id of "
+        "shared/providers/selfhosted/tts_models.py.",
+    )
     planner_url: str | None = Field(default=None, description="OpenAI-compatible server (vLLM).")
     planner_model: str = "Qwen/Qwen2.5-7B-Instruct"
     planner_api_key: str | None = None

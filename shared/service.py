@@ -47,6 +47,14 @@ def check_renderable(submission: StorySubmission, settings: Settings) -> None:
         )
 
 
+def check_voice(submission: StorySubmission, settings: Settings) -> None:
+    """``UnknownVoice`` (with the voices offered) when ``options.voice`` is not one of the
+    scenario's voices for the story's language (empty and ``none`` always pass)."""
+    from shared.providers.voice_options import check_voice as offered
+
+    offered(settings, submission.resolved_language(), submission.options.voice)
+
+
 def submit(
     submission: StorySubmission,
     *,

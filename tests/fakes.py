@@ -7,8 +7,10 @@ real adapters.
 from __future__ import annotations
 
 import copy
+import io
 import threading
 import time
+import wave
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -18,7 +20,7 @@ from schemas.events import Event
 from schemas.plan import Character, StoryPlan
 from schemas.story import StorySubmission
 from shared.domain.aggregate import TaleAggregate
-from shared.domain.errors import NotStarted, TaleNotFound, TransientError
+from shared.domain.errors import NotStarted, PermanentError, TaleNotFound, TransientError
 from shared.domain.tale import ShotRecord, TaleEvent, TaleRecord, TaleState
 from shared.ports.blobs import BlobNotFound, BlobStore
 from shared.ports.bus import EventBus
@@ -32,6 +34,7 @@ from shared.ports.generators import (
 )
 from shared.ports.notifier import Notification, Notifier
 from shared.ports.store import TaleStore
+from shared.ports.voices import Speech, VoiceGenerator
 
 T = TypeVar("T")
 
@@ -156,6 +159,35 @@ class FakeVideos(VideoGenerator):
             return VideoPoll(done=True, error="internal error")
         self.blobs.put_bytes(request.output_path, b"clip", "video/mp4")
         return VideoPoll(done=True, clip_path=request.output_path)
+
+
+class FakeVoices(VoiceGenerator):
+    """A narrator that records what it spoke; ``fail`` raises for those texts."""
+
+    provider = "fake-voice"
+    model = "fake-voice-1"
+
+    def __init__(self, *, deferred: bool = False, fail: Iterable[str] = ()) -> None:
+        self.deferred = deferred
+        self.fail = set(fail)
+        self.spoken: list[tuple[str, str, str]] = []
+
+    def voices(self, language: str) -> tuple[str, ...]:
+        return (f"{language}-calm", f"{language}-bright")
+
+    def synthesize(self, text: str, language: str, voice: str, *, tale_id: str = "") -> Speech:
+        if text in self.fail:
+            raise PermanentError(f"refused: {text}")
+        self.spoken.append((text, language, voice or self.voices(language)[0]))
+        frames = 16_000 * len(text) // 20
+        out = io.BytesIO()
+        with wave.open(out, "wb") as w:
+            w.setnchannels(1)
+            w.setsampwidth(2)
+            w.setframerate(16_000)
+            w.writeframes(b"\x00\x00" * frames)
+        seconds = frames / 16_000
+        return Speech(out.getvalue(), seconds, {"characters": float(len(text))})
 
 
 class FakeNotifier(Notifier):

@@ -149,6 +149,7 @@ def run(
         )
         service.check_submission(submission, settings.max_story_chars)
         service.check_renderable(submission, settings)
+        service.check_voice(submission, settings)
     except ValidationError as exc:
         fail_input(describe(exc))
     except InvalidStory as exc:

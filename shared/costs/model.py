@@ -3,8 +3,9 @@
 A tale's records (``UsageRecorder.for_tale``) are of two kinds:
 
 - provider calls — ``plan:<attempt>`` (planner tokens), ``character:<name>`` (images),
-  ``shot:<index>:<attempt>`` (seconds of video, GPU-seconds) — whose stage is that of the
-  function that makes the call (``plan_story``, ``render_characters``, ``render_shot``);
+  ``shot:<index>:<attempt>`` (seconds of video, GPU-seconds), ``voice:<index>`` (narration:
+  tokens, or GPU-seconds of the worker) — whose stage is that of the function that makes the
+  call (``plan_story``, ``render_characters``, ``render_shot``, ``narrate_shot``);
 - cloud operations — ``ops:<function>:<message>:<attempt>``, provider ``"gcp"``, one per
   function invocation — whose stage is the function's ``stage`` in the registry.
 
@@ -30,7 +31,12 @@ from shared.registry import BY_NAME
 PLATFORM = "gcp"
 
 #: Which function makes the provider calls recorded under a key prefix.
-_CALLER = {"plan": "plan_story", "character": "render_characters", "shot": "render_shot"}
+_CALLER = {
+    "plan": "plan_story",
+    "character": "render_characters",
+    "shot": "render_shot",
+    "voice": "narrate_shot",
+}
 
 
 def stage_of(record: Usage) -> str:

@@ -26,6 +26,21 @@ class UnsupportedRequest(InvalidStory):
         self.shot_seconds = shot_seconds
 
 
+class UnknownVoice(InvalidStory):
+    """A narrator voice the scenario does not offer for the story's language: refused at
+    submission with the voices it does offer (HTTP 422, CLI exit 2)."""
+
+    def __init__(self, voice: str, language: str, voices: tuple[str, ...]) -> None:
+        shown = ", ".join(voices[:12]) + (", …" if len(voices) > 12 else "")
+        super().__init__(
+            f"no voice {voice!r} for {language} stories; choose one of {shown}, or 'none' "
+            "for no narration"
+        )
+        self.voice = voice
+        self.language = language
+        self.voices = voices
+
+
 class MalformedEvent(TaleError):
     """An event that cannot be decoded or validated.
 

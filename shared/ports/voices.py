@@ -28,6 +28,9 @@ class VoiceGenerator(ABC):
     model: str = "unknown"
     #: True for a stand-in that is not a model (espeak-ng): labelled so wherever it shows.
     placeholder: bool = False
+    #: True when the narration is voiced elsewhere (scenario B: by the GPU worker, which
+    #: writes the voice where ``narrate_shot`` looks for it and asks for the shot again).
+    deferred: bool = False
 
     @abstractmethod
     def voices(self, language: str) -> tuple[str, ...]:
@@ -38,3 +41,10 @@ class VoiceGenerator(ABC):
         """Speak ``text``; ``voice`` is one of ``voices(language)`` (empty: the default).
         Raises ``PermanentError`` for text or a voice it cannot speak, ``TransientError``
         for a provider that may answer later."""
+
+
+def default_first(voices: tuple[str, ...], first: str | None) -> tuple[str, ...]:
+    """``voices`` with ``first`` moved to the front (the default), when it is one of them."""
+    if first and first in voices:
+        return (first, *(v for v in voices if v != first))
+    return voices

@@ -10,11 +10,17 @@ publishes ``stitch.requested`` (as ``collect_shots`` does for the last rendered 
 
 A shot without narration, or a tale whose voice is ``none``, records ``""``: nothing to
 voice, and the shot keeps the video model's own sound or stays quiet.
+
+A deferred narrator (scenario B: the GPU worker voices the narration in the tale's job) is
+not called: until the worker's voice is at the shot's location the delivery returns without
+claiming anything, and the worker asks for the shot again (``narration.requested``) once its
+voice is there — that delivery records it and counts it.
 """
 
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 
 from schemas.events import NarrationRequested, StitchRequested
 from shared.domain import markers
@@ -51,33 +57,58 @@ def narrate_shot(
     if shot is None:
         return  # the shots are created before narration is requested; a stray event
     if shot.voice_path is None and state is TaleState.RENDERING:
+        line = _line(event, store)
+        if line is not None and voices.deferred and not blobs.exists(line.path):
+            return  # the GPU worker voices it, then asks for this shot again
         me = envelope.message_id
         if store.claim(tale_id, markers.handling(event.key), me) != me:
             return  # a duplicate: the holder's delivery voices it
-        store.record_voice(tale_id, index, _speak(event, store, voices, blobs, usage))
+        spoken = _speak(line, store, voices, blobs, usage) if line is not None else ""
+        store.record_voice(tale_id, index, spoken)
     result = store.fan_in(tale_id, index, 0, event.key)
     if result.fan_in_key == event.key:  # again on a redelivery, if the publish was lost
         bus.publish(StitchRequested(tale_id=tale_id, revision=tale.revision))
 
 
+@dataclass(frozen=True)
+class Line:
+    """What one shot's narration is to be voiced as, and where its voice goes."""
+
+    tale_id: str
+    index: int
+    text: str
+    language: str
+    voice: str
+    path: str
+
+
+def narration_line(store: TaleStore, tale_id: str, index: int, revision: int) -> Line | None:
+    """The shot's line to voice, or ``None`` when there is nothing to voice (no narration,
+    or the tale's voice is ``none``)."""
+    plan = require_plan(store, tale_id)
+    text = plan.shots[index].narration.strip() if index < len(plan.shots) else ""
+    voice = store.submission(tale_id).options.voice
+    if not text or voice == NO_VOICE:
+        return None
+    return Line(tale_id, index, text, plan.language, voice, voice_path(tale_id, index, revision))
+
+
+def _line(event: NarrationRequested, store: TaleStore) -> Line | None:
+    return narration_line(store, event.tale_id, event.shot_index, event.revision)
+
+
 def _speak(
-    event: NarrationRequested,
+    line: Line,
     store: TaleStore,
     voices: VoiceGenerator,
     blobs: BlobStore,
     usage: UsageRecorder,
 ) -> str:
-    """The blob path of the shot's voiced narration, or ``""`` when there is none."""
-    tale_id, index = event.tale_id, event.shot_index
-    plan = require_plan(store, tale_id)
-    text = plan.shots[index].narration.strip() if index < len(plan.shots) else ""
-    voice = store.submission(tale_id).options.voice
-    if not text or voice == NO_VOICE:
-        return ""
-    path = voice_path(tale_id, index, event.revision)
-    if blobs.exists(path):  # spoken by an earlier delivery that died before recording it
+    """The blob path of the shot's voiced narration."""
+    tale_id, index, path = line.tale_id, line.index, line.path
+    if blobs.exists(path):  # spoken by an earlier delivery (or the GPU worker)
         return path
-    speech = voices.synthesize(text, plan.language, voice, tale_id=tale_id)
+    speech = voices.synthesize(line.text, line.language, line.voice, tale_id=tale_id)
     blobs.put_bytes(path, speech.wav, "audio/wav")
     if speech.units:
         usage.record(

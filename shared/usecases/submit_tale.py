@@ -77,6 +77,7 @@ def submit_tale(
     submission, owner = command.submission, command.owner
     service.check_submission(submission, settings.max_story_chars)
     service.check_renderable(submission, settings)
+    service.check_voice(submission, settings)
     tale_id = _tale_id(command, claims)
     existing = store.find(tale_id)
     if existing is not None:

@@ -65,7 +65,8 @@ def test_json_has_the_months_costs_and_the_ab_model(home: Path) -> None:
     cost = data["cost"]
     assert cost["total_usd"] > 0
     assert cost["platform_share"] == pytest.approx(1.0)  # offline generators cost nothing
-    assert set(cost["by_provider"]) == {"gcp"}
+    assert set(cost["by_provider"]) == {"gcp", "espeak-ng"}  # the placeholder voice is free
+    assert cost["by_provider"]["espeak-ng"] == 0
     assert {"planning", "rendering", "stitching"} <= set(cost["by_stage"])
     assert cost["unpriced"] == []
 

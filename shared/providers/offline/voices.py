@@ -11,7 +11,7 @@ import wave
 from pathlib import Path
 
 from shared.domain.errors import PermanentError
-from shared.ports.voices import Speech, VoiceGenerator
+from shared.ports.voices import Speech, VoiceGenerator, default_first
 
 #: espeak-ng voices per language, default first (``espeak-ng --voices=<lang>`` lists more).
 VOICES: dict[str, tuple[str, ...]] = {
@@ -28,12 +28,19 @@ class EspeakVoices(VoiceGenerator):
     model = "espeak-ng"
     placeholder = True
 
-    def __init__(self, binary: str = "espeak-ng", timeout_s: float = 60.0) -> None:
+    def __init__(
+        self,
+        binary: str = "espeak-ng",
+        timeout_s: float = 60.0,
+        defaults: dict[str, str] | None = None,
+    ) -> None:
+        """``defaults``: a default voice per language (settings), replacing the table's."""
         self.binary = binary
         self.timeout_s = timeout_s
+        self.defaults = dict(defaults or {})
 
     def voices(self, language: str) -> tuple[str, ...]:
-        return VOICES.get(language, VOICES["en"])
+        return default_first(VOICES.get(language, VOICES["en"]), self.defaults.get(language))
 
     def synthesize(self, text: str, language: str, voice: str, *, tale_id: str = "") -> Speech:
         offered = self.voices(language)
