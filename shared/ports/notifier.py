@@ -38,6 +38,9 @@ class Message:
     text: str
     html: str
     language: str
+    headers: tuple[tuple[str, str], ...] = ()
+    """Further header fields, e.g. ``List-Unsubscribe`` and ``List-Unsubscribe-Post``
+    (RFC 2369, RFC 8058) on the trend digest."""
 
 
 class Notifier(ABC):

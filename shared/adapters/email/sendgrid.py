@@ -70,7 +70,7 @@ class SendGridTransport(Transport):
         if name:
             sender["name"] = name
         args = {"tale_key": mail.key, **({"tale_id": mail.tale_id} if mail.tale_id else {})}
-        headers = {"X-Tale-Key": mail.key}
+        headers = {"X-Tale-Key": mail.key, **dict(mail.headers)}
         if mail.tale_id:
             headers["X-Tale-Id"] = mail.tale_id
         return {

@@ -42,11 +42,16 @@ class Outgoing:
     html: str
     language: str
     tale_id: str | None = None
+    headers: tuple[tuple[str, str], ...] = ()
+    """Further header fields of a ``Message`` (the digest's ``List-Unsubscribe``)."""
 
     @classmethod
     def of(cls, item: Notification | Message) -> Outgoing:
         tale_id = item.tale_id if isinstance(item, Notification) else None
-        return cls(item.key, item.to, item.subject, item.text, item.html, item.language, tale_id)
+        headers = item.headers if isinstance(item, Message) else ()
+        return cls(
+            item.key, item.to, item.subject, item.text, item.html, item.language, tale_id, headers
+        )
 
 
 def sender_domain(sender: str) -> str:

@@ -65,6 +65,8 @@ class SmtpTransport(Transport):
         msg["X-Tale-Key"] = mail.key
         if mail.tale_id:
             msg["X-Tale-Id"] = mail.tale_id
+        for name, value in mail.headers:
+            msg[name] = value
         msg.set_content(mail.text)
         msg.add_alternative(mail.html, subtype="html")
         msg["Content-Language"] = mail.language  # after: set_content drops Content-* headers

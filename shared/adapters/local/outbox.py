@@ -112,6 +112,8 @@ def render_message(message: Message, sender: str) -> bytes:
     msg["Date"] = format_datetime(datetime.now(UTC))
     msg["Message-ID"] = make_msgid(idstring=message.key)
     msg["X-Tale-Message"] = message.key
+    for name, value in message.headers:
+        msg[name] = value
     msg.set_content(message.text)
     msg.add_alternative(message.html, subtype="html")
     msg["Content-Language"] = message.language  # after: set_content drops Content-* headers
