@@ -1,13 +1,16 @@
-"""Trend store port: the trend scout's state — videos and their statistics over time, the
-YouTube quota spent per call, analysed trends, digest followers and business API keys.
+"""Trend store port: the trend scout's state — videos and their statistics over time, channel
+baselines, the YouTube quota spent per call, analysed trends, digest followers, business API
+keys and their metered calls.
 
 One contract suite (``tests/trends/test_store_contract.py``) runs against every adapter:
 SQLite (the embedded default) and Firestore (on GCP, tested on the emulator).
 
 Idempotency lives in the keys: a snapshot is keyed by (region, video, time), so a collection
 that runs again writes the same rows; an analysis is stored whole under its id, so a
-redelivered analysis replaces itself; ``spend_quota`` is the one read-modify-write and is
-atomic, so two collections at once can never overspend the day's budget between them.
+redelivered analysis replaces itself, and each write-up is stored as it is produced
+(``save_trend``); ``spend_quota`` and ``count_call`` are the read-modify-writes and are
+atomic, so two collections at once can never overspend a day's budget between them, and no
+metered call is lost.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from collections.abc import Iterable
 
 from shared.trends.models import (
     ApiKey,
+    ChannelBaseline,
     Follower,
     QuotaCall,
     QuotaState,
@@ -48,6 +52,14 @@ class TrendStore(ABC):
     def prune_snapshots(self, region: str, before: float) -> int:
         """Delete the region's snapshots older than ``before``; how many went (retention)."""
 
+    @abstractmethod
+    def save_channel_baselines(self, baselines: Iterable[ChannelBaseline]) -> None:
+        """Insert or replace each (by channel id)."""
+
+    @abstractmethod
+    def channel_baselines(self, ids: Iterable[str]) -> dict[str, ChannelBaseline]:
+        """The known ones among ``ids``."""
+
     # --- quota -------------------------------------------------------------------------------
     @abstractmethod
     def spend_quota(self, call: QuotaCall, budget: int) -> int | None:
@@ -67,9 +79,28 @@ class TrendStore(ABC):
 
     # --- trends ------------------------------------------------------------------------------
     @abstractmethod
-    def save_analysis(self, region: str, analysis_id: str, at: float, trends: list[Trend]) -> None:
-        """Store an analysis' trends, replacing any earlier version of the same analysis; it
-        becomes the region's latest unless a later analysis is already stored."""
+    def save_analysis(
+        self,
+        region: str,
+        analysis_id: str,
+        at: float,
+        trends: list[Trend],
+        *,
+        publish: bool = True,
+    ) -> None:
+        """Store an analysis' trends, replacing any earlier version of the same analysis.
+        With ``publish`` it becomes the region's latest unless a later analysis is already
+        published, and the first published analysis of its UTC day (``daily``) if that day has
+        none yet."""
+
+    @abstractmethod
+    def save_trend(self, trend: Trend) -> None:
+        """Replace one stored trend (a write-up added), keeping its analysis and rank."""
+
+    @abstractmethod
+    def daily(self, region: str | None, day: str) -> list[Trend]:
+        """The first analysis published on UTC day ``day`` (``YYYY-MM-DD``) of ``region`` (of
+        every region when None), by rank."""
 
     @abstractmethod
     def analysis(self, analysis_id: str) -> list[Trend]:
@@ -95,6 +126,9 @@ class TrendStore(ABC):
     def followers(self) -> list[Follower]:
         """Everyone, ordered by email, kind and value."""
 
+    @abstractmethod
+    def follower(self, follower_id: str) -> Follower | None: ...
+
     # --- API keys ------------------------------------------------------------------------------
     @abstractmethod
     def add_key(self, key: ApiKey) -> None: ...
@@ -107,5 +141,17 @@ class TrendStore(ABC):
         """Revoke; False for an unknown or already revoked key."""
 
     @abstractmethod
+    def replace_key(self, key: ApiKey) -> bool:
+        """Replace the key with the same ``key_id`` (expiry, rotation); False when unknown."""
+
+    @abstractmethod
     def api_keys(self) -> list[ApiKey]:
         """Every key (revoked ones too), oldest first."""
+
+    @abstractmethod
+    def count_call(self, key_id: str, period: str) -> int:
+        """Atomically add one to the key's calls in ``period`` (``YYYY-MM``); the new count."""
+
+    @abstractmethod
+    def calls(self, key_ids: Iterable[str], period: str) -> dict[str, int]:
+        """Calls per key in ``period`` (0 for a key without any)."""

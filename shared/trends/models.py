@@ -1,5 +1,6 @@
-"""The trend scout's records: videos, statistics snapshots, quota spend, trends, followers and
-API keys. Plain values; the stores keep them and the stages compute on them.
+"""The trend scout's records: videos, statistics snapshots, channel baselines, quota spend,
+trends, followers and API keys. Plain values; the stores keep them and the stages compute on
+them.
 
 Trends and their write-ups are pydantic models because they travel as JSON (stored, served by
 the API, and — the write-up — asked of a language model as structured output).
@@ -30,11 +31,19 @@ class VideoInfo:
     tags: tuple[str, ...] = ()
     description: str = ""
     topics: tuple[str, ...] = ()
-    """The search topics it was found under."""
+    """The seed queries it was found with (``search.list`` ``q``)."""
     channel_subscribers: int | None = None
     """None when the channel hides it."""
     channel_views: int | None = None
     channel_videos: int | None = None
+    aspect: float | None = None
+    """Width / height of its player (``player.embedWidth`` / ``embedHeight``); None when the
+    API did not say (the aspect ratio is unknown to it)."""
+    category_id: str = ""
+    niches: tuple[str, ...] = ()
+    """The niches whose seed queries found it."""
+    charts: tuple[str, ...] = ()
+    """The regional charts it was on: ``KR`` (all categories) or ``KR/24`` (a category)."""
 
     @property
     def url(self) -> str:
@@ -55,16 +64,32 @@ class Snapshot:
 
 
 @dataclass(frozen=True)
+class ChannelBaseline:
+    """What a channel's recent Shorts usually reach: each one's age-adjusted views (its views
+    divided by the share of its lifetime views the decay curve expects by its age), from the
+    channel's uploads playlist. The outlier score compares a video with the median of the
+    *other* samples."""
+
+    channel_id: str
+    at: float
+    """When it was measured (refreshed after ``TALE_TRENDS_BASELINE_HOURS``)."""
+    samples: tuple[tuple[str, float], ...] = ()
+    """(video id, age-adjusted views) of the channel's recent Shorts."""
+
+
+@dataclass(frozen=True)
 class QuotaCall:
     """One YouTube Data API request, recorded before it is sent."""
 
     day: str
-    """The quota day (``<account>:<Pacific date>``)."""
+    """The ledger of its bucket and quota day: ``<account>:<Pacific date>`` for the
+    10,000-unit pool, ``<account>:search:<Pacific date>`` for the ``search.list`` bucket."""
     at: float
     method: str
     units: int
     region: str = ""
     collection_id: str = ""
+    bucket: str = "units"
 
 
 @dataclass(frozen=True)
@@ -84,6 +109,8 @@ class Follower:
     value: str
     language: Language = "en"
     created_at: float = 0.0
+    frequency: Literal["daily", "weekly"] = "daily"
+    """At most one digest a UTC day, or a week (ISO week, from Monday)."""
 
     @property
     def follower_id(self) -> str:
@@ -101,10 +128,20 @@ class ApiKey:
     created_at: float
     rate_per_minute: int
     revoked_at: float | None = None
+    customer: str = ""
+    """The user id of the business account the key belongs to (its calls are theirs)."""
+    expires_at: float | None = None
+    monthly_calls: int = 0
+    """Calls a calendar month (UTC); 0: ``TALE_TRENDS_KEY_MONTHLY_CALLS``."""
+    rotated_to: str = ""
+    """The key that replaced it (it expires after the rotation's grace period)."""
 
     @property
     def revoked(self) -> bool:
         return self.revoked_at is not None
+
+    def expired(self, at: float) -> bool:
+        return self.expires_at is not None and at >= self.expires_at
 
 
 @dataclass
@@ -114,15 +151,17 @@ class CollectionSummary:
     region: str
     collection_id: str
     at: float
-    status: Literal["collected", "partial", "quota-exhausted", "budget", "already-collected"] = (
-        "collected"
-    )
+    status: Literal[
+        "collected", "partial", "search-stopped", "quota-exhausted", "budget", "already-collected"
+    ] = "collected"
     videos: int = 0
     snapshots: int = 0
     units: int = 0
     calls: dict[str, int] = field(default_factory=dict)
     skipped: dict[str, int] = field(default_factory=dict)
-    """Reason → count: ``deleted``, ``no_statistics``, ``malformed``, ``hidden_likes`` (kept)."""
+    """Reason → count: ``deleted``, ``no_statistics``, ``malformed``, ``not_short``,
+    ``no_chart``, ``aged_out``, ``failed_calls``; ``hidden_likes`` and ``shape_unknown`` are
+    kept."""
     pruned: int = 0
     message: str = ""
 
@@ -172,6 +211,11 @@ class Explanation(BaseModel):
     """The model that wrote it, or ``offline summariser`` (a rule-based placeholder)."""
 
 
+TrendStatus = Literal["rising", "steady", "fading", "new"]
+"""Against the expected decay of a Short (``shared.trends.scoring``): gaining faster than
+expected, about as expected, slower, or not measured twice yet."""
+
+
 class TrendVideo(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -183,16 +227,27 @@ class TrendVideo(BaseModel):
     velocity: float
     """Views per hour since publication."""
     recent_velocity: float
-    """Views per hour between the last two snapshots."""
+    """Views per hour in its latest measured interval."""
     acceleration: float
     """Change of the between-snapshot velocity, views per hour per hour."""
-    outlier: float
-    """Views against the channel's average views per video (1 = typical for the channel)."""
+    outlier: float | None
+    """Age-adjusted views against the median of its channel's other recent Shorts (1 = typical
+    for the channel); None without a baseline."""
     score: float
+    age_h: float = 0.0
+    """Hours since publication, at the analysis."""
+    growth_pct: float | None = None
+    """Views per hour in the latest interval against the one before, in % (None: measured
+    once)."""
+    vs_expected: float | None = None
+    """That change against what the decay curve expects at its age (1 = a normal decay)."""
+    status: TrendStatus = "new"
+    channel_id: str = ""
+    tags: list[str] = Field(default_factory=list)
 
 
 class Trend(BaseModel):
-    """Related rising videos in one region, at one analysis, with their write-ups."""
+    """Related videos in one region, at one analysis, with their write-ups."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -211,6 +266,30 @@ class Trend(BaseModel):
     explanations: list[Explanation] = Field(default_factory=list)
     sample: bool = False
     """True when computed from the shipped sample data set, not from YouTube."""
+    status: TrendStatus = "new"
+    window: tuple[float, float] | None = None
+    """(start, end) of what its growth compares: the interval before and the latest one."""
+    growth_pct: float | None = None
+    """The trend's views per hour in its latest interval against the one before, in %."""
+    vs_expected: float | None = None
+    """That change against the decay its videos' ages make expected (1 = a normal decay)."""
+    age_h: float = 0.0
+    """Median hours since publication of its videos."""
+    channels: int = 0
+    rise: float | None = None
+    """How many times faster its label gained views in the last window than in the one
+    before (the keyword rise; None when the label is no shared term)."""
+    niches: list[str] = Field(default_factory=list)
+
+    @property
+    def key(self) -> str:
+        """What stays the same across analyses while the trend lasts: its region and label."""
+        return f"{self.region}:{self.label.strip().lower()}"
+
+    @property
+    def views_per_hour(self) -> float:
+        """Views per hour in the latest interval — the last point of ``series`` (the chart)."""
+        return self.series[-1][1] if self.series else 0.0
 
     def explanation(self, language: str) -> Explanation | None:
         """The write-up in ``language``, else any."""

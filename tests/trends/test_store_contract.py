@@ -13,6 +13,7 @@ from shared.adapters.local.trends import SqliteTrendStore
 from shared.ports.trends import TrendStore
 from shared.trends.models import (
     ApiKey,
+    ChannelBaseline,
     Explanation,
     Follower,
     QuotaCall,
@@ -82,6 +83,10 @@ def test_videos_and_snapshots(trends: TrendStore) -> None:
         None,
         5,
         2,
+        0.5625,
+        "26",
+        ("food",),
+        ("KR", "KR/26"),
     )
     trends.save_videos([video])
     assert trends.videos(["vid00000001", "unknown"]) == {"vid00000001": video}
@@ -103,6 +108,18 @@ def test_videos_and_snapshots(trends: TrendStore) -> None:
     assert [s.at for s in trends.snapshots("KR", 0.0, 2500.0)] == [2000.0]
     assert trends.prune_snapshots("KR", 2500.0) == 1
     assert len(trends.snapshots("KR", 0.0)) == 2 and len(trends.snapshots("US", 0.0)) == 1
+
+
+def test_channel_baselines(trends: TrendStore) -> None:
+    first = ChannelBaseline("UC1", 100.0, (("v1", 1200.5), ("v2", 800.0)))
+    trends.save_channel_baselines([first, ChannelBaseline("UC2", 100.0)])
+    assert trends.channel_baselines(["UC1", "UC2", "UC3"]) == {
+        "UC1": first,
+        "UC2": ChannelBaseline("UC2", 100.0),
+    }
+    newer = ChannelBaseline("UC1", 200.0, (("v3", 10.0),))
+    trends.save_channel_baselines([newer])
+    assert trends.channel_baselines(["UC1"]) == {"UC1": newer}
 
 
 def test_quota_spend_is_checked_and_recorded_atomically(trends: TrendStore) -> None:
@@ -138,6 +155,11 @@ def test_quota_spend_is_checked_and_recorded_atomically(trends: TrendStore) -> N
     assert (state.spent, state.exhausted_until, state.reason) == (500, 9999.0, "quotaExceeded")
     trends.quota_exhausted("youtube:2025-07-03", 1.0, "dailyLimitExceeded")
     assert trends.quota("youtube:2025-07-03").spent == 0
+    # The search bucket is a ledger of its own.
+    search = QuotaCall("youtube:search:2025-07-01", 1.0, "search.list", 1, "KR", "c", "search")
+    assert trends.spend_quota(search, 100) == 1
+    assert trends.quota_calls("youtube:search:2025-07-01") == [search]
+    assert trends.quota(day).spent == 500
 
 
 def test_analyses_replace_themselves_and_the_latest_only_moves_forward(
@@ -163,6 +185,29 @@ def test_analyses_replace_themselves_and_the_latest_only_moves_forward(
     assert stored is not None and stored.explanation("en") == later.explanations[0]
 
 
+def test_an_analysis_is_kept_before_it_is_published_and_its_write_ups_one_by_one(
+    trends: TrendStore,
+) -> None:
+    day = 1_748_822_400.0  # 2025-06-02 00:00 UTC
+    unexplained = make_trend("trd-d1", "KR", "KR-D1", 1, day + 3600).model_copy(
+        update={"explanations": []}
+    )
+    trends.save_analysis("KR", "KR-D1", day + 3600, [unexplained], publish=False)
+    assert trends.analysis("KR-D1") == [unexplained]
+    assert trends.latest("KR") == [] and trends.daily("KR", "2025-06-02") == []
+    explained = make_trend("trd-d1", "KR", "KR-D1", 1, day + 3600)
+    trends.save_trend(explained)
+    assert trends.trend("trd-d1") == explained and trends.analysis("KR-D1") == [explained]
+    trends.save_analysis("KR", "KR-D1", day + 3600, [explained])
+    assert trends.latest("KR") == [explained] == trends.daily("KR", "2025-06-02")
+    # A later analysis the same day is the latest; the day keeps its first.
+    second = make_trend("trd-d2", "KR", "KR-D2", 1, day + 7200)
+    trends.save_analysis("KR", "KR-D2", day + 7200, [second])
+    assert trends.latest("KR") == [second]
+    assert trends.daily("KR", "2025-06-02") == [explained] == trends.daily(None, "2025-06-02")
+    assert trends.daily("KR", "2025-06-03") == []
+
+
 def test_followers(trends: TrendStore) -> None:
     trends.follow(Follower("b@example.com", "topic", "#먹방", "ko", 1.0))
     trends.follow(Follower("a@example.com", "region", "KR", "en", 1.0))
@@ -171,9 +216,13 @@ def test_followers(trends: TrendStore) -> None:
         ("a@example.com", "KR", "ko"),
         ("b@example.com", "#먹방", "ko"),
     ]
+    weekly = Follower("c@example.com", "region", "US", "en", 3.0, "weekly")
+    trends.follow(weekly)
+    assert trends.follower(weekly.follower_id) == weekly
     assert trends.unfollow(Follower("b@example.com", "topic", "#먹방"))
     assert not trends.unfollow(Follower("b@example.com", "topic", "#먹방"))
-    assert len(trends.followers()) == 1
+    assert trends.follower(Follower("b@example.com", "topic", "#먹방").follower_id) is None
+    assert len(trends.followers()) == 2
 
 
 def test_api_keys_are_found_by_hash_and_revoked_once(trends: TrendStore) -> None:
@@ -188,3 +237,28 @@ def test_api_keys_are_found_by_hash_and_revoked_once(trends: TrendStore) -> None
     revoked = trends.key_by_hash("ab" * 32)
     assert revoked is not None and revoked.revoked and revoked.revoked_at == 30.0
     assert [k.key_id for k in trends.api_keys()] == ["key-1", "key-2"]
+    owned = ApiKey("key-3", "Gamma", "ef" * 32, 40.0, 60, None, "user-1", 500.0, 1000)
+    trends.add_key(owned)
+    assert trends.key_by_hash("ef" * 32) == owned
+    rotated = ApiKey("key-3", "Gamma", "ef" * 32, 40.0, 60, None, "user-1", 100.0, 1000, "key-4")
+    assert trends.replace_key(rotated) and trends.key_by_hash("ef" * 32) == rotated
+    assert not trends.replace_key(ApiKey("key-9", "x", "00" * 32, 1.0, 1))
+
+
+def test_calls_are_counted_per_key_and_month_atomically(trends: TrendStore) -> None:
+    counts: list[int] = []
+    lock = threading.Lock()
+
+    def worker() -> None:
+        got = trends.count_call("key-1", "2026-12")
+        with lock:
+            counts.append(got)
+
+    threads = [threading.Thread(target=worker) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(counts) == [1, 2, 3, 4, 5, 6]
+    assert trends.count_call("key-1", "2027-01") == 1
+    assert trends.calls(["key-1", "key-2"], "2026-12") == {"key-1": 6, "key-2": 0}

@@ -12,8 +12,13 @@ needs no composite index:
   document and writes both (serializable, so concurrent collections cannot overspend).
 * ``{root}_trends/{trend_id}``: ``analysis_id``, ``rank`` and the trend as JSON text;
   ``{root}_trend_latest/{region}``: the region's latest analysis.
+  ``{root}_trend_daily/{region}|{day}``: the first analysis published on a UTC day (the free
+  tier's daily top; ``daily`` of every region is an equality query on ``day``).
+* ``{root}_trend_channels/{channel_id}``: channel baselines.
 * ``{root}_trend_followers/{follower_id}`` and ``{root}_trend_keys/{sha256}`` (keys are
-  found by their hash; revocation looks the id up with an equality query).
+  found by their hash; revocation and rotation look the id up with an equality query);
+  ``{root}_trend_key_calls/{key_id}|{period}``: a key's metered calls in a month, counted in a
+  transaction.
 
 Contention, timeouts and service hiccups are retried in ``firestore_tx`` (the same named
 errors as every Firestore adapter), a bounded number of times; every retried write is
@@ -29,11 +34,12 @@ from typing import Any
 from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
 
-from shared.adapters.gcp.firestore_tx import atomic, doc_id, retrying
+from shared.adapters.gcp.firestore_tx import atomic, doc_id, read, retrying
 from shared.ports.trends import TrendStore
 from shared.trends import codec
 from shared.trends.models import (
     ApiKey,
+    ChannelBaseline,
     Follower,
     QuotaCall,
     QuotaState,
@@ -56,6 +62,9 @@ class FirestoreTrendStore(TrendStore):
         self._latest = client.collection(f"{root}_trend_latest")
         self._followers = client.collection(f"{root}_trend_followers")
         self._keys = client.collection(f"{root}_trend_keys")
+        self._daily = client.collection(f"{root}_trend_daily")
+        self._channels = client.collection(f"{root}_trend_channels")
+        self._key_calls = client.collection(f"{root}_trend_key_calls")
 
     # --- plumbing --------------------------------------------------------------------------
     def _write_all(self, writes: list[tuple[Any, dict[str, Any] | None]]) -> None:
@@ -119,6 +128,22 @@ class FirestoreTrendStore(TrendStore):
         self._write_all([(ref, None) for ref in refs])
         return len(refs)
 
+    def save_channel_baselines(self, baselines: Iterable[ChannelBaseline]) -> None:
+        self._write_all(
+            [(self._channels.document(doc_id(b.channel_id)), codec.to_doc(b)) for b in baselines]
+        )
+
+    def channel_baselines(self, ids: Iterable[str]) -> dict[str, ChannelBaseline]:
+        refs = [self._channels.document(doc_id(i)) for i in sorted(set(ids))]
+        found: dict[str, ChannelBaseline] = {}
+        for start in range(0, len(refs), 100):
+            chunk = refs[start : start + 100]
+            for snap in retrying(lambda c=chunk: list(self.client.get_all(c))):  # type: ignore[misc]
+                if snap.exists:
+                    b = codec.channel_baseline(snap.to_dict() or {})
+                    found[b.channel_id] = b
+        return found
+
     # --- quota -----------------------------------------------------------------------------
     def spend_quota(self, call: QuotaCall, budget: int) -> int | None:
         day_ref = self._quota.document(doc_id(call.day))
@@ -160,7 +185,15 @@ class FirestoreTrendStore(TrendStore):
         retrying(lambda: ref.set({"exhausted_until": until, "reason": reason}, merge=True))
 
     # --- trends ----------------------------------------------------------------------------
-    def save_analysis(self, region: str, analysis_id: str, at: float, trends: list[Trend]) -> None:
+    def save_analysis(
+        self,
+        region: str,
+        analysis_id: str,
+        at: float,
+        trends: list[Trend],
+        *,
+        publish: bool = True,
+    ) -> None:
         query = self._trends.where(filter=FieldFilter("analysis_id", "==", analysis_id))
         keep = {t.trend_id for t in trends}
         stale = retrying(lambda: [s.reference for s in query.stream() if s.id not in keep])
@@ -178,15 +211,41 @@ class FirestoreTrendStore(TrendStore):
             for t in trends
         ]
         self._write_all(writes)
+        if not publish:
+            return
         latest = self._latest.document(doc_id(region))
+        day = codec.utc_day(at)
+        daily = self._daily.document(doc_id(f"{region}|{day}"))
 
         def body(tx: firestore.Transaction) -> None:
-            snap = latest.get(transaction=tx)
-            current = (snap.to_dict() or {}) if snap.exists else None
+            current = read(tx, latest)
+            first = read(tx, daily)
             if current is None or float(current["at"]) <= at:
                 tx.set(latest, {"region": region, "analysis_id": analysis_id, "at": at})
+            if first is None:
+                tx.set(daily, {"region": region, "day": day, "analysis_id": analysis_id, "at": at})
 
         atomic(self.client, body)
+
+    def save_trend(self, trend: Trend) -> None:
+        ref = self._trends.document(doc_id(trend.trend_id))
+        doc = {
+            "analysis_id": trend.analysis_id,
+            "region": trend.region,
+            "rank": trend.rank,
+            "json": trend.model_dump_json(),
+        }
+        retrying(lambda: ref.set(doc))
+
+    def daily(self, region: str | None, day: str) -> list[Trend]:
+        if region is not None:
+            snap = retrying(self._daily.document(doc_id(f"{region}|{day}")).get)
+            heads = [snap.to_dict() or {}] if snap.exists else []
+        else:
+            query = self._daily.where(filter=FieldFilter("day", "==", day))
+            heads = retrying(lambda: self._docs(query))
+        found = [t for h in heads for t in self.analysis(h["analysis_id"])]
+        return sorted(found, key=lambda t: (t.rank, t.region))
 
     def analysis(self, analysis_id: str) -> list[Trend]:
         query = self._trends.where(filter=FieldFilter("analysis_id", "==", analysis_id))
@@ -226,6 +285,10 @@ class FirestoreTrendStore(TrendStore):
         found = [codec.follower(d) for d in retrying(lambda: self._docs(self._followers))]
         return sorted(found, key=lambda f: (f.email, f.kind, f.value))
 
+    def follower(self, follower_id: str) -> Follower | None:
+        snap = retrying(self._followers.document(doc_id(follower_id)).get)
+        return codec.follower(snap.to_dict() or {}) if snap.exists else None
+
     # --- API keys --------------------------------------------------------------------------
     def add_key(self, key: ApiKey) -> None:
         ref = self._keys.document(doc_id(key.key_hash))
@@ -252,6 +315,44 @@ class FirestoreTrendStore(TrendStore):
 
         return atomic(self.client, body)
 
+    def replace_key(self, key: ApiKey) -> bool:
+        query = self._keys.where(filter=FieldFilter("key_id", "==", key.key_id))
+        refs = retrying(lambda: [s.reference for s in query.stream()])
+        if not refs:
+            return False
+        ref = refs[0]
+
+        def body(tx: firestore.Transaction) -> bool:
+            if read(tx, ref) is None:
+                return False
+            tx.set(ref, codec.to_doc(key))
+            return True
+
+        return atomic(self.client, body)
+
     def api_keys(self) -> list[ApiKey]:
         keys = [codec.api_key(d) for d in retrying(lambda: self._docs(self._keys))]
         return sorted(keys, key=lambda k: (k.created_at, k.key_id))
+
+    def count_call(self, key_id: str, period: str) -> int:
+        ref = self._key_calls.document(doc_id(f"{key_id}|{period}"))
+
+        def body(tx: firestore.Transaction) -> int:
+            data = read(tx, ref)
+            calls = int(data["calls"]) + 1 if data is not None else 1
+            tx.set(ref, {"key_id": key_id, "period": period, "calls": calls})
+            return calls
+
+        return atomic(self.client, body)
+
+    def calls(self, key_ids: Iterable[str], period: str) -> dict[str, int]:
+        wanted = sorted(set(key_ids))
+        counts = dict.fromkeys(wanted, 0)
+        refs = [self._key_calls.document(doc_id(f"{k}|{period}")) for k in wanted]
+        for start in range(0, len(refs), 100):
+            chunk = refs[start : start + 100]
+            for snap in retrying(lambda c=chunk: list(self.client.get_all(c))):  # type: ignore[misc]
+                if snap.exists:
+                    data = snap.to_dict() or {}
+                    counts[str(data["key_id"])] = int(data["calls"])
+        return counts

@@ -15,6 +15,7 @@ from shared.ports.trends import TrendStore
 from shared.trends import codec
 from shared.trends.models import (
     ApiKey,
+    ChannelBaseline,
     Follower,
     QuotaCall,
     QuotaState,
@@ -47,10 +48,19 @@ CREATE INDEX IF NOT EXISTS trends_by_analysis ON trends (analysis_id, rank);
 CREATE TABLE IF NOT EXISTS latest (
     region TEXT PRIMARY KEY, analysis_id TEXT NOT NULL, at REAL NOT NULL
 );
+CREATE TABLE IF NOT EXISTS daily (
+    region TEXT NOT NULL, day TEXT NOT NULL, analysis_id TEXT NOT NULL, at REAL NOT NULL,
+    PRIMARY KEY (region, day)
+);
 CREATE TABLE IF NOT EXISTS followers (follower_id TEXT PRIMARY KEY, data TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS api_keys (
     key_hash TEXT PRIMARY KEY, key_id TEXT UNIQUE NOT NULL, data TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS key_calls (
+    key_id TEXT NOT NULL, period TEXT NOT NULL, calls INTEGER NOT NULL,
+    PRIMARY KEY (key_id, period)
+);
+CREATE TABLE IF NOT EXISTS baselines (channel_id TEXT PRIMARY KEY, data TEXT NOT NULL);
 """
 
 
@@ -96,6 +106,25 @@ class SqliteTrendStore(TrendStore):
                 "DELETE FROM snapshots WHERE region=? AND at<?", (region, before)
             ).rowcount
 
+    def save_channel_baselines(self, baselines: Iterable[ChannelBaseline]) -> None:
+        rows = [(b.channel_id, json.dumps(codec.to_doc(b))) for b in baselines]
+        with self.db.transaction() as db:
+            db.executemany("INSERT OR REPLACE INTO baselines VALUES (?,?)", rows)
+
+    def channel_baselines(self, ids: Iterable[str]) -> dict[str, ChannelBaseline]:
+        wanted = sorted(set(ids))
+        found: dict[str, ChannelBaseline] = {}
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            rows = self.db.read(
+                f"SELECT data FROM baselines WHERE channel_id IN ({','.join('?' * len(chunk))})",
+                tuple(chunk),
+            )
+            for r in rows:
+                b = codec.channel_baseline(json.loads(r["data"]))
+                found[b.channel_id] = b
+        return found
+
     # --- quota -----------------------------------------------------------------------------
     def spend_quota(self, call: QuotaCall, budget: int) -> int | None:
         with self.db.transaction() as db:
@@ -135,18 +164,48 @@ class SqliteTrendStore(TrendStore):
             )
 
     # --- trends ----------------------------------------------------------------------------
-    def save_analysis(self, region: str, analysis_id: str, at: float, trends: list[Trend]) -> None:
+    def save_analysis(
+        self,
+        region: str,
+        analysis_id: str,
+        at: float,
+        trends: list[Trend],
+        *,
+        publish: bool = True,
+    ) -> None:
         with self.db.transaction() as db:
             db.execute("DELETE FROM trends WHERE analysis_id=?", (analysis_id,))
             db.executemany(
                 "INSERT OR REPLACE INTO trends VALUES (?,?,?,?)",
                 [(t.trend_id, analysis_id, t.rank, t.model_dump_json()) for t in trends],
             )
+            if not publish:
+                return
             row = db.execute("SELECT at FROM latest WHERE region=?", (region,)).fetchone()
             if row is None or float(row["at"]) <= at:
                 db.execute(
                     "INSERT OR REPLACE INTO latest VALUES (?,?,?)", (region, analysis_id, at)
                 )
+            db.execute(
+                "INSERT OR IGNORE INTO daily VALUES (?,?,?,?)",
+                (region, codec.utc_day(at), analysis_id, at),
+            )
+
+    def save_trend(self, trend: Trend) -> None:
+        with self.db.transaction() as db:
+            db.execute(
+                "UPDATE trends SET data=? WHERE trend_id=?",
+                (trend.model_dump_json(), trend.trend_id),
+            )
+
+    def daily(self, region: str | None, day: str) -> list[Trend]:
+        rows = (
+            self.db.read("SELECT analysis_id FROM daily WHERE region=? AND day=?", (region, day))
+            if region is not None
+            else self.db.read("SELECT analysis_id FROM daily WHERE day=? ORDER BY region", (day,))
+        )
+        found = [t for r in rows for t in self.analysis(r["analysis_id"])]
+        return sorted(found, key=lambda t: (t.rank, t.region))
 
     def analysis(self, analysis_id: str) -> list[Trend]:
         rows = self.db.read(
@@ -187,6 +246,10 @@ class SqliteTrendStore(TrendStore):
         found = [codec.follower(json.loads(r["data"])) for r in rows]
         return sorted(found, key=lambda f: (f.email, f.kind, f.value))
 
+    def follower(self, follower_id: str) -> Follower | None:
+        rows = self.db.read("SELECT data FROM followers WHERE follower_id=?", (follower_id,))
+        return codec.follower(json.loads(rows[0]["data"])) if rows else None
+
     # --- API keys --------------------------------------------------------------------------
     def add_key(self, key: ApiKey) -> None:
         with self.db.transaction() as db:
@@ -214,7 +277,41 @@ class SqliteTrendStore(TrendStore):
             )
             return True
 
+    def replace_key(self, key: ApiKey) -> bool:
+        with self.db.transaction() as db:
+            return (
+                db.execute(
+                    "UPDATE api_keys SET data=? WHERE key_id=?",
+                    (json.dumps(codec.to_doc(key), ensure_ascii=False), key.key_id),
+                ).rowcount
+                > 0
+            )
+
     def api_keys(self) -> list[ApiKey]:
         rows = self.db.read("SELECT data FROM api_keys")
         keys = [codec.api_key(json.loads(r["data"])) for r in rows]
         return sorted(keys, key=lambda k: (k.created_at, k.key_id))
+
+    def count_call(self, key_id: str, period: str) -> int:
+        with self.db.transaction() as db:
+            db.execute(
+                "INSERT INTO key_calls VALUES (?,?,1) "
+                "ON CONFLICT (key_id, period) DO UPDATE SET calls = calls + 1",
+                (key_id, period),
+            )
+            row = db.execute(
+                "SELECT calls FROM key_calls WHERE key_id=? AND period=?", (key_id, period)
+            ).fetchone()
+            return int(row["calls"])
+
+    def calls(self, key_ids: Iterable[str], period: str) -> dict[str, int]:
+        wanted = sorted(set(key_ids))
+        counts = dict.fromkeys(wanted, 0)
+        if wanted:
+            rows = self.db.read(
+                f"SELECT key_id, calls FROM key_calls WHERE period=? AND key_id IN "
+                f"({','.join('?' * len(wanted))})",
+                (period, *wanted),
+            )
+            counts.update({r["key_id"]: int(r["calls"]) for r in rows})
+        return counts
