@@ -70,6 +70,12 @@ class StorySubmission(BaseModel):
     shot_count: int = Field(default=8, ge=1, le=MAX_SHOTS)
     shot_seconds: ShotSeconds = 8
     options: StoryOptions = StoryOptions()
+    trend_id: str | None = Field(
+        default=None,
+        pattern=r"^trd-[0-9a-f]{16}$",
+        description="The trend the story came from (POST /v1/trends/{id}/tales, "
+        "tale trends start); recorded with the tale.",
+    )
 
     @field_validator("text")
     @classmethod

@@ -232,25 +232,74 @@ class Settings(BaseSettings):
         default=None, description="YouTube Data API v3 key (a secret; collection needs it)."
     )
     youtube_daily_quota: int = Field(
-        default=10_000, ge=100, description="Units a day; the collector stops before it."
+        default=10_000, ge=100, description="Units a day (all but search.list); stops before it."
+    )
+    youtube_daily_searches: int = Field(
+        default=100, ge=1, description="search.list calls a day (their own bucket)."
     )
     trends_regions: list[str] = Field(
         default_factory=lambda: ["KR", "US"], description="ISO 3166-1 alpha-2 region codes."
     )
-    trends_topics: list[str] = Field(
-        default_factory=lambda: ["#shorts"], description="search.list queries, per region."
+    trends_chart_categories: list[str] = Field(
+        default_factory=lambda: ["", "15", "22", "23", "24", "26"],
+        description='Regional charts: video category ids ("" = all categories).',
     )
-    trends_search_pages: int = Field(default=1, ge=1, le=10, description="Pages of 50 a topic.")
+    trends_chart_pages: int = Field(default=1, ge=1, le=4, description="Chart pages of 50.")
+    trends_niches: dict[str, list[str]] = Field(
+        default_factory=lambda: {
+            "food": ["ko:먹방", "en:recipe"],
+            "pets": ["ko:반려동물", "en:pets"],
+        },
+        description="Seed queries per niche; a ko:/en: prefix limits one to that language's "
+        "regions.",
+    )
+    trends_search_pages: int = Field(default=1, ge=1, le=10, description="Pages of 50 a query.")
+    trends_search_order: Literal["relevance", "date", "viewCount"] = "relevance"
     trends_lookback_hours: int = Field(
         default=48, ge=1, le=24 * 14, description="Search and re-measure videos this recent."
     )
     trends_window_hours: int = Field(
         default=24, ge=1, le=24 * 7, description="Keyword rise: this window against the one before."
     )
+    trends_min_gap_minutes: int = Field(
+        default=120, ge=1, le=24 * 60, description="Snapshots compared at least this far apart."
+    )
+    trends_track_limit: int = Field(
+        default=200, ge=0, le=2000, description="Known videos re-measured per region and run."
+    )
+    trends_track_max_age_hours: int = Field(
+        default=168, ge=1, description="Videos older than this are no longer re-measured."
+    )
+    trends_baseline_channels: int = Field(
+        default=20, ge=0, le=500, description="Channel baselines sized per collection (2 units)."
+    )
+    trends_baseline_hours: int = Field(
+        default=24, ge=1, description="A channel baseline is refreshed after this long."
+    )
     trends_retention_days: int = Field(default=14, ge=1, le=365, description="Snapshots kept.")
     trends_top: int = Field(default=10, ge=1, le=50, description="Trends kept per analysis.")
+    trends_free_top: int = Field(
+        default=3, ge=0, le=50, description="Trends a free plan sees per region and day."
+    )
     trends_key_rate_per_minute: int = Field(
         default=120, ge=1, description="Requests a minute per business API key (default)."
+    )
+    trends_key_monthly_calls: int = Field(
+        default=100_000, ge=1, description="Calls a month per business API key (default)."
+    )
+    trends_key_days: int = Field(default=365, ge=1, description="A new key expires after this.")
+    trends_key_grace_days: int = Field(
+        default=7, ge=0, le=90, description="A rotated key keeps working this long."
+    )
+    trends_api_url: str = Field(
+        default="http://127.0.0.1:8080",
+        pattern=r"^https?://[^/?#\s]+(/[^?#\s]*)?$",
+        description="Where mail clients reach the API (the digest's one-click unsubscribe).",
+    )
+    trends_unsubscribe_secret: str | None = Field(
+        default=None,
+        description="Signs digest unsubscribe links (a secret; required on GCP; embedded "
+        "default: a key file in the home).",
     )
 
     def monthly_credits(self, plan: str) -> int:

@@ -20,7 +20,7 @@ from shared.api import trends as trend_routes
 from shared.api.endpoints import ROUTES, Route
 from shared.api.problems import Problem, printable
 from shared.api.requests import check_declared_size, leave_unread
-from shared.auth.tokens import AuthError
+from shared.auth.tokens import AuthError, Identity
 from shared.observability.logs import ensure_logging
 from shared.ports.claims import rate_window
 
@@ -86,7 +86,10 @@ def _dispatch(request: Request, container: bootstrap.Container) -> Response:
     )
     api_key = request.headers.get(trend_routes.API_KEY_HEADER) if route.api_key else None
     limit = None
-    if api_key is not None:
+    if route.public:
+        address = request.remote_addr or "unknown"
+        identity = Identity(user_id=f"public:{address}", email=None, role="anon", claims={})
+    elif api_key is not None:
         identity, limit = trend_routes.key_identity(container, api_key)
     else:
         try:

@@ -26,6 +26,9 @@ class Route:
     status: int = 200
     api_key: bool = False
     """Also open to business API keys (``X-API-Key``), each with its own rate limit."""
+    public: bool = False
+    """No authentication (the request carries its own proof, e.g. a signed token); rate
+    limited per client address."""
 
     @property
     def regex(self) -> re.Pattern[str]:
@@ -90,6 +93,27 @@ ROUTES: tuple[Route, ...] = (
         trend_routes.list_trends,
         "Rising YouTube Shorts trends (access token or X-API-Key)",
         api_key=True,
+    ),
+    Route(
+        "GET",
+        "/v1/trends/usage",
+        trend_routes.trend_usage,
+        "This month's metered calls of the customer's business API keys",
+        api_key=True,
+    ),
+    Route(
+        "GET",
+        "/v1/trends/unsubscribe",
+        trend_routes.unsubscribe_preview,
+        "Whom a digest's unsubscribe link would remove (changes nothing)",
+        public=True,
+    ),
+    Route(
+        "POST",
+        "/v1/trends/unsubscribe",
+        trend_routes.unsubscribe,
+        "One-click unsubscribe from the trend digest (RFC 8058; a signed token, no login)",
+        public=True,
     ),
     Route(
         "GET",

@@ -19,7 +19,7 @@ from schemas.storyboard import StoryboardEdit
 from shared.api.endpoints import ROUTES, Route
 from shared.api.revisions import CutList, RevisionRequest, RevisionStarted
 from shared.api.tale_events import STREAM_EVENTS
-from shared.api.trends import TrendList, TrendTaleRequest, TrendView
+from shared.api.trends import TrendList, TrendTaleRequest, TrendUsage, TrendView, Unsubscribed
 from shared.api.views import Accepted, Me, StoryboardView, TaleList, TaleView, VideoLink
 
 PATH = Path(__file__).resolve().parents[2] / "schemas" / "openapi.json"
@@ -37,6 +37,9 @@ _RESPONSES: dict[str, type[BaseModel]] = {
     "list_trends": TrendList,
     "get_trend": TrendView,
     "create_trend_tale": TaleView,
+    "trend_usage": TrendUsage,
+    "unsubscribe_preview": Unsubscribed,
+    "unsubscribe": Unsubscribed,
     "create_revision": RevisionStarted,
     "list_revisions": CutList,
 }
@@ -56,8 +59,11 @@ _QUERY: dict[str, list[tuple[str, dict[str, Any]]]] = {
         ("region", {"type": "string", "pattern": "^[A-Za-z]{2}$"}),
         ("limit", {"type": "integer", "minimum": 1, "maximum": 100, "default": 20}),
         ("language", {"type": "string", "enum": ["ko", "en"], "default": "en"}),
+        ("status", {"type": "string", "enum": ["rising", "steady", "fading", "new"]}),
     ],
     "get_trend": [("language", {"type": "string", "enum": ["ko", "en"]})],
+    "unsubscribe_preview": [("token", {"type": "string", "maxLength": 80})],
+    "unsubscribe": [("token", {"type": "string", "maxLength": 80})],
 }
 _ERRORS = {
     "400": "Malformed request",
@@ -159,6 +165,8 @@ def _operation(route: Route) -> dict[str, Any]:
     ]
     if route.api_key:
         op["security"] = [{"bearer": []}, {"apiKey": []}]
+    if route.public:
+        op["security"] = []
     if name in _BODIES:
         params.append(
             {

@@ -2,9 +2,11 @@
 
 ``run --sample`` replays the shipped sample data set (offline) through the real collector
 and analysis; ``run`` collects live with ``TALE_YOUTUBE_API_KEY``. Both print the ranked
-trends and write a PNG chart of the top trends' view velocity. ``follow`` / ``unfollow``
-manage digest recipients, ``quota`` shows the day's YouTube spend, ``keys`` manages
-business API keys. Exit codes as for ``tale``: 2 for bad input or missing configuration.
+trends — a table that fits 80 columns, whose views per hour are the chart's last points — and
+write a PNG chart of the top trends' view velocity. ``start`` turns a trend's story idea into
+a tale that stops at its storyboard; ``follow`` / ``unfollow`` manage digest recipients,
+``quota`` shows the day's YouTube spend in both buckets, ``keys`` manages business API keys.
+Exit codes as for ``tale``: 2 for bad input or missing configuration.
 """
 
 from __future__ import annotations
@@ -16,21 +18,22 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich import box
 from rich.table import Table
 
 from schemas.trends import TrendsCollected
 from shared import bootstrap
 from shared.cli.common import fail_input, out
+from shared.cli.trend_keys import keys_app
+from shared.cli.trend_start import start
 from shared.trends.models import Follower, Trend
 
 app = typer.Typer(
     help="Trend scout: what is rising on YouTube Shorts, as ideas for tales.",
     no_args_is_help=True,
 )
-keys_app = typer.Typer(
-    help="API keys for business customers (GET /v1/trends).", no_args_is_help=True
-)
 app.add_typer(keys_app, name="keys")
+app.command("start")(start)
 
 _REGION = re.compile(r"^[A-Za-z]{2}$")
 CHART_TOP = 5
@@ -42,33 +45,75 @@ def register(root: typer.Typer) -> None:
         root.add_typer(app, name="trends")
 
 
+def _compact(n: float) -> str:
+    for size, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "K")):
+        if n >= size:
+            return f"{n / size:.1f}{suffix}"
+    return f"{n:.0f}"
+
+
+def table_row(t: Trend) -> list[str]:
+    """A trend's cells: #, region, label, status, views/h (the chart's last point), growth,
+    against the expected decay, median age, channels, score."""
+    return [
+        str(t.rank),
+        t.region,
+        t.label,
+        t.status,
+        _compact(t.views_per_hour),
+        "-" if t.growth_pct is None else f"{t.growth_pct:+.0f}%",
+        "-" if t.vs_expected is None else f"{t.vs_expected:.1f}×",
+        f"{t.age_h:.0f}",
+        str(t.channels),
+        f"{t.score:.2f}",
+    ]
+
+
+TABLE_COLUMNS = (
+    "#",
+    "rg",
+    "trend",
+    "status",
+    "views/h",
+    "growth",
+    "vs exp",
+    "age h",
+    "ch",
+    "score",
+)
+
+
 def trends_table(trends: list[Trend], sample: bool) -> Table:
-    """Ranked trends; "vs avg" is the top video's gain per hour now against its average since
-    publication; the idea is the first story idea (Korean for KR, else English)."""
-    title = "Rising on YouTube Shorts"
-    table = Table(title=title + (" — SAMPLE DATA (not real YouTube data)" if sample else ""))
-    numbers = ("#", "score", "videos", "views/h now", "vs avg")
-    for col in ("#", "region", "trend", "score", "videos", "views/h now", "vs avg"):
-        table.add_column(col, justify="right" if col in numbers else "left", no_wrap=True)
-    table.add_column("keywords", overflow="ellipsis", no_wrap=True, max_width=28)
-    table.add_column("story idea", overflow="ellipsis", no_wrap=True, max_width=32)
+    """Ranked trends in 80 columns: the label wraps, every other value stays whole. "views/h"
+    is the trend's views per hour in its latest interval (the chart's last point), "growth" that
+    against the interval before, "vs exp" against the decay expected at its videos' ages."""
+    title = "Trends on YouTube Shorts"
+    table = Table(
+        title=title + (" — SAMPLE DATA (not real YouTube data)" if sample else ""),
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        collapse_padding=True,
+    )
+    for col in TABLE_COLUMNS:
+        if col == "trend":
+            table.add_column(col, overflow="fold", ratio=1, min_width=10)
+        else:
+            left = col in ("rg", "status")
+            table.add_column(col, justify="left" if left else "right", no_wrap=True)
     for t in trends:
-        top = t.videos[0]
-        growth = (top.recent_velocity + 1) / max(top.velocity, 1.0)
+        table.add_row(*table_row(t))
+    return table
+
+
+def _details(trends: list[Trend]) -> None:
+    """Under the table: each trend's id (for ``tale trends start``), first story idea and top
+    video."""
+    for t in trends:
         explanation = t.explanation("ko" if t.region == "KR" else "en")
         idea = explanation.writeup.ideas[0].title if explanation else "-"
-        table.add_row(
-            str(t.rank),
-            t.region,
-            t.label if len(t.label) <= 24 else t.label[:23] + "…",
-            f"{t.score:.2f}",
-            str(len(t.videos)),
-            f"{top.recent_velocity:,.0f}",
-            f"{growth:.1f}×",
-            ", ".join(t.keywords[:3]),
-            idea,
-        )
-    return table
+        top = t.videos[0].url if t.videos else "-"
+        out.print(f"{t.rank:>3} {t.region} {t.trend_id} “{idea}”", highlight=False)
+        out.print(f"       {top}", highlight=False, soft_wrap=True)
 
 
 def _show(trends: list[Trend], chart: Path | None) -> None:
@@ -77,8 +122,9 @@ def _show(trends: list[Trend], chart: Path | None) -> None:
     sample = any(t.sample for t in trends)
     ranked = sorted(trends, key=lambda t: (t.region, t.rank))
     out.print(trends_table(ranked, sample))
+    _details(ranked)
     target = chart or bootstrap.container().home / "trends" / "velocity.png"
-    top = sorted(trends, key=lambda t: -t.score)[:CHART_TOP]
+    top = sorted(trends, key=lambda t: (t.rank, t.region))[:CHART_TOP]
     title = "View velocity of the top trends" + (" — SAMPLE DATA" if sample else "")
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_bytes(velocity_chart(top, title))
@@ -198,17 +244,19 @@ def show(
     _show(found, chart)
 
 
-def _follower(target: str, email: str, language: str) -> Follower:
+def _follower(target: str, email: str, language: str, frequency: str = "daily") -> Follower:
     if "@" not in email or len(email) > 254:
         fail_input(f"--email must be an email address, not {email!r}")
     if language not in ("ko", "en"):
         fail_input("--language must be ko or en")
+    if frequency not in ("daily", "weekly"):
+        fail_input("--frequency must be daily or weekly")
     target = target.strip()
     if not target or len(target) > 60:
         fail_input("name a region (KR) or a topic (#먹방, cooking) of at most 60 characters")
-    if _REGION.match(target):
-        return Follower(email, "region", target.upper(), language, time.time())  # type: ignore[arg-type]
-    return Follower(email, "topic", target, language, time.time())  # type: ignore[arg-type]
+    kind = "region" if _REGION.match(target) else "topic"
+    value = target.upper() if kind == "region" else target
+    return Follower(email, kind, value, language, time.time(), frequency)  # type: ignore[arg-type]
 
 
 @app.command("follow")
@@ -216,11 +264,15 @@ def follow(
     target: Annotated[str, typer.Argument(help="A region (KR, US) or a topic (#먹방, cooking).")],
     email: Annotated[str, typer.Option(help="Where the digest goes.")],
     language: Annotated[str, typer.Option(help="Digest language: ko or en.")] = "en",
+    frequency: Annotated[str, typer.Option(help="daily or weekly.")] = "daily",
 ) -> None:
-    """Get the trend digest for a region or a topic by email."""
-    follower = _follower(target, email, language)
+    """Get the trend digest for a region or a topic by email (new rising trends only)."""
+    follower = _follower(target, email, language, frequency)
     bootstrap.container().trends.follow(follower)
-    out.print(f"{email} follows {follower.kind} {follower.value} ({language}).", highlight=False)
+    out.print(
+        f"{email} follows {follower.kind} {follower.value} ({language}, {frequency}).",
+        highlight=False,
+    )
 
 
 @app.command("unfollow")
@@ -237,72 +289,42 @@ def unfollow(
 
 @app.command("quota")
 def quota() -> None:
-    """Today's YouTube Data API spend (the quota day is Pacific Time) and what it allows."""
+    """Today's YouTube Data API spend in both buckets (the quota day is Pacific Time) and
+    what the settings need."""
     from shared.trends.collect import utc_text
-    from shared.trends.quota import QuotaPlanner, collections_per_day, worst_case_cost
+    from shared.trends.pipeline import planner_for
+    from shared.trends.quota import POOL, SEARCH, RunShape, run_cost, runs_per_day
+    from shared.trends.regions import queries_for
 
     c = bootstrap.container()
     s = c.settings
-    planner = QuotaPlanner(c.trends, s.youtube_daily_quota)
+    planner = planner_for(c.trends, s)
     now = time.time()
-    calls = c.trends.quota_calls(planner.day(now))
-    out.print(
-        f"{planner.day(now)}: {planner.spent(now):,} of {s.youtube_daily_quota:,} units spent "
-        f"in {len(calls)} calls, {planner.remaining(now):,} left",
-        highlight=False,
-    )
-    blocked = planner.blocked_until(now)
-    if blocked is not None:
-        out.print(f"[red]quota exhausted until {utc_text(blocked)}[/red]")
-    topics, pages, regions = len(s.trends_topics), s.trends_search_pages, len(s.trends_regions)
-    out.print(
-        f"one collection of a region ({topics} topic(s) × {pages} page(s)) costs at most "
-        f"{worst_case_cost(topics, pages):,} units; {regions} regions fit "
-        f"{collections_per_day(regions, topics, pages, s.youtube_daily_quota)} runs a day",
-        highlight=False,
-    )
-
-
-@keys_app.command("issue")
-def issue_key(
-    name: Annotated[str, typer.Option(help="Who the key is for.")],
-    rate: Annotated[
-        int | None,
-        typer.Option(help="Requests a minute (default: TALE_TRENDS_KEY_RATE_PER_MINUTE)."),
-    ] = None,
-) -> None:
-    """Issue a key; it is shown once (only its SHA-256 is stored)."""
-    from shared.trends.apikeys import issue
-
-    c = bootstrap.container()
-    per_minute = rate if rate is not None else c.settings.trends_key_rate_per_minute
-    if not 1 <= per_minute <= 100_000 or not name.strip() or len(name) > 100:
-        fail_input("--name must be 1-100 characters and --rate between 1 and 100000")
-    key, record = issue(c.trends, name.strip(), per_minute)
-    out.print(f"{record.key_id} for {record.name} ({per_minute}/min). The key (shown once):")
-    print(key)
-
-
-@keys_app.command("revoke")
-def revoke_key(key_id: Annotated[str, typer.Argument(help="The key's id (key-…).")]) -> None:
-    """Revoke a key: it is refused (401) from now on."""
-    if not bootstrap.container().trends.revoke_key(key_id, time.time()):
-        fail_input(f"no active key {key_id}")
-    out.print(f"revoked {key_id}")
-
-
-@keys_app.command("list")
-def list_keys() -> None:
-    """Every key (never the key itself)."""
-    table = Table(title="API keys")
-    for col in ("id", "name", "per minute", "created", "revoked"):
-        table.add_column(col)
-    for k in bootstrap.container().trends.api_keys():
-        table.add_row(
-            k.key_id,
-            k.name,
-            str(k.rate_per_minute),
-            time.strftime("%Y-%m-%d %H:%M", time.gmtime(k.created_at)),
-            time.strftime("%Y-%m-%d %H:%M", time.gmtime(k.revoked_at)) if k.revoked_at else "-",
+    for bucket, what in ((POOL, "units"), (SEARCH, "search.list calls")):
+        calls = c.trends.quota_calls(planner.day(now, bucket))
+        out.print(
+            f"{planner.day(now, bucket)}: {planner.spent(now, bucket):,} of "
+            f"{planner.limit(bucket):,} {what} spent in {len(calls)} calls, "
+            f"{planner.remaining(now, bucket):,} left",
+            highlight=False,
         )
-    out.print(table)
+        blocked = planner.blocked_until(now, bucket)
+        if blocked is not None:
+            out.print(f"[red]{what}: exhausted until {utc_text(blocked)}[/red]")
+    queries = max((len(queries_for(s.trends_niches, r)) for r in s.trends_regions), default=0)
+    shape = RunShape(
+        categories=len(s.trends_chart_categories),
+        chart_pages=s.trends_chart_pages,
+        queries=queries,
+        search_pages=s.trends_search_pages,
+        tracked=s.trends_track_limit,
+        baselines=s.trends_baseline_channels,
+    )
+    regions = len(s.trends_regions)
+    cost = run_cost(regions, shape)
+    fit = runs_per_day(regions, shape, s.youtube_daily_quota, s.youtube_daily_searches)
+    out.print(
+        f"one run of {regions} regions costs at most {cost.units:,} units and {cost.searches} "
+        f"searches; {fit} runs a day fit",
+        highlight=False,
+    )

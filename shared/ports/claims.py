@@ -74,6 +74,12 @@ def digest_sent(digest_key: str) -> ClaimKey:
     return _key("sent", digest_key)
 
 
+def digest_trend(follower_id: str, trend_key: str) -> ClaimKey:
+    """Marked once a digest that listed this trend (region and label) went to this follower:
+    later digests carry only trends new to them."""
+    return _key("digest-trend", follower_id, trend_key)
+
+
 def email_sent(name: str) -> ClaimKey:
     """Marked once the email provider accepted the message ``name`` (``notification:<tale>-
     <outcome>`` or ``message:<key>``): a redelivery does not send it again."""

@@ -7,9 +7,10 @@ and 15-minute slot. A missing API key is a configuration error (``PermanentError
 and acknowledged); an exhausted quota is not an error — the summary says until when.
 
 ``analyze_trends`` (trigger ``trends.collected``): scores, groups, explains and stores the
-collection's trends and mails the digest to the followers. Idempotent per analysis window
-(the collection): the analysis is stored once and reused, each digest is sent once. A
-transient model error is raised for redelivery.
+collection's trends and sends the digests. Idempotent per analysis window (the collection):
+the analysis is stored before any write-up is asked for and each write-up as it is produced,
+so a redelivery asks only for the missing ones; each follower gets at most one digest per
+period. A transient model error is raised for redelivery.
 
 A payload that is not a valid message is a ``MalformedEvent`` (retried, then dead-lettered).
 """

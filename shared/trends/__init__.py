@@ -4,18 +4,26 @@ Cloud Scheduler → ``trends.collect`` → ``collect_trends`` → ``trends.colle
 ``analyze_trends`` → digest emails; ``GET /v1/trends`` and ``POST /v1/trends/{id}/tales``
 in the API; ``tale trends …`` on the command line. The modules, in the order data flows:
 
-- ``youtube``: the YouTube Data API v3 over httpx (``search.list``, ``videos.list``,
-  ``channels.list``) and what its errors mean.
-- ``quota``: the daily unit budget — documented unit costs, the Pacific-time quota day, a
-  spend recorded before every call, and the stop when the quota is exhausted.
-- ``parse``: API resources into videos and statistics snapshots, counting what is skipped.
-- ``collect``: one collection of a region (search, re-measure, channel sizes, retention).
-- ``keywords``, ``scoring``, ``grouping``: velocity, acceleration, outliers, keyword rise,
-  de-duplication and trends.
-- ``explain``: the trend write-up port, the offline summariser and the shared prompt.
-- ``analyze``: scoring, explaining and storing one analysis; ``digest``: the emails.
-- ``apikeys``: business API keys (``tsk_…``, hashed at rest).
-- ``sample`` and ``chart``: the shipped sample data set and the velocity chart (PNG).
+- ``youtube``: the YouTube Data API v3 over httpx (``videos.list`` charts and ids,
+  ``search.list``, ``channels.list``, ``playlistItems.list``) and what its errors mean;
+  ``standin``: the same API's documented semantics behind ``httpx.MockTransport`` (the sample
+  replay and the tests).
+- ``quota``: the two buckets Google documents today (100 ``search.list`` calls; 10,000 units
+  for the rest), the Pacific-time quota day, a spend recorded before every call.
+- ``regions``: region names and languages, and which niche queries a region searches.
+- ``parse``: API resources into videos and snapshots (what a Short is), counting what is
+  skipped.
+- ``collect``: one collection of a region (charts, niche searches, re-measuring from
+  ``remeasure``, channels and ``baselines``, retention).
+- ``keywords``, ``scoring``, ``grouping``, ``build``: growth against the expected decay,
+  the channel outlier, the hashtag rise, de-duplication, ranked trends.
+- ``explain``: the write-up port, the offline summariser and the prompt (YouTube strings only
+  inside the data markers).
+- ``analyze``: one analysis, each write-up stored as produced; ``digest``, ``digest_text``
+  and ``unsubscribe``: the daily or weekly emails with one-click unsubscribe.
+- ``apikeys``: business API keys (a customer's, metered, expiring, rotating).
+- ``sample``, ``replay`` and ``chart``: the shipped sample data set, its offline replay, and
+  the velocity chart (PNG).
 
 Nothing here imports a cloud SDK or a media library at import time.
 """

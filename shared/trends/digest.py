@@ -1,58 +1,74 @@
-"""The trend digest: one email (plain text and HTML, Korean or English) per follower and
-analysis, through the notifier.
+"""The trend digest: at most one email per follower and period (a UTC day, or an ISO week —
+the follower's choice), in the follower's language, with only the rising trends that are new
+to them since their last digest.
 
-A follower of a region gets the analysis' trends; a follower of a topic gets the trends
-whose search topics or keywords include it (``먹방`` matches ``#먹방``). Each trend shows its
-summary and its story ideas, each with a "start a tale" link into the frontend
-(``<TALE_CORS_ORIGIN>/trends/<id>?idea=<n>``, which calls ``POST /v1/trends/{id}/tales``).
+A follower of a region gets that region's trends; a follower of a topic gets the trends
+whose niches, search queries, keywords or label include it (``먹방`` matches ``#먹방``).
+Only ``rising`` trends go in — a steady or fading one is never mailed as rising. Each trend
+shows its status, growth in %, against the expected decay, the window that compares, the
+median age, the number of channels, links to its top videos, its summary and its story
+ideas, each with a "start a tale" link (``<TALE_CORS_ORIGIN>/trends/<id>?idea=<n>``).
 
-Sent once per (analysis, follower), whatever is redelivered: the first delivery claims the
-digest (a duplicate message finds the claim held and drops it), the notifier keys the
-message on the same key (a second send replaces, never adds), and a marker written after
-sending makes a later redelivery skip it.
+Unsubscribing (RFC 8058): every digest carries ``List-Unsubscribe: <https://…/v1/trends/
+unsubscribe?token=…>`` and ``List-Unsubscribe-Post: List-Unsubscribe=One-Click`` — a mail
+client POSTs there and the follower is removed, no further step — and a link at its foot to
+the frontend's page (``<origin>/trends/unsubscribe?token=…``), which asks, then POSTs.
+
+Sent once per follower and period, whatever is redelivered: the first delivery claims the
+period's digest (another message finds the claim held and drops it), the notifier keys the
+message on the same key, each listed trend is then marked for the follower, and a marker
+written last makes later deliveries in the period skip it.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from html import escape
+from urllib.parse import quote
 
 from schemas.story import Language
 from shared.ports import claims as keys
 from shared.ports.claims import Claims
 from shared.ports.notifier import Message, Notifier
-from shared.trends.explain import josa, region_name
+from shared.trends.digest_text import TEXTS, describe, utc
+from shared.trends.explain import josa
 from shared.trends.models import Follower, Trend
+from shared.trends.regions import region_name
+from shared.trends.unsubscribe import token
 
 log = logging.getLogger("tale.trends")
 
-#: Trends per digest.
+#: Trends per digest, and video links per trend.
 DIGEST_TOP = 5
+VIDEO_LINKS = 3
 SAMPLE_BANNER = {
     "en": "SAMPLE DATA — made-up videos from Tale's sample data set, not real YouTube data.",
     "ko": "샘플 데이터 — Tale 샘플 데이터 세트의 가상 영상이며 실제 유튜브 데이터가 아닙니다.",
 }
-_TEXTS = {
-    "en": {
-        "subject": "Rising on Shorts in {region}: {labels}",
-        "subject_topic": "Rising on Shorts — {topic}: {labels}",
-        "intro": "What is rising on YouTube Shorts in {region} right now, and stories it could "
-        "become.",
-        "ideas": "Story ideas",
-        "start": "Start a tale",
-        "why": "You get this because you follow {what} on Tale.",
-    },
-    "ko": {
-        "subject": "{region} 쇼츠 급상승 트렌드: {labels}",
-        "subject_topic": "쇼츠 급상승 트렌드 — {topic}: {labels}",
-        "intro": "지금 {region} 유튜브 쇼츠에서 뜨고 있는 트렌드와, 그 트렌드로 만들 수 있는 "
-        "이야기예요.",
-        "ideas": "이야기 아이디어",
-        "start": "테일 만들기",
-        "why": "Tale에서 {what}{particle} 팔로우하셔서 보내 드리는 메일입니다.",
-    },
-}
+
+
+@dataclass(frozen=True)
+class DigestLinks:
+    origin: str
+    """The frontend (start-a-tale and unsubscribe pages)."""
+    api_url: str
+    """The API, for the one-click unsubscribe."""
+    secret: Callable[[], bytes]
+    """The unsubscribe signing key, read when a digest is about to be sent."""
+
+    def start(self, trend: Trend, idea: int) -> str:
+        return f"{self.origin.rstrip('/')}/trends/{trend.trend_id}?idea={idea}"
+
+    def unsubscribe(self, follower: Follower) -> tuple[str, str]:
+        """(one-click URL for ``List-Unsubscribe``, the page for the mail's foot)."""
+        signed = quote(token(follower.follower_id, self.secret()), safe="")
+        return (
+            f"{self.api_url.rstrip('/')}/v1/trends/unsubscribe?token={signed}",
+            f"{self.origin.rstrip('/')}/trends/unsubscribe?token={signed}",
+        )
 
 
 def _norm(term: str) -> str:
@@ -63,15 +79,21 @@ def matches(follower: Follower, trend: Trend) -> bool:
     if follower.kind == "region":
         return follower.value.upper() == trend.region
     wanted = _norm(follower.value)
-    return any(_norm(t) == wanted for t in [*trend.topics, *trend.keywords, trend.label])
+    terms = [*trend.niches, *trend.topics, *trend.keywords, trend.label]
+    return any(_norm(t) == wanted for t in terms)
 
 
-def digest_key(analysis_id: str, follower: Follower) -> str:
-    return f"trends-{analysis_id}-{follower.follower_id}"
+def period(follower: Follower, at: float) -> str:
+    """The follower's digest period containing ``at``: ``2025-06-02`` or ``2025-W23``."""
+    when = datetime.fromtimestamp(at, UTC)
+    if follower.frequency == "weekly":
+        year, week, _ = when.isocalendar()
+        return f"{year}-W{week:02d}"
+    return when.date().isoformat()
 
 
-def start_link(origin: str, trend: Trend, idea: int) -> str:
-    return f"{origin.rstrip('/')}/trends/{trend.trend_id}?idea={idea}"
+def digest_key(follower: Follower, at: float) -> str:
+    return f"trends-{period(follower, at)}-{follower.follower_id}"
 
 
 @dataclass(frozen=True)
@@ -79,12 +101,13 @@ class Digest:
     subject: str
     text: str
     html: str
+    headers: tuple[tuple[str, str], ...]
 
 
-def render(follower: Follower, trends: list[Trend], origin: str) -> Digest:
+def render(follower: Follower, trends: list[Trend], links: DigestLinks) -> Digest:
     """The digest of ``trends`` for one follower, in the follower's language."""
-    lang: Language = follower.language if follower.language in _TEXTS else "en"
-    t = _TEXTS[lang]
+    lang: Language = follower.language if follower.language in TEXTS else "en"
+    t = TEXTS[lang]
     region = region_name(trends[0].region, lang)
     labels = ", ".join(tr.label for tr in trends[:3])
     subject = (
@@ -93,60 +116,83 @@ def render(follower: Follower, trends: list[Trend], origin: str) -> Digest:
         else t["subject_topic"].format(topic=follower.value, labels=labels)
     )
     what = region_name(follower.value, lang) if follower.kind == "region" else follower.value
-    particle = josa(what, "을", "를")
+    one_click, page = links.unsubscribe(follower)
     sample = any(tr.sample for tr in trends)
-    text_lines = [SAMPLE_BANNER[lang], ""] if sample else []
-    text_lines += [t["intro"].format(region=region), ""]
+    text = [SAMPLE_BANNER[lang], ""] if sample else []
+    text += [t["intro"].format(region=region), ""]
     html = [f"<p><strong>{escape(SAMPLE_BANNER[lang])}</strong></p>"] if sample else []
     html.append(f"<p>{escape(t['intro'].format(region=region))}</p>")
     for n, trend in enumerate(trends, 1):
+        facts = describe(trend, lang)
         explanation = trend.explanation(lang)
         summary = explanation.writeup.summary if explanation else ""
-        text_lines += [f"{n}. {trend.label}", summary, f"{t['ideas']}:"]
-        html += [f"<h2>{n}. {escape(trend.label)}</h2>", f"<p>{escape(summary)}</p>"]
-        html.append(f"<h3>{escape(t['ideas'])}</h3><ol>")
+        text += [f"{n}. {trend.label} — {facts}", summary, f"{t['videos']}:"]
+        html += [
+            f"<h2>{n}. {escape(trend.label)}</h2>",
+            f"<p><em>{escape(facts)}</em></p><p>{escape(summary)}</p>",
+            f"<h3>{escape(t['videos'])}</h3><ul>",
+        ]
+        for video in trend.videos[:VIDEO_LINKS]:
+            text.append(f"  - {video.title} ({video.channel_title}): {video.url}")
+            html.append(
+                f'<li><a href="{escape(video.url)}">{escape(video.title)}</a> — '
+                f"{escape(video.channel_title)}</li>"
+            )
+        html.append(f"</ul><h3>{escape(t['ideas'])}</h3><ol>")
+        text.append(f"{t['ideas']}:")
         for i, idea in enumerate(explanation.writeup.ideas if explanation else []):
-            link = start_link(origin, trend, i)
-            text_lines += [f"  - {idea.title}: {idea.story}", f"    {t['start']}: {link}"]
+            link = links.start(trend, i)
+            text += [f"  - {idea.title}: {idea.story}", f"    {t['start']}: {link}"]
             html.append(
                 f"<li><strong>{escape(idea.title)}</strong><p>{escape(idea.story)}</p>"
                 f'<p><a href="{escape(link)}">{escape(t["start"])}</a></p></li>'
             )
         html.append("</ol>")
-        text_lines.append("")
-    why = t["why"].format(what=what, particle=particle)
-    text_lines += ["--", why]
-    body = "".join(html)
+        text.append("")
+    why = t["why"].format(what=what, particle=josa(what, "을", "를"), every=t[follower.frequency])
+    text += ["--", why, f"{t['unsubscribe']}: {page}"]
     document = (
         f'<!doctype html><html lang="{lang}"><meta charset="utf-8">'
-        f"<title>{escape(subject)}</title><body>{body}"
-        f"<hr><p><small>{escape(why)}</small></p></body></html>"
+        f"<title>{escape(subject)}</title><body>{''.join(html)}"
+        f"<hr><p><small>{escape(why)} "
+        f'<a href="{escape(page)}">{escape(t["unsubscribe"])}</a></small></p></body></html>'
     )
-    return Digest(subject, "\n".join(text_lines) + "\n", document)
+    headers = (
+        ("List-Unsubscribe", f"<{one_click}>"),
+        ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"),
+    )
+    return Digest(subject, "\n".join(text) + "\n", document, headers)
 
 
 def send_digests(
     trends: list[Trend],
     followers: list[Follower],
     *,
-    analysis_id: str,
+    at: float,
     notifier: Notifier,
     claims: Claims,
     claimant: str,
-    origin: str,
+    links: DigestLinks,
 ) -> list[str]:
-    """Send each matching follower the digest of this analysis, at most once; returns where
-    the sent ones went."""
+    """Send each follower the rising trends of ``trends`` that are new to them, unless they
+    had their digest of this period; returns where the sent ones went."""
     sent: list[str] = []
     for follower in followers:
-        chosen = [t for t in trends if matches(follower, t)][:DIGEST_TOP]
-        if not chosen:
+        fresh = [
+            t
+            for t in trends
+            if t.status == "rising"
+            and matches(follower, t)
+            and not claims.marked(keys.digest_trend(follower.follower_id, t.key))
+        ][:DIGEST_TOP]
+        if not fresh:
             continue
-        key = digest_key(analysis_id, follower)
-        marker = keys.digest_sent(key)
-        if claims.marked(marker) or claims.claim(keys.digest(key), claimant) != claimant:
+        key = digest_key(follower, at)
+        if claims.marked(keys.digest_sent(key)) or claims.claim(keys.digest(key), claimant) != (
+            claimant
+        ):
             continue
-        digest = render(follower, chosen, origin)
+        digest = render(follower, fresh, links)
         where = notifier.send_message(
             Message(
                 key=key,
@@ -155,9 +201,12 @@ def send_digests(
                 text=digest.text,
                 html=digest.html,
                 language=follower.language,
+                headers=digest.headers,
             )
         )
-        claims.claim_once(marker)
-        log.info("trend digest %s sent to %s: %s", key, follower.email, where)
+        for trend in fresh:
+            claims.claim_once(keys.digest_trend(follower.follower_id, trend.key))
+        claims.claim_once(keys.digest_sent(key))
+        log.info("trend digest %s sent to %s: %s (%s)", key, follower.email, where, utc(at))
         sent.append(where)
     return sent

@@ -7,8 +7,8 @@
   (every result carries its query). Related videos form one group (connected components).
 - **Label**: the term most members share (hashtags first), else the best video's first
   hashtag or keyword, else its title.
-- **Score**: the best member's score plus ``SIZE_BONUS`` · log2(members) — a wave of several
-  rising videos beats a lone one of the same strength.
+- **Score**: the best member's score plus ``SIZE_BONUS`` · log2(channels) — a wave on several
+  channels beats a lone video (or one channel's series) of the same strength.
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ class Group:
     label: str
     keywords: tuple[str, ...]
     score: float
+    channels: int = 1
 
 
 def normalized_title(title: str) -> str:
@@ -108,6 +109,7 @@ def group(
         counts = Counter(t for m in members for t in linking[m.video_id])
         keywords = tuple(t for t, _ in sorted(counts.items(), key=lambda p: (-p[1], p[0]))[:8])
         label = _label(members, linking, videos[members[0].video_id].title)
-        score = members[0].score + SIZE_BONUS * math.log2(len(members))
-        groups.append(Group(tuple(members), label, keywords, score))
+        channels = len({videos[m.video_id].channel_id for m in members})
+        score = members[0].score + SIZE_BONUS * math.log2(channels)
+        groups.append(Group(tuple(members), label, keywords, score, channels))
     return sorted(groups, key=lambda g: (-g.score, g.label))

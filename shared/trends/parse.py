@@ -6,11 +6,21 @@ Counts are strings in the API (``"viewCount": "12345"``). What is skipped, and c
   channel and publication time) or with a count that is not a number;
 - ``no_statistics``: a video whose statistics or view count are missing (hidden or not yet
   computed) — without views there is nothing to score;
-- ``not_short``: longer than three minutes (``videoDuration=short`` lets up to four through);
+- ``not_short``: not a Short (see ``is_short``);
 - ``deleted``: asked for by id and not returned (deleted or made private between snapshots).
 
 A hidden like count (``likeCount`` absent) is noted as ``hidden_likes`` and the video is kept:
-scoring uses views only, so the snapshot stays useful with ``likes = None``.
+scoring uses views only, so the snapshot stays useful with ``likes = None``. A video whose
+aspect ratio the API does not know is kept on its duration alone and noted as
+``shape_unknown``.
+
+**What a Short is.** The API has no Shorts flag. YouTube's help ("Understand three-minute
+YouTube Shorts", support.google.com/youtube/answer/15424877, checked 2026-12-01): videos
+uploaded on or after 15 October 2024 "with a square or vertical aspect ratio up to three
+minutes in length" are Shorts; before that date the limit was 60 seconds. So a Short here is
+a video with a duration (``contentDetails.duration``) above zero and up to 180 s (60 s when
+published before 2024-10-15), whose player is not wider than tall
+(``player.embedWidth`` ≤ ``embedHeight``) when the API knows its aspect ratio.
 """
 
 from __future__ import annotations
@@ -24,6 +34,10 @@ from typing import Any
 from shared.trends.models import Snapshot, VideoInfo
 
 SHORTS_MAX_S = 180
+SHORTS_MAX_S_BEFORE = 60
+#: From this upload time on, Shorts may be up to three minutes long (00:00 UTC; the help page
+#: gives only the date).
+LONGER_SHORTS_FROM = 1_728_950_400.0  # 2024-10-15T00:00:00Z
 _DURATION = re.compile(r"^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$")
 
 
@@ -33,6 +47,8 @@ class ChannelStats:
     subscribers: int | None
     views: int | None
     videos: int | None
+    uploads: str = ""
+    """Its uploads playlist (``contentDetails.relatedPlaylists.uploads``)."""
 
 
 @dataclass
@@ -49,6 +65,23 @@ def duration_s(iso: str) -> int | None:
         return None
     d, h, m, s = (int(g) if g else 0 for g in found.groups())
     return ((d * 24 + h) * 60 + m) * 60 + s
+
+
+def aspect_of(item: dict[str, Any]) -> float | None:
+    """Width / height of the video's player, when the API returned its size."""
+    player = item.get("player")
+    if not isinstance(player, dict):
+        return None
+    width, height = count(player.get("embedWidth")), count(player.get("embedHeight"))
+    return width / height if width and height else None
+
+
+def is_short(seconds: int | None, aspect: float | None, published: float) -> bool:
+    """A Short by YouTube's rule (see the module doc)."""
+    limit = SHORTS_MAX_S if published >= LONGER_SHORTS_FROM else SHORTS_MAX_S_BEFORE
+    if seconds is None or not 0 < seconds <= limit:
+        return False
+    return aspect is None or aspect <= 1.0
 
 
 def timestamp(text: Any) -> float | None:
@@ -114,9 +147,12 @@ def _video(item: Any, region: str, at: float, parsed: ParsedVideos) -> None:
         return
     details = item.get("contentDetails")
     seconds = duration_s(details.get("duration", "")) if isinstance(details, dict) else None
-    if seconds is not None and seconds > SHORTS_MAX_S:
+    aspect = aspect_of(item)
+    if not is_short(seconds, aspect, published):
         parsed.skipped["not_short"] += 1
         return
+    if aspect is None:
+        parsed.skipped["shape_unknown"] += 1
     if "likeCount" not in stats:
         parsed.skipped["hidden_likes"] += 1
     tags = snippet.get("tags")
@@ -130,26 +166,39 @@ def _video(item: Any, region: str, at: float, parsed: ParsedVideos) -> None:
             duration_s=seconds,
             tags=tuple(t for t in tags if isinstance(t, str)) if isinstance(tags, list) else (),
             description=str(snippet.get("description") or "")[:500],
+            aspect=aspect,
+            category_id=str(snippet.get("categoryId") or ""),
         )
     )
     parsed.snapshots.append(Snapshot(region, item["id"], at, views, likes, comments))
 
 
 def parse_videos(
-    body: dict[str, Any], requested: list[str], region: str, at: float
+    body: dict[str, Any], requested: list[str] | None, region: str, at: float
 ) -> ParsedVideos:
-    """A ``videos.list`` answer for ``requested`` ids: the usable videos, their snapshots at
-    ``at``, and the skip counts (ids not returned count as ``deleted``)."""
+    """A ``videos.list`` answer: the usable videos, their snapshots at ``at``, and the skip
+    counts. For ``requested`` ids (not a chart), ids not returned count as ``deleted``."""
     parsed = ParsedVideos()
     returned: set[str] = set()
     for item in body.get("items") or []:
         if isinstance(item, dict) and isinstance(item.get("id"), str):
             returned.add(item["id"])
         _video(item, region, at, parsed)
-    deleted = len(set(requested) - returned)
+    deleted = len(set(requested or ()) - returned)
     if deleted:
         parsed.skipped["deleted"] += deleted
     return parsed
+
+
+def playlist_videos(body: dict[str, Any]) -> list[str]:
+    """Video ids of a ``playlistItems.list`` page (``contentDetails.videoId``), in order."""
+    ids: list[str] = []
+    for item in body.get("items") or []:
+        details = item.get("contentDetails") if isinstance(item, dict) else None
+        video_id = details.get("videoId") if isinstance(details, dict) else None
+        if isinstance(video_id, str) and video_id and video_id not in ids:
+            ids.append(video_id)
+    return ids
 
 
 def parse_channels(body: dict[str, Any]) -> tuple[dict[str, ChannelStats], int]:
@@ -164,10 +213,14 @@ def parse_channels(body: dict[str, Any]) -> tuple[dict[str, ChannelStats], int]:
             continue
         stats = stats if isinstance(stats, dict) else {}
         hidden = stats.get("hiddenSubscriberCount") is True
+        details = item.get("contentDetails")
+        related = details.get("relatedPlaylists") if isinstance(details, dict) else None
+        uploads = related.get("uploads") if isinstance(related, dict) else None
         found[item["id"]] = ChannelStats(
             item["id"],
             None if hidden else count(stats.get("subscriberCount")),
             count(stats.get("viewCount")),
             count(stats.get("videoCount")),
+            uploads if isinstance(uploads, str) else "",
         )
     return found, malformed

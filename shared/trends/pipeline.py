@@ -4,12 +4,14 @@
 the first delivery claims the slot (a second tick or a re-published message in the same slot
 drops itself; a redelivery of the claiming message resumes), and a marker written after the
 collection makes later deliveries skip it. ``analyze_and_notify`` analyses one collection
-(stored once, reused on redelivery) and sends the digests (once per follower).
+(stored once, each write-up paid once, resumed on redelivery) and sends the digests (at most
+one per follower and period).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 from schemas.trends import TrendsCollected
 from shared.config import Settings
@@ -20,11 +22,17 @@ from shared.ports.notifier import Notifier
 from shared.ports.trends import TrendStore
 from shared.trends.analyze import AnalysisParams, analyze
 from shared.trends.collect import Collector, collection_id
-from shared.trends.digest import send_digests
+from shared.trends.digest import DigestLinks, send_digests
 from shared.trends.explain import TrendExplainer
 from shared.trends.models import CollectionSummary, Trend
 from shared.trends.quota import QuotaPlanner
 from shared.trends.youtube import YouTubeClient
+
+
+def planner_for(trends: TrendStore, settings: Settings, account: str = "youtube") -> QuotaPlanner:
+    return QuotaPlanner(
+        trends, settings.youtube_daily_quota, settings.youtube_daily_searches, account
+    )
 
 
 def collector_for(
@@ -32,17 +40,26 @@ def collector_for(
     trends: TrendStore,
     settings: Settings,
     *,
-    topics: Sequence[str] | None = None,
+    niches: Mapping[str, Sequence[str]] | None = None,
+    categories: Sequence[str] | None = None,
     account: str = "youtube",
 ) -> Collector:
     return Collector(
         client=client,
         store=trends,
-        quota=QuotaPlanner(trends, settings.youtube_daily_quota, account),
-        topics=list(settings.trends_topics if topics is None else topics),
-        pages=settings.trends_search_pages,
+        quota=planner_for(trends, settings, account),
+        niches=dict(settings.trends_niches if niches is None else niches),
+        categories=list(settings.trends_chart_categories if categories is None else categories),
+        chart_pages=settings.trends_chart_pages,
+        search_pages=settings.trends_search_pages,
+        search_order=settings.trends_search_order,
         lookback_h=settings.trends_lookback_hours,
         retention_days=settings.trends_retention_days,
+        track_limit=settings.trends_track_limit,
+        max_age_h=settings.trends_track_max_age_hours,
+        baseline_channels=settings.trends_baseline_channels,
+        baseline_hours=settings.trends_baseline_hours,
+        min_gap_s=settings.trends_min_gap_minutes * 60.0,
     )
 
 
@@ -96,6 +113,17 @@ def params_for(settings: Settings, *, sample: bool = False) -> AnalysisParams:
         lookback_h=settings.trends_lookback_hours,
         top=settings.trends_top,
         sample=sample,
+        min_gap_s=settings.trends_min_gap_minutes * 60.0,
+    )
+
+
+def links_for(settings: Settings, home: Path) -> DigestLinks:
+    from shared.trends.unsubscribe import secret
+
+    return DigestLinks(
+        origin=settings.cors_origin,
+        api_url=settings.trends_api_url,
+        secret=lambda: secret(settings, home),
     )
 
 
@@ -121,10 +149,10 @@ def analyze_and_notify(
     sent = send_digests(
         found,
         trends.followers(),
-        analysis_id=message.collection_id,
+        at=message.at,
         notifier=notifier,
         claims=claims,
         claimant=claimant,
-        origin=settings.cors_origin,
+        links=links_for(settings, settings.home),
     )
     return found, sent

@@ -1,20 +1,22 @@
-"""The YouTube Data API quota: documented unit costs, the quota day, and the planner that keeps
-every day inside the budget.
+"""The YouTube Data API quota as Google documents it (checked 2026-12-01), the quota day, and
+the planner that keeps every day inside it.
 
-YouTube gives a project 10,000 units a day by default. A call costs a fixed number of units
-whatever it returns — ``search.list`` 100, ``videos.list`` 1 and ``channels.list`` 1 (up to 50
-ids each) — and the quota resets at midnight Pacific Time (America/Los_Angeles).
+Google's quota page (https://developers.google.com/youtube/v3/determine_quota_cost) gives a
+project **100 ``search.list`` calls, 100 ``videos.insert`` calls and 10,000 units a day for
+every other endpoint**: ``search.list`` and ``videos.insert`` have buckets of their own, at a
+cost of 1 per call (each further page is another call); ``videos.list``, ``channels.list``
+and ``playlistItems.list`` cost 1 unit of the pool each. Every request is charged, an
+invalid one too, and the quotas reset at midnight Pacific Time (America/Los_Angeles).
 
-The planner records each call's units in the trend store *before* the request is sent, in
-the same atomic step that checks the budget, and refuses a call that would take the day over
-it (``QuotaRefused``): the collector stops before the quota, never after, even with several
-collections running at once. When the API itself answers ``quotaExceeded`` (someone else
-spent the project's quota, or the budget setting is higher than the real quota), the day is
-marked exhausted until the next reset and every collection before then does nothing
-(``QuotaExhausted``).
+The planner records each call in its bucket's ledger *before* the request is sent, in the
+same atomic step that checks that bucket's budget, and refuses a call that would take the
+day over it (``QuotaRefused``): the collector stops before a quota, never after, even with
+several collections at once. When the API itself answers ``quotaExceeded`` (someone else
+spent the project's quota, or a budget setting is above the real one), that call's bucket is
+marked exhausted until the reset (``QuotaExhausted``): an exhausted search bucket stops
+searching only — the region charts and re-measuring (``videos.list``) go on from the pool.
 
-Arithmetic (see ``collection_cost``): one collection of a region with T topics and P search
-pages costs 100·T·P units for the searches plus one unit per 50 videos and per 50 channels.
+Arithmetic: ``run_cost`` gives what one scheduled run can spend at most (see docs/trends.md).
 """
 
 from __future__ import annotations
@@ -27,34 +29,54 @@ from functools import cache
 from shared.ports.trends import TrendStore
 from shared.trends.models import QuotaCall
 
-#: Units per call, as the YouTube Data API documents them.
-UNIT_COSTS: dict[str, int] = {"search.list": 100, "videos.list": 1, "channels.list": 1}
+POOL = "units"
+SEARCH = "search"
+
+
+@dataclass(frozen=True)
+class Cost:
+    bucket: str
+    units: int
+
+
+#: What each call costs and from which bucket (Google's quota page, checked 2026-12-01).
+COSTS: dict[str, Cost] = {
+    "search.list": Cost(SEARCH, 1),
+    "videos.list": Cost(POOL, 1),
+    "channels.list": Cost(POOL, 1),
+    "playlistItems.list": Cost(POOL, 1),
+}
 DEFAULT_DAILY_QUOTA = 10_000
-#: Ids per ``videos.list`` / ``channels.list`` call, and results per ``search.list`` page.
+DEFAULT_DAILY_SEARCHES = 100
+#: Ids per ``videos.list`` / ``channels.list`` call; results per page of a list or search.
 MAX_IDS_PER_CALL = 50
-SEARCH_PAGE_SIZE = 50
-#: Known videos re-measured per region and collection (at most 4 ``videos.list`` calls).
-TRACKED_LIMIT = 200
+PAGE_SIZE = 50
 QUOTA_TIME_ZONE = "America/Los_Angeles"
 
 
 class QuotaRefused(RuntimeError):
-    """The call would take the day's spend over the budget; nothing was sent or recorded."""
+    """The call would take its bucket's day over the budget; nothing was sent or recorded."""
 
-    def __init__(self, method: str, units: int, spent: int, budget: int) -> None:
-        super().__init__(f"{method} ({units} units) refused: {spent} of {budget} units spent today")
+    def __init__(self, method: str, bucket: str, spent: int, budget: int) -> None:
+        super().__init__(f"{method} refused: {spent} of {budget} {_unit(bucket)} spent today")
         self.method = method
-        self.units = units
+        self.bucket = bucket
 
 
 class QuotaExhausted(RuntimeError):
-    """The API refused further calls today; nothing is sent until ``until``."""
+    """The API refused further calls of a bucket today; none is sent until ``until``."""
 
-    def __init__(self, until: float, reason: str = "quotaExceeded") -> None:
+    def __init__(self, until: float, reason: str = "quotaExceeded", bucket: str = POOL) -> None:
         when = datetime.fromtimestamp(until, UTC).strftime("%Y-%m-%d %H:%M UTC")
-        super().__init__(f"YouTube quota exhausted ({reason}) until {when}")
+        what = "search quota" if bucket == SEARCH else "YouTube quota"
+        super().__init__(f"{what} exhausted ({reason}) until {when}")
         self.until = until
         self.reason = reason
+        self.bucket = bucket
+
+
+def _unit(bucket: str) -> str:
+    return "searches" if bucket == SEARCH else "units"
 
 
 # --- the quota day ----------------------------------------------------------------------------
@@ -114,28 +136,58 @@ def next_reset(at: float) -> float:
 # --- the arithmetic -----------------------------------------------------------------------------
 
 
-def collection_cost(topics: int, pages: int, videos: int, channels: int) -> int:
-    """Units one collection of one region spends: the search pages, then ``videos.list`` and
-    ``channels.list`` in batches of 50."""
-    return (
-        topics * pages * UNIT_COSTS["search.list"]
-        + math.ceil(videos / MAX_IDS_PER_CALL) * UNIT_COSTS["videos.list"]
-        + math.ceil(channels / MAX_IDS_PER_CALL) * UNIT_COSTS["channels.list"]
-    )
+@dataclass(frozen=True)
+class RunShape:
+    """What one scheduled run asks for, per region."""
+
+    categories: int
+    """Regional charts (each category, and "" for all of them)."""
+    chart_pages: int
+    queries: int
+    """Seed queries over all niches."""
+    search_pages: int
+    tracked: int
+    """Known videos re-measured at most."""
+    baselines: int
+    """Channels whose recent Shorts are sized at most (2 calls each)."""
 
 
-def worst_case_cost(topics: int, pages: int, tracked: int = TRACKED_LIMIT) -> int:
-    """The most one collection of a region can spend: every search result a new video on a
-    new channel, plus ``tracked`` known videos re-measured (on channels not seen yet)."""
-    videos = topics * pages * SEARCH_PAGE_SIZE + tracked
-    return collection_cost(topics, pages, videos, videos)
+@dataclass(frozen=True)
+class RunCost:
+    units: int
+    searches: int
 
 
-def collections_per_day(
-    regions: int, topics: int, pages: int, budget: int = DEFAULT_DAILY_QUOTA
+def region_cost(shape: RunShape) -> RunCost:
+    """The most one collection of one region spends: every chart page (1 unit each), every
+    search page (1 call of the search bucket each) and ``videos.list`` for its up to 50
+    results, the re-measured videos in batches of 50, ``channels.list`` for every video on a
+    new channel, and ``playlistItems.list`` + ``videos.list`` per channel baseline."""
+    pages = shape.categories * shape.chart_pages
+    searched = shape.queries * shape.search_pages
+    tracked = math.ceil(shape.tracked / MAX_IDS_PER_CALL)
+    channels = pages + searched + tracked  # every video on a channel of its own
+    return RunCost(pages + searched + tracked + channels + 2 * shape.baselines, searched)
+
+
+def run_cost(regions: int, shape: RunShape) -> RunCost:
+    one = region_cost(shape)
+    return RunCost(regions * one.units, regions * one.searches)
+
+
+def runs_per_day(
+    regions: int,
+    shape: RunShape,
+    budget: int = DEFAULT_DAILY_QUOTA,
+    searches: int = DEFAULT_DAILY_SEARCHES,
 ) -> int:
-    """How many scheduled runs (each collecting every region) fit in a day, at worst."""
-    return budget // (regions * worst_case_cost(topics, pages))
+    """How many scheduled runs (each collecting every region) fit in a day, at worst: the
+    fewer of what the pool and the search bucket allow."""
+    cost = run_cost(regions, shape)
+    by_units = budget // cost.units if cost.units else math.inf
+    by_searches = searches // cost.searches if cost.searches else math.inf
+    fit = min(by_units, by_searches)
+    return int(fit) if fit != math.inf else 10**6
 
 
 # --- the planner --------------------------------------------------------------------------------
@@ -143,42 +195,55 @@ def collections_per_day(
 
 @dataclass
 class QuotaPlanner:
-    """Charges each call against the day's budget before it is sent (see the module doc)."""
+    """Charges each call to its bucket before it is sent (see the module doc)."""
 
     store: TrendStore
     budget: int = DEFAULT_DAILY_QUOTA
+    """Units of the pool a day."""
+    searches: int = DEFAULT_DAILY_SEARCHES
+    """``search.list`` calls a day."""
     account: str = "youtube"
     """Separates ledgers: the live API key's, or a sample replay's own."""
 
-    def day(self, at: float) -> str:
-        return f"{self.account}:{quota_day(at)}"
+    def day(self, at: float, bucket: str = POOL) -> str:
+        if bucket == POOL:
+            return f"{self.account}:{quota_day(at)}"
+        return f"{self.account}:{bucket}:{quota_day(at)}"
 
-    def blocked_until(self, at: float) -> float | None:
-        """The reset time while the day is marked exhausted, else None."""
-        until = self.store.quota(self.day(at)).exhausted_until
+    def limit(self, bucket: str) -> int:
+        return self.searches if bucket == SEARCH else self.budget
+
+    def blocked_until(self, at: float, bucket: str = POOL) -> float | None:
+        """The reset time while the bucket's day is marked exhausted, else None."""
+        until = self.store.quota(self.day(at, bucket)).exhausted_until
         return until if until is not None and at < until else None
 
     def charge(
         self, method: str, *, at: float, region: str = "", collection_id: str = ""
     ) -> QuotaCall:
-        """Record the call's units, or raise ``QuotaExhausted`` / ``QuotaRefused``."""
-        blocked = self.blocked_until(at)
+        """Record the call, or raise ``QuotaExhausted`` / ``QuotaRefused``."""
+        cost = COSTS[method]
+        day = self.day(at, cost.bucket)
+        blocked = self.blocked_until(at, cost.bucket)
         if blocked is not None:
-            raise QuotaExhausted(blocked, self.store.quota(self.day(at)).reason or "quotaExceeded")
-        units = UNIT_COSTS[method]
-        call = QuotaCall(self.day(at), at, method, units, region, collection_id)
-        if self.store.spend_quota(call, self.budget) is None:
-            raise QuotaRefused(method, units, self.spent(at), self.budget)
+            reason = self.store.quota(day).reason or "quotaExceeded"
+            raise QuotaExhausted(blocked, reason, cost.bucket)
+        call = QuotaCall(day, at, method, cost.units, region, collection_id, cost.bucket)
+        if self.store.spend_quota(call, self.limit(cost.bucket)) is None:
+            raise QuotaRefused(
+                method, cost.bucket, self.spent(at, cost.bucket), self.limit(cost.bucket)
+            )
         return call
 
-    def exhausted(self, at: float, reason: str) -> float:
-        """Mark the day exhausted (the API said so); returns the reset time."""
+    def exhausted(self, at: float, reason: str, method: str) -> QuotaExhausted:
+        """Mark the bucket of ``method`` exhausted (the API said so) until the reset."""
+        bucket = COSTS[method].bucket
         until = next_reset(at)
-        self.store.quota_exhausted(self.day(at), until, reason)
-        return until
+        self.store.quota_exhausted(self.day(at, bucket), until, reason)
+        return QuotaExhausted(until, reason, bucket)
 
-    def spent(self, at: float) -> int:
-        return self.store.quota(self.day(at)).spent
+    def spent(self, at: float, bucket: str = POOL) -> int:
+        return self.store.quota(self.day(at, bucket)).spent
 
-    def remaining(self, at: float) -> int:
-        return max(0, self.budget - self.spent(at))
+    def remaining(self, at: float, bucket: str = POOL) -> int:
+        return max(0, self.limit(bucket) - self.spent(at, bucket))

@@ -1,12 +1,13 @@
 """Replaying the sample data set through the real collector, offline.
 
-``SampleYouTube`` is an ``httpx`` transport handler that answers ``search.list``,
-``videos.list`` and ``channels.list`` as the YouTube Data API documents them (list responses
-with ``pageInfo``, ``nextPageToken`` paging, ``youtube#searchResult`` items), from the sample
-data at one collection round. ``replay`` runs every round through ``collect_region`` — the
-same collector, quota planner, parser and store as a live collection — and then analyses
-the last round of each region (scoring, write-ups, digests), exactly as ``analyze_trends``
-does. The sample's quota spend goes to its own ledger (``sample-…``), never the live key's.
+``stand_in(data, n)`` builds the YouTube stand-in (``shared.trends.standin``) at collection
+round ``n``: the videos with their counts of that round, each region's charts (its
+home-region videos that gained most in the last 24 hours, of all categories and per
+category), the search index (the queries each video matches) and the channels. ``replay``
+runs every round through ``collect_region`` — the same collector, quota planner, parser and
+store as a live collection — and then analyses the last round of each region (scoring,
+write-ups, digests), exactly as ``analyze_trends`` does. The sample's quota spend goes to its
+own ledger (``sample-…``), never the live key's.
 
 Running it again on the same home is idempotent: every round's slot is found collected, the
 analysis is reused and no digest is sent twice.
@@ -14,10 +15,10 @@ analysis is reused and no digest is sent twice.
 
 from __future__ import annotations
 
-import base64
 import secrets
+from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -30,109 +31,68 @@ from shared.ports.trends import TrendStore
 from shared.trends.collect import collection_id
 from shared.trends.explain import TrendExplainer
 from shared.trends.models import CollectionSummary, Trend
-from shared.trends.parse import timestamp
+from shared.trends.parse import count, timestamp
 from shared.trends.pipeline import analyze_and_notify, collect_region, collector_for
+from shared.trends.standin import YouTubeStandIn
 from shared.trends.youtube import YouTubeClient
 
 SAMPLE_KEY = "SAMPLE-KEY-NOT-A-REAL-KEY"
+#: Rounds in 24 hours (the chart ranks by the views gained in the last day).
+_DAY_ROUNDS = 4
 
 
-def _page_token(offset: int) -> str:
-    return base64.urlsafe_b64encode(f"offset:{offset}".encode()).decode().rstrip("=")
+def round_at(data: dict[str, Any], round_: int) -> float:
+    at = timestamp(data["rounds"][round_])
+    assert at is not None
+    return at
 
 
-def _offset(token: str | None) -> int:
-    if not token:
-        return 0
-    raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
-    return int(raw.removeprefix("offset:"))
+def _views(video: dict[str, Any], round_: int) -> int:
+    stats = video["statistics"][round_]
+    return (count(stats.get("viewCount")) or 0) if stats else 0
 
 
-@dataclass
-class SampleYouTube:
-    """The sample data set behind the YouTube Data API, at collection round ``round_``."""
+def _day_gain(data: dict[str, Any], video: dict[str, Any], round_: int) -> int:
+    """Views gained in the 24 hours before the round (before the first day of the sample:
+    since publication, for a video published within those 24 hours)."""
+    if round_ >= _DAY_ROUNDS:
+        return _views(video, round_) - _views(video, round_ - _DAY_ROUNDS)
+    published = timestamp(video["resource"]["snippet"]["publishedAt"]) or 0.0
+    day_before = round_at(data, round_) - 86400
+    base = _views(video, 0) if published < day_before else 0
+    return _views(video, round_) - base if round_ else _views(video, 0) - base
 
-    data: dict[str, Any]
-    round_: int
-    requests: list[httpx.Request] = field(default_factory=list)
 
-    @property
-    def at(self) -> float:
-        at = timestamp(self.data["rounds"][self.round_])
-        assert at is not None
-        return at
-
-    def _stats(self, video_id: str) -> dict[str, str] | None:
-        video = self.data["videos"].get(video_id)
-        return None if video is None else video["statistics"][self.round_]
-
-    def __call__(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(request)
-        resource = request.url.path.rsplit("/", 1)[-1]
-        params = request.url.params
-        if resource == "search":
-            return self._search(params)
-        if resource in ("videos", "channels"):
-            ids = [i for i in params.get("id", "").split(",") if i]
-            return self._list(resource, ids)
-        return httpx.Response(404, json={"error": {"code": 404, "message": "Not Found"}})
-
-    def _search(self, params: httpx.QueryParams) -> httpx.Response:
-        after = timestamp(params.get("publishedAfter")) or 0.0
-        found = []
-        for video_id, video in self.data["videos"].items():
-            stats = self._stats(video_id)
-            published = timestamp(video["resource"]["snippet"]["publishedAt"]) or 0.0
-            if (
-                video["region"] == params.get("regionCode")
-                and params.get("q") in video["queries"]
-                and stats is not None
-                and after <= published <= self.at
-            ):
-                views = int(stats["viewCount"]) if stats["viewCount"].isdigit() else 0
-                found.append((-views, video_id))
-        ordered = [v for _, v in sorted(found)]
-        size = int(params.get("maxResults", "5"))
-        start = _offset(params.get("pageToken"))
-        page = ordered[start : start + size]
-        body: dict[str, Any] = {
-            "kind": "youtube#searchListResponse",
-            "etag": "SAMPLE-DATA",
-            "regionCode": params.get("regionCode"),
-            "pageInfo": {"totalResults": len(ordered), "resultsPerPage": size},
-            "items": [
-                {
-                    "kind": "youtube#searchResult",
-                    "etag": "SAMPLE-DATA",
-                    "id": {"kind": "youtube#video", "videoId": v},
-                }
-                for v in page
-            ],
-        }
-        if start + size < len(ordered):
-            body["nextPageToken"] = _page_token(start + size)
-        return httpx.Response(200, json=body)
-
-    def _list(self, resource: str, ids: list[str]) -> httpx.Response:
-        items = []
-        for i in ids:
-            if resource == "channels":
-                if i in self.data["channels"]:
-                    items.append(self.data["channels"][i])
-                continue
-            stats = self._stats(i)
-            if stats is not None:
-                items.append({**self.data["videos"][i]["resource"], "statistics": stats})
-        kind = f"youtube#{resource[:-1]}ListResponse"
-        return httpx.Response(
-            200,
-            json={
-                "kind": kind,
-                "etag": "SAMPLE-DATA",
-                "pageInfo": {"totalResults": len(items), "resultsPerPage": len(items)},
-                "items": items,
-            },
-        )
+def stand_in(data: dict[str, Any], round_: int) -> YouTubeStandIn:
+    """The sample behind the YouTube Data API at collection round ``round_``."""
+    api = YouTubeStandIn()
+    index: dict[str, list[str]] = defaultdict(list)
+    for video_id, video in data["videos"].items():
+        stats = video["statistics"][round_]
+        if stats is None:
+            continue
+        api.videos[video_id] = {**video["resource"], "statistics": stats}
+        if video["size"]:
+            api.sizes[video_id] = (video["size"][0], video["size"][1])
+        for query in video["queries"]:
+            index[query].append(video_id)
+    api.index = dict(index)
+    api.channels = dict(data["channels"])
+    for region in data["regions"]:
+        home = {v: d for v, d in data["videos"].items() if d["region"] == region}
+        categories = {d["resource"]["snippet"]["categoryId"] for d in home.values()}
+        for category in data["categories"]:
+            if category and category not in categories:
+                continue  # no chart: videoChartNotFound
+            gains = {
+                v: _day_gain(data, d, round_)
+                for v, d in home.items()
+                if v in api.videos
+                and (not category or d["resource"]["snippet"]["categoryId"] == category)
+            }
+            ranked = sorted((v for v, g in gains.items() if g > 0), key=lambda v: -gains[v])
+            api.charts[(region, category)] = ranked[: data["chart_size"]]
+    return api
 
 
 @dataclass
@@ -160,16 +120,22 @@ def replay(
     claimant = f"sample-replay-{secrets.token_hex(4)}"
     summaries: list[CollectionSummary] = []
     for n in range(len(data["rounds"])):
-        fake = SampleYouTube(data, n)
-        client = YouTubeClient(httpx.Client(transport=httpx.MockTransport(fake)), SAMPLE_KEY)
-        collector = collector_for(client, trends, settings, topics=data["topics"], account=account)
+        api = stand_in(data, n)
+        client = YouTubeClient(httpx.Client(transport=httpx.MockTransport(api)), SAMPLE_KEY)
+        collector = collector_for(
+            client,
+            trends,
+            settings,
+            niches=data["niches"],
+            categories=data["categories"],
+            account=account,
+        )
         for region in data["regions"]:
-            summary = collect_region(collector, claims, region, fake.at, claimant)
+            summary = collect_region(collector, claims, region, round_at(data, n), claimant)
             summaries.append(summary)
             if on_summary is not None:
                 on_summary(summary)
-    last = timestamp(data["rounds"][-1])
-    assert last is not None
+    last = round_at(data, len(data["rounds"]) - 1)
     found: dict[str, list[Trend]] = {}
     digests: list[str] = []
     for region in data["regions"]:

@@ -6,13 +6,20 @@ channel and number is invented; every resource says so (``etag: SAMPLE-DATA``, d
 ``(sample)`` channel titles), and so does the file's ``notice``.
 
 The file holds API-shaped parts — ``youtube#video`` and ``youtube#channel`` resources as
-``videos.list`` and ``channels.list`` return them, and each video's ``statistics`` at each
-of eight collection rounds six hours apart — so that ``shared.trends.replay`` can answer the
-collector's real requests with real API-shaped responses, and the same parsing and scoring
-code runs on it as on YouTube. The stories in it: in each region a small-channel wave that
-accelerates, one rising steadily, one fading, one big video that is merely flat, a few
-unrelated videos; plus the faults the collector must survive — a video deleted between
-rounds, hidden like counts, a malformed count.
+``videos.list`` and ``channels.list`` return them, each video's ``statistics`` at each of
+eight collection rounds six hours apart, its player size, region restriction, the search
+queries that match it and its home region — so that ``shared.trends.replay`` can answer the
+collector's real requests through the YouTube stand-in (``shared.trends.standin``): each
+region's chart holds the home-region videos that gained most in the last 24 hours (of all
+categories, and per category), and a search returns what matches and can be viewed in the
+region, wherever it is from. The same parsing and scoring code runs on it as on YouTube.
+
+The stories in it: in each region a small-channel wave that accelerates, one rising
+steadily, one fading, one big video that is merely flat, a few unrelated videos, a video from
+the other region that a search finds (and one it must not: blocked there), a long video and
+a landscape one on the chart that are not Shorts; every channel has a back catalogue of older
+Shorts (its baseline); plus the faults the collector must survive — a video deleted between
+rounds, hidden like counts, a malformed count, a video whose size the API does not know.
 """
 
 from __future__ import annotations
@@ -37,7 +44,17 @@ NOTICE = (
 START = datetime(2025, 6, 1, tzinfo=UTC).timestamp()
 ROUNDS = 8
 STEP_H = 6
-TOPICS = ("#shorts", "#challenge")
+#: Seed queries per niche; ``ko:``/``en:`` — searched in the regions of that language.
+NICHES = {
+    "food": ["ko:먹방", "en:recipe"],
+    "pets": ["ko:반려동물", "en:pets"],
+    "daily": ["ko:브이로그", "en:vlog"],
+}
+#: Regional charts the replay asks for ("" = all categories; 23, Comedy, has none here).
+CATEGORIES = ["", "15", "22", "23", "24", "26", "28"]
+CHART_SIZE = 8
+BACK_CATALOGUE = 5
+VERTICAL, LANDSCAPE = (1080, 1920), (1920, 1080)
 ETAG = "SAMPLE-DATA"
 DESCRIPTION = "SAMPLE DATA — a made-up video in Tale's sample data set, not a real video."
 
@@ -51,12 +68,20 @@ class Recipe:
     curve: str
     scale: float
     tags: tuple[str, ...] = ()
-    challenge: bool = False
+    category: str = "22"
+    queries: tuple[str, ...] = ()
+    """Search queries that match it."""
     hidden_likes: bool = False
     deleted_from: int | None = None
     """First round at which it is gone."""
     malformed_at: int | None = None
     duration_s: int = 40
+    size: tuple[int, int] | None = VERTICAL
+    """Player (width, height); None: the API does not know it."""
+    blocked: tuple[str, ...] = ()
+    """Regions where it cannot be viewed."""
+    home: str = ""
+    """The region where it is popular (its charts); default: the recipe list's."""
 
 
 # (title, subscribers, views, videos) per channel, by region.
@@ -83,58 +108,230 @@ CHANNELS: dict[str, list[tuple[str, int, int, int]]] = {
     ],
 }
 
+_FOOD, _PETS, _DAILY = ("먹방",), ("반려동물",), ("브이로그",)
 RECIPES: dict[str, list[Recipe]] = {
     "KR": [
         Recipe(
-            "집에서 탕후루 만들기 성공할까? #탕후루 #먹방", 0, 6, "rocket", 420_000, ("탕후루",)
+            "집에서 탕후루 만들기 성공할까? #탕후루 #먹방",
+            0,
+            6,
+            "rocket",
+            420_000,
+            ("탕후루",),
+            "26",
+            _FOOD,
         ),
         Recipe(
-            "딸기 탕후루 vs 샤인머스캣 탕후루 #탕후루", 1, 10, "rocket", 610_000, ("탕후루", "먹방")
+            "딸기 탕후루 vs 샤인머스캣 탕후루 #탕후루",
+            1,
+            10,
+            "rocket",
+            610_000,
+            ("탕후루", "먹방"),
+            "26",
+            _FOOD,
         ),
-        Recipe("편의점 재료로 탕후루 만들기 #탕후루 #편의점", 2, 14, "rocket", 260_000),
-        Recipe("탕후루 ASMR 바삭한 소리 #탕후루 #asmr", 3, 8, "rocket", 380_000, ("asmr",)),
-        Recipe("탕후루 실패 모음 #탕후루", 1, 18, "rocket", 150_000),
-        Recipe("산책 가자는 말에 강아지 반응 #강아지 #댕댕이", 4, -20, "steady", 520_000),
-        Recipe("강아지가 처음 눈을 봤을 때 #강아지", 4, -8, "steady", 300_000, hidden_likes=True),
-        Recipe("우리 강아지 개인기 모음 #강아지 #반려견", 4, 4, "steady", 240_000),
-        Recipe("강아지 목욕 시키기 대작전 #강아지", 4, 12, "steady", 160_000),
-        Recipe("새 노래 댄스챌린지 따라하기 #댄스챌린지", 5, -30, "fade", 900_000, challenge=True),
-        Recipe("교실에서 댄스챌린지 #댄스챌린지 #학교", 5, -24, "fade", 650_000, challenge=True),
-        Recipe("할머니와 댄스챌린지 #댄스챌린지", 5, -18, "fade", 700_000, challenge=True),
+        Recipe(
+            "편의점 재료로 탕후루 만들기 #탕후루 #편의점", 2, 14, "rocket", 260_000, (), "26", _FOOD
+        ),
+        Recipe(
+            "탕후루 ASMR 바삭한 소리 #탕후루 #asmr",
+            3,
+            8,
+            "rocket",
+            380_000,
+            ("asmr",),
+            "26",
+            _FOOD,
+            size=None,
+        ),
+        Recipe("탕후루 실패 모음 #탕후루", 1, 18, "rocket", 150_000, (), "26", _FOOD),
+        Recipe(
+            "산책 가자는 말에 강아지 반응 #강아지 #댕댕이",
+            4,
+            -20,
+            "steady",
+            520_000,
+            (),
+            "15",
+            _PETS,
+        ),
+        Recipe(
+            "강아지가 처음 눈을 봤을 때 #강아지",
+            4,
+            -8,
+            "steady",
+            300_000,
+            (),
+            "15",
+            _PETS,
+            hidden_likes=True,
+        ),
+        Recipe("우리 강아지 개인기 모음 #강아지 #반려견", 4, 4, "steady", 240_000, (), "15", _PETS),
+        Recipe("강아지 목욕 시키기 대작전 #강아지", 4, 12, "steady", 160_000, (), "15", _PETS),
+        Recipe("새 노래 댄스챌린지 따라하기 #댄스챌린지", 5, -30, "fade", 900_000, (), "24"),
+        Recipe("교실에서 댄스챌린지 #댄스챌린지 #학교", 5, -24, "fade", 650_000, (), "24"),
+        Recipe("할머니와 댄스챌린지 #댄스챌린지", 5, -18, "fade", 700_000, (), "24"),
         Recipe(
             "하루 만에 조회수 폭발 레전드 브이로그 #브이로그",
             6,
             -40,
             "flat",
             3_000_000,
+            (),
+            "22",
+            _DAILY,
             hidden_likes=True,
         ),
-        Recipe("새벽 5시 공부 브이로그 #공부", 7, -12, "steady", 40_000, malformed_at=3),
-        Recipe("제주도 여행 3초 요약 #여행", 8, -6, "steady", 55_000, deleted_from=5),
-        Recipe("오늘의 도시락 반찬 #도시락", 1, 2, "steady", 30_000),
+        Recipe(
+            "레전드 브이로그 풀버전 (10분)",
+            6,
+            -30,
+            "steady",
+            2_000_000,
+            (),
+            "22",
+            duration_s=600,
+            size=LANDSCAPE,
+        ),
+        Recipe(
+            "새벽 5시 공부 브이로그 #공부",
+            7,
+            -12,
+            "steady",
+            40_000,
+            (),
+            "22",
+            _DAILY,
+            malformed_at=3,
+        ),
+        Recipe(
+            "제주도 여행 3초 요약 #여행", 8, -6, "steady", 55_000, (), "22", _DAILY, deleted_from=5
+        ),
+        Recipe("오늘의 도시락 반찬 #도시락", 1, 2, "steady", 30_000, (), "26", _DAILY),
     ],
     "US": [
-        Recipe("I made cloud bread in 60 seconds #cloudbread #baking", 0, 6, "rocket", 380_000),
-        Recipe("Rainbow cloud bread that actually works #cloudbread", 1, 10, "rocket", 520_000),
-        Recipe("Cloud bread fail compilation #cloudbread", 1, 16, "rocket", 180_000),
-        Recipe("3-ingredient cloud bread #cloudbread #recipe", 0, 12, "rocket", 240_000),
-        Recipe("Rescue kitten meets the dog #rescuecat #cats", 2, -22, "steady", 610_000),
-        Recipe("Day 1 vs day 30 with my rescue cat #rescuecat", 2, -6, "steady", 330_000),
-        Recipe("My rescue cat learns to play fetch #rescuecat", 2, 8, "steady", 210_000),
-        Recipe("This planet rains glass #spacefacts #science", 3, -32, "fade", 1_200_000),
-        Recipe("Why the Moon is drifting away #spacefacts", 3, -26, "fade", 800_000),
-        Recipe("A day on Venus is longer than a year #spacefacts", 3, -20, "fade", 640_000),
+        Recipe(
+            "I made cloud bread in 60 seconds #cloudbread #baking",
+            0,
+            6,
+            "rocket",
+            380_000,
+            (),
+            "26",
+            ("recipe",),
+        ),
+        Recipe(
+            "Rainbow cloud bread that actually works #cloudbread",
+            1,
+            10,
+            "rocket",
+            520_000,
+            (),
+            "26",
+            ("recipe", "먹방"),
+            blocked=("KR",),
+        ),
+        Recipe(
+            "Cloud bread fail compilation #cloudbread",
+            1,
+            16,
+            "rocket",
+            180_000,
+            (),
+            "26",
+            ("recipe",),
+        ),
+        Recipe(
+            "3-ingredient cloud bread #cloudbread #recipe",
+            0,
+            12,
+            "rocket",
+            240_000,
+            (),
+            "26",
+            ("recipe",),
+        ),
+        Recipe(
+            "Rescue kitten meets the dog #rescuecat #cats",
+            2,
+            -22,
+            "steady",
+            610_000,
+            (),
+            "15",
+            ("pets",),
+        ),
+        Recipe(
+            "Day 1 vs day 30 with my rescue cat #rescuecat",
+            2,
+            -6,
+            "steady",
+            330_000,
+            (),
+            "15",
+            ("pets",),
+        ),
+        Recipe(
+            "My rescue cat learns to play fetch #rescuecat",
+            2,
+            8,
+            "steady",
+            210_000,
+            (),
+            "15",
+            ("pets",),
+        ),
+        Recipe("This planet rains glass #spacefacts #science", 3, -32, "fade", 1_200_000, (), "28"),
+        Recipe("Why the Moon is drifting away #spacefacts", 3, -26, "fade", 800_000, (), "28"),
+        Recipe(
+            "A day on Venus is longer than a year #spacefacts", 3, -20, "fade", 640_000, (), "28"
+        ),
         Recipe(
             "I survived 100 days in a glass box #challenge",
             4,
             -40,
             "flat",
             20_000_000,
-            challenge=True,
+            (),
+            "24",
+            ("vlog",),
             hidden_likes=True,
         ),
-        Recipe("Easy paper plane that flies really far #diy", 5, -10, "steady", 48_000),
-        Recipe("Street tacos at 2am #food", 6, -4, "steady", 36_000, deleted_from=6),
+        Recipe(
+            "Glass box day 100 (widescreen)", 4, -36, "steady", 4_000_000, (), "24", size=LANDSCAPE
+        ),
+        Recipe(
+            "Easy paper plane that flies really far #diy",
+            5,
+            -10,
+            "steady",
+            48_000,
+            (),
+            "22",
+            ("vlog",),
+        ),
+        Recipe(
+            "Street tacos at 2am #food",
+            6,
+            -4,
+            "steady",
+            36_000,
+            (),
+            "22",
+            ("vlog",),
+            deleted_from=6,
+        ),
+        Recipe(
+            "Trying Korean tanghulu for the first time #tanghulu",
+            6,
+            0,
+            "steady",
+            20_000,
+            (),
+            "26",
+            ("recipe", "먹방"),
+        ),
     ],
 }
 
@@ -182,6 +379,51 @@ def _channel(region: str, n: int) -> str:
     return f"UCsample{region}{n:014d}"
 
 
+def _snippet(region: str, channel: int, title: str, published: float, **extra: Any) -> Any:
+    return {
+        "publishedAt": _iso(published),
+        "channelId": _channel(region, channel),
+        "title": title,
+        "description": DESCRIPTION,
+        "channelTitle": CHANNELS[region][channel][0],
+        "defaultAudioLanguage": "ko" if region == "KR" else "en",
+        **extra,
+    }
+
+
+def _back_catalogue(data: dict[str, Any], rng: random.Random) -> None:
+    """Older Shorts of every channel, with steady counts: what its uploads playlist holds
+    besides the sample's stories (the channel baseline of the outlier score)."""
+    for region, channels in sorted(CHANNELS.items()):
+        for n, (title, _, views, videos) in enumerate(channels):
+            typical = views / videos
+            for k in range(BACK_CATALOGUE):
+                video_id = f"smp{region}B{n:02d}{k:03d}"
+                published = START - (3 + 3 * k + rng.uniform(0, 2)) * 86400
+                count = str(round(typical * rng.uniform(0.6, 1.4)))
+                stats = {
+                    "viewCount": count,
+                    "likeCount": str(int(count) // 30),
+                    "favoriteCount": "0",
+                    "commentCount": str(int(count) // 500),
+                }
+                data["videos"][video_id] = {
+                    "region": region,
+                    "queries": [],
+                    "size": list(VERTICAL),
+                    "resource": {
+                        "kind": "youtube#video",
+                        "etag": ETAG,
+                        "id": video_id,
+                        "snippet": _snippet(
+                            region, n, f"{title} — short #{k + 1}", published, categoryId="22"
+                        ),
+                        "contentDetails": {"duration": "PT35S"},
+                    },
+                    "statistics": [stats] * ROUNDS,
+                }
+
+
 def build(seed: int = SEED) -> dict[str, Any]:
     """The whole sample data set (deterministic for a seed)."""
     rng = random.Random(seed)
@@ -191,7 +433,9 @@ def build(seed: int = SEED) -> dict[str, Any]:
         "generated_by": "python -m shared.trends.sample --write",
         "seed": seed,
         "regions": sorted(RECIPES),
-        "topics": list(TOPICS),
+        "niches": NICHES,
+        "categories": CATEGORIES,
+        "chart_size": CHART_SIZE,
         "rounds": [_iso(START + n * STEP_H * 3600) for n in range(ROUNDS)],
         "channels": {},
         "videos": {},
@@ -214,29 +458,27 @@ def build(seed: int = SEED) -> dict[str, Any]:
     for region, recipes in sorted(RECIPES.items()):
         for n, recipe in enumerate(recipes, 1):
             video_id = f"smp{region}{n:06d}"
-            cid = _channel(region, recipe.channel)
-            snippet: dict[str, Any] = {
-                "publishedAt": _iso(START + recipe.published_h * 3600),
-                "channelId": cid,
-                "title": recipe.title,
-                "description": DESCRIPTION,
-                "channelTitle": CHANNELS[region][recipe.channel][0],
-                "defaultAudioLanguage": "ko" if region == "KR" else "en",
-            }
+            extra: dict[str, Any] = {"categoryId": recipe.category}
             if recipe.tags:
-                snippet["tags"] = list(recipe.tags)
+                extra["tags"] = list(recipe.tags)
+            details: dict[str, Any] = {"duration": f"PT{recipe.duration_s}S"}
+            if recipe.blocked:
+                details["regionRestriction"] = {"blocked": list(recipe.blocked)}
+            published = START + recipe.published_h * 3600
             data["videos"][video_id] = {
-                "region": region,
-                "queries": ["#shorts", *(["#challenge"] if recipe.challenge else [])],
+                "region": recipe.home or region,
+                "queries": list(recipe.queries),
+                "size": list(recipe.size) if recipe.size else None,
                 "resource": {
                     "kind": "youtube#video",
                     "etag": ETAG,
                     "id": video_id,
-                    "snippet": snippet,
-                    "contentDetails": {"duration": f"PT{recipe.duration_s}S"},
+                    "snippet": _snippet(region, recipe.channel, recipe.title, published, **extra),
+                    "contentDetails": details,
                 },
                 "statistics": _statistics(recipe, rng),
             }
+    _back_catalogue(data, rng)
     return data
 
 

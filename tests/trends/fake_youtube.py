@@ -1,25 +1,21 @@
-"""A stand-in for the YouTube Data API v3 behind ``httpx.MockTransport``.
-
-It answers ``GET …/youtube/v3/search``, ``…/videos`` and ``…/channels`` with bodies shaped as
-the API reference documents them (``youtube#searchListResponse`` pages linked by
-``nextPageToken``, ``youtube#video`` and ``youtube#channel`` resources whose counts are
-strings, ``pageInfo``) and errors as Google APIs send them
-(``{"error": {"code", "message", "errors": [{"domain", "reason", "message"}]}}``). It records
-every request, so tests see what the real client sends and how many calls it made.
-"""
+"""The YouTube stand-in (``shared.trends.standin``) for tests: resources shaped as the API
+reference documents them, the documented chart and search semantics, plus errors injected
+per call (``errors``) and checks on what the client sends (the key in the header, never in
+the URL; GET only)."""
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 
+from shared.trends.standin import YouTubeStandIn, google_error
 from shared.trends.youtube import YouTubeClient
 
 KEY = "test-youtube-key"
+__all__ = ["KEY", "FakeYouTube", "channel", "google_error", "iso", "quota_exceeded", "video"]
 
 
 def iso(at: float) -> str:
@@ -37,8 +33,13 @@ def video(
     tags: list[str] | None = None,
     duration: str = "PT45S",
     statistics: bool = True,
+    blocked: list[str] | None = None,
+    language: str = "",
 ) -> dict[str, Any]:
-    """A ``youtube#video`` resource (part=snippet,statistics,contentDetails)."""
+    """A ``youtube#video`` resource (snippet, statistics, contentDetails)."""
+    details: dict[str, Any] = {"duration": duration, "dimension": "2d", "definition": "hd"}
+    if blocked:
+        details["regionRestriction"] = {"blocked": blocked}
     resource: dict[str, Any] = {
         "kind": "youtube#video",
         "etag": f"etag-{video_id}",
@@ -53,8 +54,9 @@ def video(
             "categoryId": "22",
             "liveBroadcastContent": "none",
             **({"tags": tags} if tags else {}),
+            **({"defaultAudioLanguage": language} if language else {}),
         },
-        "contentDetails": {"duration": duration, "dimension": "2d", "definition": "hd"},
+        "contentDetails": details,
     }
     if statistics:
         stats: dict[str, str] = {"favoriteCount": "0", "commentCount": "3"}
@@ -69,7 +71,7 @@ def video(
 def channel(
     channel_id: str, subscribers: int, views: int, videos: int, *, hidden: bool = False
 ) -> dict[str, Any]:
-    """A ``youtube#channel`` resource (part=snippet,statistics)."""
+    """A ``youtube#channel`` resource (snippet, statistics)."""
     stats: dict[str, Any] = {
         "viewCount": str(views),
         "hiddenSubscriberCount": hidden,
@@ -86,95 +88,33 @@ def channel(
     }
 
 
-def google_error(
-    code: int, reason: str, message: str, domain: str = "youtube.quota"
-) -> httpx.Response:
-    return httpx.Response(
-        code,
-        json={
-            "error": {
-                "code": code,
-                "message": message,
-                "errors": [{"message": message, "domain": domain, "reason": reason}],
-            }
-        },
-    )
-
-
 def quota_exceeded() -> httpx.Response:
     return google_error(
         403,
         "quotaExceeded",
         'The request cannot be completed because you have exceeded your <a href="/youtube/v3/'
         'getting-started#quota">quota</a>.',
+        "youtube.quota",
     )
 
 
 @dataclass
-class FakeYouTube:
-    pages: dict[tuple[str, str], list[list[str]]] = field(default_factory=dict)
-    """(region, query) → pages of video ids."""
-    videos: dict[str, dict[str, Any]] = field(default_factory=dict)
-    channels: dict[str, dict[str, Any]] = field(default_factory=dict)
+class FakeYouTube(YouTubeStandIn):
     errors: dict[tuple[str, int], httpx.Response] = field(default_factory=dict)
     """(resource, n-th call of it, from 1) → the response to give instead."""
-    requests: list[httpx.Request] = field(default_factory=list)
-    counts: Counter[str] = field(default_factory=Counter)
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         assert request.method == "GET"
         assert request.url.path.startswith("/youtube/v3/"), request.url
         assert request.headers["x-goog-api-key"] == KEY
         assert "key" not in request.url.params  # never in the URL
-        self.requests.append(request)
         resource = request.url.path.rsplit("/", 1)[-1]
-        self.counts[resource] += 1
-        injected = self.errors.get((resource, self.counts[resource]))
+        injected = self.errors.get((resource, self.counts[resource] + 1))
         if injected is not None:
+            self.requests.append(request)
+            self.counts[resource] += 1
             return injected
-        params = request.url.params
-        if resource == "search":
-            return self._search(params)
-        ids = params["id"].split(",")
-        assert len(ids) <= 50
-        source = self.videos if resource == "videos" else self.channels
-        items = [source[i] for i in ids if i in source]
-        kind = (
-            "youtube#videoListResponse" if resource == "videos" else "youtube#channelListResponse"
-        )
-        return httpx.Response(
-            200,
-            json={
-                "kind": kind,
-                "etag": "list-etag",
-                "items": items,
-                "pageInfo": {"totalResults": len(items), "resultsPerPage": len(items)},
-            },
-        )
-
-    def _search(self, params: httpx.QueryParams) -> httpx.Response:
-        assert params["part"] == "id" and params["type"] == "video"
-        assert params["videoDuration"] == "short" and params["order"] == "viewCount"
-        pages = self.pages.get((params["regionCode"], params["q"]), [[]])
-        token = params.get("pageToken")
-        index = int(token.removeprefix("page-")) if token else 0
-        body: dict[str, Any] = {
-            "kind": "youtube#searchListResponse",
-            "etag": "search-etag",
-            "regionCode": params["regionCode"],
-            "pageInfo": {"totalResults": sum(map(len, pages)), "resultsPerPage": 50},
-            "items": [
-                {
-                    "kind": "youtube#searchResult",
-                    "etag": f"etag-{v}",
-                    "id": {"kind": "youtube#video", "videoId": v},
-                }
-                for v in pages[index]
-            ],
-        }
-        if index + 1 < len(pages):
-            body["nextPageToken"] = f"page-{index + 1}"
-        return httpx.Response(200, json=body)
+        return super().__call__(request)
 
     def client(self) -> YouTubeClient:
         return YouTubeClient(httpx.Client(transport=httpx.MockTransport(self)), KEY)

@@ -1,5 +1,6 @@
-"""The collector against the YouTube Data API intercepted at the HTTP layer (``FakeYouTube``):
-pagination, partial statistics, malformed answers, quota accounting and the quota stop."""
+"""The collector against the YouTube stand-in at the HTTP layer: pagination, partial
+statistics, malformed answers, the two quota buckets as Google documents them today, and
+the stops."""
 
 from __future__ import annotations
 
@@ -13,9 +14,10 @@ from shared.adapters.local.trends import SqliteTrendStore
 from shared.domain.errors import PermanentError, TransientError
 from shared.trends.collect import Collector, collection_id
 from shared.trends.quota import (
-    UNIT_COSTS,
+    COSTS,
+    POOL,
+    SEARCH,
     QuotaPlanner,
-    collection_cost,
     next_reset,
     pacific_offset,
     quota_day,
@@ -24,18 +26,15 @@ from tests.trends.fake_youtube import FakeYouTube, channel, google_error, quota_
 
 NOW = datetime(2025, 7, 1, 12, tzinfo=UTC).timestamp()  # 05:00 in Los Angeles (PDT)
 RESET = datetime(2025, 7, 2, 7, tzinfo=UTC).timestamp()  # the next Pacific midnight
+VERTICAL = (1080, 1920)
 
 
-def world(pages: list[int], region: str = "KR", query: str = "#shorts") -> FakeYouTube:
-    """``pages`` of search results; videos on three channels, published in the last day."""
+def world(sizes: list[int], query: str = "#shorts") -> FakeYouTube:
+    """``sum(sizes)`` videos matching ``query``, on three channels, published in the last day."""
     fake = FakeYouTube()
-    ids: list[list[str]] = []
-    n = 0
-    for size in pages:
-        ids.append([f"vid{n + i:08d}" for i in range(size)])
-        n += size
-    fake.pages[(region, query)] = ids
-    for k, video_id in enumerate(v for page in ids for v in page):
+    ids = [f"vid{n:08d}" for n in range(sum(sizes))]
+    fake.index[query] = ids
+    for k, video_id in enumerate(ids):
         fake.videos[video_id] = video(
             video_id,
             f"video {k} #tag{k % 3}",
@@ -43,6 +42,7 @@ def world(pages: list[int], region: str = "KR", query: str = "#shorts") -> FakeY
             NOW - 3600 * (k % 20 + 1),
             1000 + k,
         )
+        fake.sizes[video_id] = VERTICAL
     for c in range(3):
         fake.channels[f"UCchan{c:04d}"] = channel(f"UCchan{c:04d}", 5000, 900_000, 120)
     return fake
@@ -52,11 +52,22 @@ def collector(
     fake: FakeYouTube,
     store: SqliteTrendStore,
     *,
-    topics: tuple[str, ...] = ("#shorts",),
+    queries: tuple[str, ...] = ("#shorts",),
     pages: int = 3,
     budget: int = 10_000,
+    searches: int = 100,
+    categories: tuple[str, ...] = (),
+    baselines: int = 0,
 ) -> Collector:
-    return Collector(fake.client(), store, QuotaPlanner(store, budget), topics, pages=pages)
+    return Collector(
+        fake.client(),
+        store,
+        QuotaPlanner(store, budget, searches),
+        niches={"all": list(queries)},
+        categories=categories,
+        search_pages=pages,
+        baseline_channels=baselines,
+    )
 
 
 @pytest.fixture
@@ -64,49 +75,54 @@ def store(tmp_path: Path) -> SqliteTrendStore:
     return SqliteTrendStore(tmp_path / "trends.db")
 
 
-def test_pages_follow_next_page_token_and_the_units_add_up(store: SqliteTrendStore) -> None:
+def test_pages_follow_next_page_token_and_each_bucket_is_charged(store: SqliteTrendStore) -> None:
     fake = world([50, 20])
     summary = collector(fake, store, pages=3).collect("KR", NOW, collection_id("KR", NOW))
 
     assert summary.status == "collected"
-    # Two pages (the second has no nextPageToken, so the third is never asked for).
     tokens = [r.url.params.get("pageToken") for r in fake.of("search")]
-    assert tokens == [None, "page-1"]
+    assert len(tokens) == 2 and tokens[0] is None  # the second page has no nextPageToken
+    search = fake.of("search")[0].url.params
+    assert (search["type"], search["videoDuration"], search["regionCode"]) == (
+        "video",
+        "short",
+        "KR",
+    )
+    assert (
+        search["relevanceLanguage"] == "ko" and search["publishedAfter"] == "2025-06-29T12:00:00Z"
+    )
     assert summary.videos == summary.snapshots == 70
     assert summary.calls == {"search.list": 2, "videos.list": 2, "channels.list": 1}
-    # Documented costs: search.list 100, videos.list and channels.list 1 per 50 ids.
-    assert summary.units == 2 * 100 + 2 * 1 + 1 * 1 == collection_cost(1, 2, 70, 3) == 203
-    day = QuotaPlanner(store).day(NOW)
-    calls = store.quota_calls(day)
-    assert [c.method for c in calls] == [
-        "search.list",
-        "search.list",
-        "videos.list",
-        "videos.list",
-        "channels.list",
-    ]
-    assert all(c.units == UNIT_COSTS[c.method] for c in calls)
-    assert sum(c.units for c in calls) == store.quota(day).spent == 203
-    assert day == "youtube:2025-07-01"
-    # Each batch asks for at most 50 ids, every one of them once.
+    planner = QuotaPlanner(store)
+    # Google's quota page today: search.list has its own bucket (1 per call); the rest
+    # comes from the 10,000-unit pool at 1 unit a call.
+    assert planner.spent(NOW, SEARCH) == 2 and planner.spent(NOW, POOL) == 3
+    assert summary.units == 5
+    pool = store.quota_calls(planner.day(NOW))
+    assert [c.method for c in pool] == ["videos.list", "videos.list", "channels.list"]
+    assert [c.method for c in store.quota_calls(planner.day(NOW, SEARCH))] == ["search.list"] * 2
+    assert all(c.units == COSTS[c.method].units for c in pool)
+    assert planner.day(NOW) == "youtube:2025-07-01"
+    assert planner.day(NOW, SEARCH) == "youtube:search:2025-07-01"
     asked = [i for r in fake.of("videos") for i in r.url.params["id"].split(",")]
     assert sorted(asked) == sorted(fake.videos)
-    # Channel sizes are kept with the videos (the outlier score needs them).
+    assert all("maxResults" not in r.url.params for r in fake.of("videos"))  # not with id
     stored = store.videos(["vid00000000"])["vid00000000"]
     assert (stored.channel_subscribers, stored.channel_views, stored.channel_videos) == (
         5000,
         900_000,
         120,
     )
-    assert stored.topics == ("#shorts",)
+    assert stored.topics == ("#shorts",) and stored.niches == ("all",) and stored.aspect == 0.5625
 
 
 def test_partial_statistics_deleted_and_malformed_items_are_skipped_and_counted(
     store: SqliteTrendStore,
 ) -> None:
     fake = world([8])
-    fake.pages[("KR", "#shorts")][0] += ["gone0000001"]  # found, then deleted before videos.list
+    fake.index["#shorts"] += ["gone0000001"]  # found by search, gone before videos.list
     videos = fake.videos
+    fake.videos["gone0000001"] = video("gone0000001", "gone", "UCchan0001", NOW - 60, 5)
     videos["vid00000001"] = video(
         "vid00000001", "likes hidden", "UCchan0001", NOW - 7200, 500, likes=None
     )
@@ -116,11 +132,21 @@ def test_partial_statistics_deleted_and_malformed_items_are_skipped_and_counted(
     videos["vid00000003"] = video("vid00000003", "no views", "UCchan0000", NOW - 7200, None)
     videos["vid00000004"]["statistics"]["viewCount"] = "lots"  # malformed count
     videos["vid00000005"] = video(
-        "vid00000005", "long", "UCchan0002", NOW - 7200, 9, duration="PT5M2S"
+        "vid00000005", "long", "UCchan0002", NOW - 7200, 9, duration="PT3M2S"
     )
     del videos["vid00000006"]["snippet"]["publishedAt"]  # malformed resource
+    fake.sizes["vid00000007"] = (1920, 1080)  # landscape: not a Short
+    del fake.sizes["vid00000000"]  # size unknown to the API: kept on its duration
     fake.channels["UCchan0001"] = channel("UCchan0001", 0, 10_000, 10, hidden=True)
 
+    real = fake.answer
+
+    def answer(resource: str, params: httpx.QueryParams) -> httpx.Response:
+        if resource == "videos":
+            fake.videos.pop("gone0000001", None)
+        return real(resource, params)
+
+    fake.answer = answer  # type: ignore[method-assign]
     summary = collector(fake, store).collect("KR", NOW, collection_id("KR", NOW))
 
     assert summary.status == "collected"
@@ -128,25 +154,28 @@ def test_partial_statistics_deleted_and_malformed_items_are_skipped_and_counted(
         "deleted": 1,
         "no_statistics": 2,
         "malformed": 2,
-        "not_short": 1,
+        "not_short": 2,
         "hidden_likes": 1,
+        "shape_unknown": 1,
     }
     kept = {s.video_id: s for s in store.snapshots("KR", 0)}
-    assert sorted(kept) == ["vid00000000", "vid00000001", "vid00000007"]
+    assert sorted(kept) == ["vid00000000", "vid00000001"]
     assert kept["vid00000001"].likes is None and kept["vid00000001"].views == 500
     hidden = store.videos(["vid00000001"])["vid00000001"]
     assert hidden.channel_subscribers is None and hidden.channel_views == 10_000
+    assert store.videos(["vid00000000"])["vid00000000"].aspect is None
     assert "1 deleted" in summary.line() and "2 malformed" in summary.line()
 
 
-def test_tracked_videos_are_measured_again_and_one_deleted_between_snapshots_is_counted(
+def test_known_videos_are_measured_again_and_one_deleted_between_snapshots_is_counted(
     store: SqliteTrendStore,
 ) -> None:
     fake = world([5])
     collector(fake, store).collect("KR", NOW, collection_id("KR", NOW))
     later = NOW + 4 * 3600
-    fake.pages[("KR", "#shorts")] = [["new00000001"]]  # the search has moved on
+    fake.index["#shorts"] = ["new00000001"]  # the search has moved on
     fake.videos["new00000001"] = video("new00000001", "new", "UCchan0000", later - 600, 50)
+    fake.sizes["new00000001"] = VERTICAL
     del fake.videos["vid00000002"]  # deleted between the snapshots
     for v in fake.videos.values():
         v["statistics"]["viewCount"] = str(int(v["statistics"]["viewCount"]) * 2)
@@ -160,12 +189,52 @@ def test_tracked_videos_are_measured_again_and_one_deleted_between_snapshots_is_
     assert [s.views for s in series] == [1000, 2000]
 
 
+def test_a_hundred_searches_exhaust_the_search_bucket_and_re_measuring_goes_on(
+    store: SqliteTrendStore, tmp_path: Path
+) -> None:
+    """Google's default: 100 search.list calls a day in their own bucket. The planner stops
+    the 101st before it is sent; videos.list keeps measuring from the 10,000-unit pool."""
+    fake = world([5])
+    queries = tuple(f"q{n:03d}" for n in range(120))
+    for q in queries:
+        fake.index[q] = []
+    first = collector(fake, store, queries=("#shorts",), pages=1)
+    first.collect("KR", NOW, collection_id("KR", NOW))  # 1 search; 5 videos known
+    later = NOW + 3 * 3600
+    summary = collector(fake, store, queries=queries, pages=1).collect(
+        "KR", later, collection_id("KR", later)
+    )
+
+    assert fake.counts["search"] == 100  # 1 + 99: the 101st was never sent
+    assert summary.status == "search-stopped" and "searching stopped" in summary.message
+    assert summary.calls["videos.list"] == 1 and summary.snapshots == 5  # re-measured
+    planner = QuotaPlanner(store)
+    assert planner.spent(later, SEARCH) == 100 and planner.spent(later, POOL) == 4
+
+    # The API's own refusal of a search (another client used the bucket) stops searching
+    # until the reset, and only searching.
+    fresh = SqliteTrendStore(tmp_path / "other.db")
+    api = world([5])
+    api.daily_searches = 1
+    collector(api, fresh).collect("KR", NOW, collection_id("KR", NOW))
+    again = collector(api, fresh, queries=("#shorts", "more")).collect(
+        "KR", later, collection_id("KR", later)
+    )
+    assert again.status == "search-stopped" and "quotaExceeded" in again.message
+    assert again.snapshots == 5 and again.calls["videos.list"] == 1
+    assert QuotaPlanner(fresh).blocked_until(later, SEARCH) == RESET
+    assert QuotaPlanner(fresh).blocked_until(later) is None
+    sent = api.counts["search"]
+    third = collector(api, fresh).collect("KR", later + 3600, collection_id("KR", later + 3600))
+    assert api.counts["search"] == sent and third.snapshots == 5  # no search sent
+
+
 @pytest.mark.parametrize("reason", ["quotaExceeded", "dailyLimitExceeded"])
-def test_quota_exceeded_stops_until_the_pacific_reset_and_says_so(
+def test_the_pool_exhausted_stops_until_the_pacific_reset_and_says_so(
     store: SqliteTrendStore, reason: str
 ) -> None:
     fake = world([50, 50])
-    fake.errors[("search", 2)] = (
+    fake.errors[("videos", 2)] = (
         quota_exceeded()
         if reason == "quotaExceeded"
         else google_error(403, reason, "Daily Limit Exceeded", domain="usageLimits")
@@ -174,37 +243,28 @@ def test_quota_exceeded_stops_until_the_pacific_reset_and_says_so(
 
     assert summary.status == "quota-exhausted"
     assert "until 2025-07-02 07:00 UTC" in summary.message
-    assert fake.counts == {"search": 2}  # nothing sent after the refusal
+    assert fake.counts == {"search": 2, "videos": 2}  # nothing sent after the refusal
+    assert summary.snapshots == 50  # what was measured is kept
     planner = QuotaPlanner(store)
     assert planner.blocked_until(NOW) == RESET
-    assert planner.spent(NOW) == 200  # the refused call was charged before it was sent
+    assert planner.spent(NOW) == 2  # the refused call was charged before it was sent
 
-    # Later the same day: nothing is sent at all.
     again = collector(fake, store).collect("KR", NOW + 3600, collection_id("KR", NOW + 3600))
     assert again.status == "quota-exhausted" and "nothing collected" in again.message
-    assert fake.counts == {"search": 2}
+    assert fake.counts == {"search": 2, "videos": 2}
 
-    # After the reset (a new quota day): collecting works again.
     fake.errors.clear()
     after = RESET + 60
     resumed = collector(fake, store).collect("KR", after, collection_id("KR", after))
     assert resumed.status == "collected" and resumed.snapshots == 100
-    assert planner.spent(after) == 203
 
 
-def test_the_planner_stops_before_the_budget_never_after(store: SqliteTrendStore) -> None:
-    fake = world([10])
-    for q in ("b", "c"):
-        fake.pages[("KR", q)] = [[]]
-    summary = collector(fake, store, topics=("#shorts", "b", "c"), budget=250).collect(
-        "KR", NOW, collection_id("KR", NOW)
-    )
-    # Two searches fit (200 units), the third would make 300 > 250: refused, never sent;
-    # the videos found are still measured (1 unit each call), within the budget.
-    assert summary.status == "budget" and "searching stopped" in summary.message
-    assert fake.counts == {"search": 2, "videos": 1, "channels": 1}
-    assert summary.units == QuotaPlanner(store, 250).spent(NOW) == 202 <= 250
-    assert summary.snapshots == 10
+def test_the_planner_stops_the_pool_before_the_budget_never_after(store: SqliteTrendStore) -> None:
+    fake = world([60])
+    summary = collector(fake, store, budget=1).collect("KR", NOW, collection_id("KR", NOW))
+    assert summary.status == "budget" and "refused" in summary.message
+    assert fake.counts == {"search": 2, "videos": 1}
+    assert QuotaPlanner(store, 1).spent(NOW) == 1 and summary.snapshots == 50
 
 
 def test_a_transient_failure_skips_one_call_and_a_total_one_is_raised(
@@ -216,7 +276,7 @@ def test_a_transient_failure_skips_one_call_and_a_total_one_is_raised(
     assert summary.status == "partial" and summary.snapshots == 20
     assert summary.skipped == {"failed_calls": 1}
 
-    down = world([5], region="US")
+    down = world([5])
     down.errors[("videos", 1)] = httpx.Response(500)
     with pytest.raises(TransientError):
         collector(down, store).collect("US", NOW, collection_id("US", NOW))
@@ -228,7 +288,7 @@ def test_a_malformed_body_is_skipped_and_a_bad_key_is_permanent(store: SqliteTre
     summary = collector(fake, store).collect("KR", NOW, collection_id("KR", NOW))
     assert summary.snapshots == 50 and summary.skipped == {"malformed": 1}
 
-    bad = world([3], region="US")
+    bad = world([3])
     bad.errors[("search", 1)] = google_error(
         400, "badRequest", "API key not valid. Please pass a valid API key.", domain="global"
     )
@@ -264,18 +324,30 @@ def test_the_fallback_rule_agrees_with_the_time_zone_database() -> None:
 
 
 def test_the_documented_quota_arithmetic_is_the_codes() -> None:
-    from shared.trends.quota import collections_per_day, worst_case_cost
+    from shared.trends.quota import RunShape, run_cost, runs_per_day
 
     docs = (Path(__file__).resolve().parents[2] / "docs" / "trends.md").read_text()
-    assert "`102·T·P + 8` units per region" in docs
-    for regions, topics, pages in ((1, 1, 1), (2, 1, 1), (2, 2, 2), (2, 3, 1), (3, 3, 1)):
-        per_region = worst_case_cost(topics, pages)
-        assert per_region == 102 * topics * pages + 8
-        row = (
-            f"{regions} × {topics} × {pages}",
-            f"{regions * per_region:,}",
-            str(collections_per_day(regions, topics, pages)),
-            f"{6 * regions * per_region:,}",
+    assert "`2·C·P + 2·Q·S + 2·⌈T/50⌉ + 2·B` units and `Q·S` searches per region" in docs
+    rows = [
+        (2, RunShape(6, 1, 2, 1, 200, 20)),
+        (2, RunShape(6, 1, 4, 1, 200, 20)),
+        (3, RunShape(6, 1, 4, 1, 200, 20)),
+        (2, RunShape(6, 2, 4, 2, 400, 40)),
+    ]
+    for regions, shape in rows:
+        cost = run_cost(regions, shape)
+        one = (
+            2 * shape.categories * shape.chart_pages
+            + 2 * shape.queries * shape.search_pages
+            + 2 * -(-shape.tracked // 50)
+            + 2 * shape.baselines
         )
-        line = next(x for x in docs.splitlines() if row[0] in x)
-        assert all(cell in line for cell in row), (row, line)
+        assert cost.units == regions * one
+        cells = (
+            f"{regions} | {shape.categories}×{shape.chart_pages} | "
+            f"{shape.queries}×{shape.search_pages} | {shape.tracked} | {shape.baselines} |",
+            f"{cost.units:,} units, {cost.searches} searches",
+            f"| {runs_per_day(regions, shape)} |",
+        )
+        line = next(x for x in docs.splitlines() if x.startswith("| " + cells[0]))
+        assert all(cell in line for cell in cells), (cells, line)

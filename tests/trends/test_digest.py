@@ -1,22 +1,35 @@
-"""The digest email end to end on the embedded default: the sample data set replayed through
-the collector and the analysis, real ``.eml`` files in the outbox, in Korean and English,
-sent once whatever is redelivered."""
+"""The digest end to end on the embedded default: the sample data set replayed through the
+collector and the analysis, real ``.eml`` files in the outbox — only rising trends, video
+links, the figures, RFC 8058 one-click unsubscribe, the follower's language — and at most one
+per follower and period, carrying only trends new to them."""
 
 from __future__ import annotations
 
+import re
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
 from pathlib import Path
 
+import pytest
+
 from schemas.trends import TrendsCollected
 from shared import bootstrap
+from shared.adapters.email.sendgrid import SendGridTransport
+from shared.adapters.email.sending import Outgoing
+from shared.adapters.email.smtp import SmtpTransport
+from shared.config import Settings
+from shared.ports.notifier import Message
 from shared.trends import sample
 from shared.trends.collect import collection_id
+from shared.trends.digest import send_digests
 from shared.trends.models import Follower
 from shared.trends.parse import timestamp
-from shared.trends.pipeline import analyze_and_notify
-from shared.trends.replay import replay
+from shared.trends.pipeline import analyze_and_notify, links_for
+from shared.trends.replay import ReplayResult, replay
+from shared.trends.unsubscribe import follower_of, secret
+
+API = "https://api.tale.example"
 
 
 def read(path: Path) -> tuple[EmailMessage, str, str]:
@@ -28,22 +41,33 @@ def read(path: Path) -> tuple[EmailMessage, str, str]:
     return message, text.get_content(), html.get_content()
 
 
-def test_followers_get_one_digest_each_in_their_language(tale_home: Path) -> None:
-    c = bootstrap.container()
-    c.trends.follow(Follower("minji@example.com", "region", "KR", "ko"))
-    c.trends.follow(Follower("sam@example.com", "region", "US", "en"))
-    c.trends.follow(Follower("chef@example.com", "topic", "탕후루", "en"))
-    c.trends.follow(Follower("knitter@example.com", "topic", "knitting", "en"))
-    data = sample.load()
+@pytest.fixture
+def container(tale_home: Path) -> bootstrap.Container:
+    return bootstrap.configure(Settings(home=tale_home, trends_api_url=API))
 
-    result = replay(
-        data,
+
+def run_sample(c: bootstrap.Container) -> ReplayResult:
+    return replay(
+        sample.load(),
         trends=c.trends,
         claims=c.claims,
         explainer=c.explainer,
         notifier=c.notifier,
         settings=c.settings,
     )
+
+
+def test_followers_get_new_rising_trends_in_their_language(
+    container: bootstrap.Container, tale_home: Path
+) -> None:
+    c = container
+    minji = Follower("minji@example.com", "region", "KR", "ko")
+    c.trends.follow(minji)
+    c.trends.follow(Follower("sam@example.com", "region", "US", "en", frequency="weekly"))
+    c.trends.follow(Follower("chef@example.com", "topic", "탕후루", "en"))
+    c.trends.follow(Follower("knitter@example.com", "topic", "knitting", "en"))
+
+    result = run_sample(c)
 
     files = sorted((tale_home / "outbox").glob("trends-*.eml"))
     assert len(files) == len(result.digests) == 3  # nothing matches knitting
@@ -52,29 +76,50 @@ def test_followers_get_one_digest_each_in_their_language(tale_home: Path) -> Non
 
     ko, ko_text, ko_html = mails["minji@example.com"]
     kr = result.trends["KR"]
-    assert ko["Subject"].startswith("한국 쇼츠 급상승 트렌드: #탕후루")
-    assert ko["Content-Language"] == "ko"
-    assert ko_text.startswith("샘플 데이터")  # the sample is labelled as such
-    assert kr[0].label in ko_text and kr[0].explanation("ko") is not None
-    explanation = kr[0].explanation("ko")
-    assert explanation is not None and explanation.writeup.summary in ko_text
-    link = f"http://localhost:3000/trends/{kr[0].trend_id}?idea=0"
-    assert f"테일 만들기: {link}" in ko_text
-    assert f'<a href="{link}">테일 만들기</a>' in ko_html and '<html lang="ko">' in ko_html
-    assert "한국을 팔로우" in ko_text
+    tanghulu = kr[0]
+    assert tanghulu.label == "#탕후루" and tanghulu.status == "rising"
+    assert ko["Subject"] == "한국 쇼츠 급상승 트렌드: #탕후루"  # the only rising one
+    assert ko["Content-Language"] == "ko" and ko_text.startswith("샘플 데이터")
+    assert not any(t.label in ko_text for t in kr if t.status != "rising")  # no fading, no steady
+    assert f"급상승: 시간당 조회수 {tanghulu.growth_pct:+.0f}%" in ko_text
+    assert "채널 4개" in ko_text and "UTC" in ko_text
+    for video in tanghulu.videos[:3]:
+        assert video.url in ko_text and f'href="{video.url}"' in ko_html
+    link = f"http://localhost:3000/trends/{tanghulu.trend_id}?idea=0"
+    assert f"테일 만들기: {link}" in ko_text and '<html lang="ko">' in ko_html
+    assert "한국을 팔로우하셔서 매일 보내 드리는" in ko_text
 
-    en, en_text, en_html = mails["sam@example.com"]
-    assert en["Subject"].startswith("Rising on Shorts in the United States: #cloudbread")
-    assert en["Content-Language"] == "en" and en_text.startswith("SAMPLE DATA")
-    assert "Start a tale: http://localhost:3000/trends/" in en_text
-    assert "Story ideas" in en_html and '<html lang="en">' in en_html
+    # RFC 8058: an HTTPS one-click URI in List-Unsubscribe, and List-Unsubscribe-Post.
+    assert ko["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    (one_click,) = re.findall(r"^<(https://[^>]+)>$", ko["List-Unsubscribe"])
+    assert one_click.startswith(f"{API}/v1/trends/unsubscribe?token=")
+    token = one_click.split("token=")[1]
+    assert follower_of(token, secret(c.settings, c.home)) == minji.follower_id
+    assert f"수신 거부: http://localhost:3000/trends/unsubscribe?token={token}" in ko_text
+    assert "minji" not in one_click  # the token names no address
+
+    en, en_text, _ = mails["sam@example.com"]
+    assert en["Subject"] == "Rising on Shorts in the United States: #cloudbread"
+    assert en["Content-Language"] == "en" and "You get this weekly" in en_text
+    assert "rising: views per hour +" in en_text and "the usual decay" in en_text
 
     topic, topic_text, _ = mails["chef@example.com"]
     assert topic["Subject"] == "Rising on Shorts — 탕후루: #탕후루"
-    assert "is rising on Shorts in South Korea" in topic_text  # a KR trend, in English
+    assert "on Shorts in South Korea is rising" in topic_text  # a KR trend, in English
 
-    # A redelivered trends.collected (a new message for the same window) sends nothing new.
-    before = {f: f.stat().st_mtime_ns for f in files}
+
+def test_a_digest_is_not_sent_twice_within_its_period(
+    container: bootstrap.Container, tale_home: Path
+) -> None:
+    c = container
+    c.trends.follow(Follower("minji@example.com", "region", "KR", "ko"))
+    data = sample.load()
+    result = run_sample(c)
+    assert len(result.digests) == 1
+    outbox = tale_home / "outbox"
+    before = {f: f.stat().st_mtime_ns for f in outbox.glob("trends-*.eml")}
+
+    # A redelivered trends.collected: nothing new is sent.
     last = timestamp(data["rounds"][-1])
     assert last is not None
     _, sent = analyze_and_notify(
@@ -87,42 +132,65 @@ def test_followers_get_one_digest_each_in_their_language(tale_home: Path) -> Non
         claimant="a-redelivered-message",
     )
     assert sent == []
-    assert {f: f.stat().st_mtime_ns for f in files} == before
-    # … and replaying the whole sample again collects nothing twice and mails nobody.
-    again = replay(
-        data,
-        trends=c.trends,
-        claims=c.claims,
-        explainer=c.explainer,
-        notifier=c.notifier,
-        settings=c.settings,
-    )
+    assert {f: f.stat().st_mtime_ns for f in outbox.glob("trends-*.eml")} == before
+
+    # A new rising trend later the same day waits for the next period; then only the new
+    # trend is sent, not the one mailed already.
+    kr = result.trends["KR"]
+    new = kr[0].model_copy(update={"trend_id": "trd-00000000000000ff", "label": "#붕어빵"})
+    followers = c.trends.followers()
+    links = links_for(c.settings, c.home)
+    args = {"notifier": c.notifier, "claims": c.claims, "claimant": "m-2", "links": links}
+    assert send_digests([kr[0], new], followers, at=last + 3600, **args) == []
+    (where,) = send_digests([kr[0], new], followers, at=last + 86400, **args)
+    _, text, _ = read(Path(where))
+    assert re.findall(r"^\d+\. (\S+) —", text, re.M) == ["#붕어빵"]
+    assert send_digests([new], followers, at=last + 86400 + 60, **args) == []
+
+    # Replaying the whole sample again collects nothing twice and mails nobody.
+    again = run_sample(c)
     assert {s.status for s in again.summaries} == {"already-collected"}
     assert again.units == 0 and again.digests == []
-    assert again.trends == result.trends
 
 
-def test_the_sample_replay_accounts_its_quota_on_its_own_ledger(tale_home: Path) -> None:
-    c = bootstrap.container()
-    data = sample.load()
-    result = replay(
-        data,
-        trends=c.trends,
-        claims=c.claims,
-        explainer=c.explainer,
-        notifier=c.notifier,
-        settings=c.settings,
+def test_every_email_transport_carries_the_unsubscribe_headers() -> None:
+    headers = (
+        ("List-Unsubscribe", "<https://api.tale.example/v1/trends/unsubscribe?token=x>"),
+        ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"),
     )
-    rounds, regions, topics = len(data["rounds"]), len(data["regions"]), len(data["topics"])
-    # Each round and region: a search page per topic (100 units each), then one videos.list
-    # and one channels.list (under 50 videos and channels each).
-    assert result.units == rounds * regions * (topics * 100 + 1 + 1) == 3232
-    days = {s.collection_id for s in result.summaries}
-    assert len(days) == rounds * regions
+    mail = Outgoing.of(
+        Message("trends-k", "a@example.com", "s", "t", "<p>h</p>", "en", headers=headers)
+    )
+    smtp = SmtpTransport("relay.example", 587, sender="Tale <noreply@tale.example>")
+    msg = smtp.message(mail)
+    assert msg["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert msg["List-Unsubscribe"] == headers[0][1]
+    body = SendGridTransport.__new__(SendGridTransport)
+    body.sender = "Tale <noreply@tale.example>"
+    sent = SendGridTransport.body(body, mail)
+    assert sent["headers"]["List-Unsubscribe"] == headers[0][1]
+    assert sent["headers"]["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+
+
+def test_the_sample_replay_accounts_its_quota_on_its_own_ledger(
+    container: bootstrap.Container,
+) -> None:
+    c = container
+    data = sample.load()
+    result = run_sample(c)
+    rounds, regions = len(data["rounds"]), len(data["regions"])
+    searched = sum(s.calls.get("search.list", 0) for s in result.summaries)
+    # Each round and region: one search per niche meant for its language, one chart call
+    # per category (a missing chart is charged too), and the pool's videos.list,
+    # channels.list and playlistItems.list.
+    assert searched == rounds * regions * len(data["niches"]) == 48
+    charts = rounds * regions * len(data["categories"])
+    pool = sum(s.units for s in result.summaries) - searched
+    assert pool >= charts
     skipped: dict[str, int] = {}
     for s in result.summaries:
         for reason, n in s.skipped.items():
             skipped[reason] = skipped.get(reason, 0) + n
     assert skipped["deleted"] >= 2 and skipped["malformed"] == 1 and skipped["hidden_likes"] > 0
-    live = c.trends.quota_calls(f"youtube:{data['rounds'][0][:10]}")
-    assert live == []  # the live key's ledger is untouched
+    assert skipped["no_chart"] == rounds * 3 and skipped["not_short"] >= rounds
+    assert c.trends.quota_calls(f"youtube:{data['rounds'][0][:10]}") == []  # not the live key's

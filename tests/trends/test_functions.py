@@ -48,13 +48,22 @@ def deliver(client: Any, topic: str, data: bytes, message_id: str, subscription:
 def youtube() -> FakeYouTube:
     fake = FakeYouTube()
     ids = [f"vid{n:08d}" for n in range(6)]
-    fake.pages[("KR", "#shorts")] = [ids]
+    fake.index["#shorts"] = ids
     for n, video_id in enumerate(ids):
         fake.videos[video_id] = video(
-            video_id, f"탕후루 {n} #탕후루", "UCchan0000", NOW - 7200, 10_000 * (n + 1)
+            video_id, f"탕후루 {n} #탕후루", f"UCchan{n:04d}", NOW - 7200, 10_000 * (n + 1)
         )
-    fake.channels["UCchan0000"] = channel("UCchan0000", 9000, 1_000_000, 100)
+        fake.sizes[video_id] = (1080, 1920)
+        fake.channels[f"UCchan{n:04d}"] = channel(f"UCchan{n:04d}", 9000, 1_000_000, 100)
+    fake.charts[("KR", "")] = []  # nothing popular in KR yet
     return fake
+
+
+def accelerate(fake: FakeYouTube, hours: float) -> None:
+    """Each video gains three times as many views an hour as it did since its upload."""
+    for n, resource in enumerate(fake.videos.values()):
+        views = int(resource["statistics"]["viewCount"])
+        resource["statistics"]["viewCount"] = str(views + round(hours * 15_000 * (n + 1)))
 
 
 @pytest.fixture
@@ -75,15 +84,24 @@ def test_the_trend_functions_are_registered_as_the_deployment_expects() -> None:
     assert "youtube" in collect.needs and "explainer" in analyze.needs
 
 
-def test_scheduled_collection_then_analysis_mails_one_digest(home: Path) -> None:
+def test_scheduled_collection_then_analysis_mails_one_digest(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     fake = youtube()
-    settings = Settings(home=home, trends_regions=["KR"], trends_topics=["#shorts"])
+    settings = Settings(
+        home=home,
+        trends_regions=["KR"],
+        trends_niches={"all": ["#shorts"]},
+        trends_chart_categories=[""],
+        trends_baseline_channels=0,
+    )
     container = bootstrap.configure(settings, youtube=fake.client())
     container.trends.follow(Follower("minji@example.com", "region", "KR", "ko"))
     collect = function("collect_trends")
 
     assert deliver(collect, "trends.collect", b"{}", "tick-1", "collect_trends") == 200
-    assert fake.counts == {"search": 1, "videos": 1, "channels": 1}
+    calls = {"videos": 2, "search": 1, "channels": 1}  # the chart, then the search's finds
+    assert fake.counts == calls
     bus = container.bus
     assert isinstance(bus, SqliteEventBus)
     (published,) = bus.published("trends.collected")
@@ -97,16 +115,27 @@ def test_scheduled_collection_then_analysis_mails_one_digest(home: Path) -> None
     assert (
         deliver(collect, "trends.collect", b'{"region": "KR"}', "tick-2", "collect_trends") == 200
     )
-    assert fake.counts == {"search": 1, "videos": 1, "channels": 1}
+    assert fake.counts == calls
     assert len(bus.published("trends.collected")) == 1
 
     analyze = function("analyze_trends")
+    assert deliver(analyze, "trends.collected", data, "m-0", "analyze_trends") == 200
+    (new,) = container.trends.latest("KR")
+    assert new.status == "new" and not list((home / "outbox").glob("*.eml"))  # seen once
+
+    # Four hours later the videos gain faster: the next analysis finds the trend rising.
+    later = NOW + 4 * 3600
+    monkeypatch.setattr(trend_stage, "now", lambda: later)
+    accelerate(fake, 4)
+    assert deliver(collect, "trends.collect", b"{}", "tick-3", "collect_trends") == 200
+    data = bus.published("trends.collected")[-1][2]
     for message_id in ("m-1", "m-1", "m-2"):  # delivered, redelivered, re-published
         assert deliver(analyze, "trends.collected", data, message_id, "analyze_trends") == 200
-    mails = list((home / "outbox").glob("trends-KR-20250701T1200Z-*.eml"))
+    mails = list((home / "outbox").glob("trends-2025-07-01-*.eml"))
     assert len(mails) == 1
     (trend,) = container.trends.latest("KR")
-    assert trend.label == "#탕후루" and len(trend.videos) == 6 and not trend.sample
+    assert trend.label == "#탕후루" and trend.status == "rising" and len(trend.videos) == 6
+    assert not trend.sample and trend.channels == 6
     assert {e.language for e in trend.explanations} == {"ko", "en"}
 
 
