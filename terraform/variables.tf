@@ -89,6 +89,17 @@ variable "frontend_origin" {
   }
 }
 
+variable "api_url" {
+  description = "Where mail clients reach the API (its custom domain, or the api function's URL after a first apply): the trend digest's one-click unsubscribe (TALE_TRENDS_API_URL). Empty: not set."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.api_url == "" || can(regex("^https://[^/?#]+(/[^?#]*)?$", var.api_url))
+    error_message = "api_url must be an https URL (RFC 8058 one-click needs HTTPS), or empty."
+  }
+}
+
 variable "supabase_url" {
   description = "Supabase project URL (TALE_SUPABASE_URL); its keys are secrets, not variables."
   type        = string

@@ -54,6 +54,8 @@ locals {
     supabase_jwt_secret  = { secret_id = "tale-supabase-jwt-secret", env = "TALE_SUPABASE_JWT_SECRET" }
     webhook_secret       = { secret_id = "tale-webhook-secret", env = "TALE_WEBHOOK_SECRET" }
     youtube_api_key      = { secret_id = "tale-youtube-api-key", env = "TALE_YOUTUBE_API_KEY" }
+    # Signs the trend digest's unsubscribe tokens: analyze_trends makes them, the api checks them.
+    trends_unsubscribe_secret = { secret_id = "tale-trends-unsubscribe-key", env = "TALE_TRENDS_UNSUBSCRIBE_SECRET" }
   }
 
   secrets_by_need = {
@@ -71,7 +73,9 @@ locals {
   # Secrets a function needs for what it is rather than for a client: the signup webhook
   # verifies Standard Webhooks signatures.
   secrets_by_function = {
-    auth_webhook = ["webhook_secret"]
+    auth_webhook   = ["webhook_secret"]
+    analyze_trends = ["trends_unsubscribe_secret"]
+    api            = ["trends_unsubscribe_secret"]
   }
 
   function_secrets = {
@@ -97,6 +101,9 @@ locals {
       },
       length(setintersection(f.needs, ["ledger", "records", "verifier"])) > 0 ? { TALE_SUPABASE_URL = var.supabase_url } : {},
       name == "api" ? { TALE_CORS_ORIGIN = var.frontend_origin } : {},
+      # The trend digest links to the frontend and unsubscribes through the API (one-click).
+      name == "analyze_trends" ? { TALE_CORS_ORIGIN = var.frontend_origin } : {},
+      name == "analyze_trends" && var.api_url != "" ? { TALE_TRENDS_API_URL = var.api_url } : {},
       # What the video model renders is checked at submission (api) and by the worker.
       local.scenario_b ? { TALE_GPU_PIPELINE = var.gpu_video_model } : {},
       contains(f.needs, "notifier") ? local.email_env : {},

@@ -471,6 +471,7 @@ def test_secrets_are_declared_without_values() -> None:
         "tale-supabase-jwt-secret",
         "tale-webhook-secret",
         "tale-youtube-api-key",
+        "tale-trends-unsubscribe-key",
     }
     assert not CONFIG.of_type("google_secret_manager_secret_version")
     secret = CONFIG.resource("google_secret_manager_secret.secret").body

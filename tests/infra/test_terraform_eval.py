@@ -183,6 +183,8 @@ def test_secrets_follow_the_needs_and_the_scenario(evaluated: dict[str, Any]) ->
         assert ("email_api_key" in got) == ("notifier" in spec.needs)
         assert ("webhook_secret" in got) == (spec.name == "auth_webhook")
         assert ("youtube_api_key" in got) == ("youtube" in spec.needs)
+        unsubscribes = spec.name in ("analyze_trends", "api")  # makes / checks the tokens
+        assert ("trends_unsubscribe_secret" in got) == unsubscribes, spec.name
     grants = {(g["function"], g["secret"]) for g in evaluated["secret_grants"].values()}
     assert grants == {(name, s) for name, keys in secrets.items() for s in keys}
     envs = [v["env"] for v in evaluated["secrets"].values()]
@@ -197,7 +199,8 @@ def test_every_function_gets_the_gcp_settings(evaluated: dict[str, Any]) -> None
         assert env["TALE_FIRESTORE_DATABASE"]
         assert env["TALE_SCENARIO"] == evaluated["scenario"]
         assert env["TALE_HOME"].startswith("/tmp/")
-        assert ("TALE_CORS_ORIGIN" in env) == (spec.name == "api")
+        # The API's CORS policy, and the trend digest's links into the frontend.
+        assert ("TALE_CORS_ORIGIN" in env) == (spec.name in ("api", "analyze_trends"))
 
 
 def test_functions_that_send_email_get_the_email_settings(evaluated: dict[str, Any]) -> None:
