@@ -20,6 +20,11 @@ import numpy as np
 RATE = 48_000
 """Sample rate of every soundtrack (what YouTube recommends for uploads)."""
 _CHUNK = RATE  # samples per frame pushed through a filter graph or an encoder
+DENORMAL_GUARD = np.float32(1e-9)
+"""Added to what enters a filter (-180 dBFS): after exact silence, recursive filters (the
+loudness meter's K-weighting, a limiter's envelope) decay into subnormal numbers, which the
+CPU computes about a hundred times slower (seen: 1.3 s instead of 0.2 s to measure a
+minute)."""
 _LAYOUTS = {1: "mono", 2: "stereo"}
 
 
@@ -103,7 +108,7 @@ def run_filters(
             if frame.metadata:  # the frames flushed at the end may carry none
                 meta = dict(frame.metadata)
 
-    for frame in _frames(samples):
+    for frame in _frames(samples + DENORMAL_GUARD):
         graph.push(frame)
         drain()
     graph.push(None)
@@ -119,7 +124,26 @@ class Loudness:
     integrated: float
     """LUFS; -70 (the absolute gate) for silence."""
     true_peak: float
-    """dBTP (4× oversampled peak); -inf for silence."""
+    """dBTP (the 4× oversampled peak); -inf for silence."""
+
+
+def _sounding(samples: np.ndarray) -> np.ndarray:
+    """``samples`` less the 100 ms units of the meter's block grid that lie more than 400 ms
+    from any sound: every 400 ms block holding sound keeps all its units, and blocks of
+    silence are gated out of the measurement anyway, so it does not change; it only costs
+    less (a narrated minute is half silence)."""
+    step = RATE // 10
+    units = -(-samples.shape[1] // step)
+    audible = np.zeros(units * step, bool)
+    audible[: samples.shape[1]] = samples.any(axis=0)
+    sound: np.ndarray = np.any(audible.reshape(units, step), axis=1)
+    keep = sound.copy()
+    for d in range(1, 5):
+        keep[d:] |= sound[:-d]
+        keep[:-d] |= sound[d:]
+    if keep.all():
+        return samples
+    return samples[:, np.repeat(keep, step)[: samples.shape[1]]]
 
 
 def measure(samples: np.ndarray) -> Loudness:
@@ -129,7 +153,7 @@ def measure(samples: np.ndarray) -> Loudness:
     if samples.shape[1] == 0 or not np.any(samples):
         return Loudness(-70.0, -math.inf)
     args = "metadata=1:peak=true" + (":dualmono=true" if samples.shape[0] == 1 else "")
-    _, meta = run_filters(samples, [("ebur128", args)])
+    _, meta = run_filters(_sounding(samples), [("ebur128", args)])
     integrated = float(meta.get("lavfi.r128.I", "-70"))
     peak = float(meta.get("lavfi.r128.true_peak", "0"))
     return Loudness(

@@ -125,8 +125,9 @@ def mix(shots: Sequence[ShotAudio], duration: float, music: Path | None = None) 
     if music_audio is not None and total:
         _add(bed, _music_bed(music_audio, total), 0.0)
     spoken = [p for p in placements if p is not None]
-    bed *= _duck_gain(total, spoken)
-    samples, loudness, limited = normalise(voice + bed)
+    if sources:  # a clip's own sound or music: under the voice
+        voice += bed * _duck_gain(total, spoken)
+    samples, loudness, limited = normalise(voice)
     return Soundtrack(
         samples=samples,
         narration=tuple(placements),

@@ -1,4 +1,11 @@
-"""Stage ``stitch_video`` (trigger: ``stitch.requested``): final video, poster, storyboard.
+"""Stage ``stitch_video`` (trigger: ``stitch.requested``): final video with its soundtrack and
+captions, the captions as SRT and WebVTT, poster, storyboard.
+
+The clips are stitched (stream copy when they allow), each shot's voiced narration is placed
+at its start (sped up by at most 1.25× to fit; a narration that still does not fit fails
+the tale naming the shot), the clips' own sound is kept under the voice, the soundtrack is
+normalised to -14 LUFS and the captions follow the tale's ``captions`` option (a subtitle
+track, burned in, or only the files).
 
 Idempotent: the first message claims the work (duplicates drop themselves), outputs are
 rewritten whole (atomic blob writes) and the tale moves stitching → completed by
@@ -14,9 +21,11 @@ from schemas.events import StitchRequested, TaleFinished
 from shared.domain import markers
 from shared.domain.errors import PermanentError
 from shared.domain.tale import ShotStatus, TaleState
+from shared.media.captions import to_srt, to_vtt
+from shared.media.final_cut import FinalCut, ShotInput, final_cut
 from shared.media.probe import frame_at, probe
 from shared.media.sheets import StoryboardEntry, poster, storyboard_sheet
-from shared.media.stitch import stitch
+from shared.media.soundtrack import NarrationTooLong, Placement
 from shared.ports.blobs import BlobStore
 from shared.ports.bus import EventBus
 from shared.ports.store import TaleStore
@@ -49,33 +58,53 @@ def stitch_video(
         "video": f"{prefix}/final.mp4",
         "poster": f"{prefix}/poster.png",
         "storyboard": f"{prefix}/storyboard.png",
+        "captions_srt": f"{prefix}/captions.srt",
+        "captions_vtt": f"{prefix}/captions.vtt",
     }
+    captions = store.submission(tale_id).options.captions
     with tempfile.TemporaryDirectory(prefix="tale-stitch-") as tmp:
         work = Path(tmp)
-        clips = [blobs.download(s.clip_path or "", work / f"{s.index:02d}.mp4") for s in shots]
-        report = stitch(clips, work / "final.mp4")
-        frames = [frame_at(clip, probe(clip).duration / 2) for clip in clips]
+        inputs = [
+            ShotInput(
+                clip=blobs.download(s.clip_path or "", work / f"{s.index:02d}.mp4"),
+                narration=planned.narration,
+                voice=blobs.download(s.voice_path, work / f"{s.index:02d}.wav")
+                if s.voice_path
+                else None,
+            )
+            for s, planned in zip(shots, plan.shots, strict=True)
+        ]
+        try:
+            cut = final_cut(
+                inputs, work / "final.mp4", work, language=plan.language, captions=captions
+            )
+        except NarrationTooLong as exc:
+            raise PermanentError(f"cannot mix the soundtrack: {exc}") from exc
+        frames = [frame_at(i.clip, probe(i.clip).duration / 2) for i in inputs]
         entries = [
             StoryboardEntry(
-                number=shot.index + 1, image=frame, prompt=shot.prompt, narration=shot.narration
+                number=shot.index + 1,
+                image=frame,
+                prompt=shot.prompt,
+                narration=shot.narration,
+                timing=_timing(placed),
             )
-            for shot, frame in zip(plan.shots, frames, strict=True)
+            for shot, frame, placed in zip(
+                plan.shots, frames, cut.soundtrack.narration, strict=True
+            )
         ]
         blobs.put_file(outputs["video"], work / "final.mp4", "video/mp4")
+        blobs.put_bytes(outputs["captions_srt"], to_srt(cut.cues).encode(), "application/x-subrip")
+        blobs.put_bytes(outputs["captions_vtt"], to_vtt(cut.cues).encode(), "text/vtt")
         blobs.put_bytes(
             outputs["poster"],
-            poster(frames[0], plan.title, f"{len(clips)} shots · {report.duration:.0f} s"),
+            poster(frames[0], plan.title, f"{len(inputs)} shots · {cut.video.duration:.0f} s"),
             "image/png",
         )
         blobs.put_bytes(outputs["storyboard"], storyboard_sheet(plan.title, entries), "image/png")
     store.update(tale_id, outputs=outputs)
-    store.log(
-        tale_id,
-        "stitching",
-        f"stitched {report.clips} clips by "
-        f"{'stream copy' if report.method == 'copy' else 're-encoding'}: "
-        f"{report.duration:.1f} s, {report.width}×{report.height}, {report.frames} frames",
-    )
+    for line in _report(cut):
+        store.log(tale_id, "stitching", line)
     moved = store.transition(tale_id, {TaleState.STITCHING}, TaleState.COMPLETED, stage="completed")
     state = TaleState.COMPLETED if moved else require_tale(store, tale_id).state
     if state is not TaleState.COMPLETED:
@@ -83,3 +112,36 @@ def stitch_video(
         store.log(tale_id, "stitching", f"stitched, but the tale was {state} meanwhile")
         return
     bus.publish(TaleFinished(tale_id=tale_id, outcome="completed", revision=tale.revision))
+
+
+def _timing(placed: Placement | None) -> str:
+    if placed is None:
+        return "not voiced"
+    speed = f" · {placed.tempo:.2f}×" if placed.tempo > 1 else ""
+    return f"{_clock(placed.start)}–{_clock(placed.end)}{speed}"
+
+
+def _clock(seconds: float) -> str:
+    minutes, rest = divmod(seconds, 60)
+    return f"{int(minutes)}:{rest:04.1f}"
+
+
+def _report(cut: FinalCut) -> list[str]:
+    video, sound = cut.video, cut.soundtrack
+    voiced = [p for p in sound.narration if p is not None]
+    faster = [p.tempo for p in voiced if p.tempo > 1]
+    burned = cut.captions == "burned" and cut.cues
+    return [
+        f"stitched {video.clips} clips by "
+        f"{'stream copy' if video.method == 'copy' else 're-encoding'}: "
+        f"{video.duration:.1f} s, {video.width}×{video.height}, {video.frames} frames",
+        f"soundtrack: {len(voiced)} narrations"
+        + (f" ({len(faster)} sped up, at most {max(faster):.2f}×)" if faster else "")
+        + f", {sound.clips_with_audio} clips with their own sound"
+        + (", music" if sound.music else "")
+        + f"; {sound.loudness.integrated:.1f} LUFS, true peak {sound.loudness.true_peak:.1f} dBTP"
+        + (" (limited)" if sound.limited else ""),
+        f"captions: {len(cut.cues)} cues, "
+        + {"off": "files only", "soft": "a subtitle track", "burned": "burned in"}[cut.captions]
+        + (" (the video re-encoded)" if burned else ""),
+    ]

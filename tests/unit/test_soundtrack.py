@@ -294,6 +294,21 @@ def test_loudness_meter_agrees_with_a_known_signal() -> None:
     assert abs(measure(x[None, :]).integrated - both.integrated) <= 0.05  # mono = dual mono
 
 
+def test_measuring_only_around_the_sound_changes_nothing() -> None:
+    """``measure`` skips what lies more than 400 ms from any sound; FFmpeg's meter on the
+    whole signal agrees to the hundredth."""
+    rng = np.random.default_rng(7)
+    x = np.zeros((1, 30 * RATE), np.float32)
+    for start, seconds, level in ((0.3, 2.0, 0.2), (9.95, 1.3, 0.05), (21.0, 3.0, 0.1)):
+        n = round(seconds * RATE)
+        at = round(start * RATE)
+        x[0, at : at + n] = level * rng.standard_normal(n).astype(np.float32)
+    _, meta = run_filters(x, [("ebur128", "metadata=1:peak=true:dualmono=true")])
+    ours = measure(x)
+    assert abs(ours.integrated - float(meta["lavfi.r128.I"])) <= 0.01
+    assert abs(ours.true_peak - 20 * np.log10(float(meta["lavfi.r128.true_peak"]))) <= 0.01
+
+
 # --- captions -------------------------------------------------------------------------------
 
 
