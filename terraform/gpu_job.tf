@@ -240,6 +240,11 @@ resource "google_cloud_run_v2_job" "gpu_worker" {
           name  = "TALE_GPU_OFFLOAD"
           value = local.gpu_model.offload
         }
+        # The narrator (Bark, scenario B's voice): each task voices its shots' narration.
+        env {
+          name  = "TALE_GPU_VOICE_WEIGHTS"
+          value = "/weights/${var.gpu_voice_weights_path}"
+        }
 
         volume_mounts {
           name       = "weights"

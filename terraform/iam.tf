@@ -37,8 +37,9 @@ resource "google_storage_bucket_iam_member" "media_object_admin" {
   member = "serviceAccount:${google_service_account.fn[each.key].email}"
 }
 
-# planner, images, videos, explainer (scenario A) → Vertex AI: google-genai calls Gemini, the
-# image model and Veo as the function's own identity (application default credentials).
+# planner, images, videos, voices, explainer (scenario A) → Vertex AI: google-genai calls
+# Gemini, the image model, Veo and the speech model as the function's own identity
+# (application default credentials).
 resource "google_project_iam_member" "vertex_user" {
   for_each = local.model_users
 

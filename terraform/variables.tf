@@ -201,6 +201,12 @@ variable "gpu_weights_path" {
   default     = "Wan2.1-T2V-1.3B-Diffusers"
 }
 
+variable "gpu_voice_weights_path" {
+  description = "Folder of the narrator's weights (Bark, laid out as suno/bark-small: config, generation config, tokenizer, speaker_embeddings/) inside gpu_weights_bucket (scenario B)."
+  type        = string
+  default     = "bark-small"
+}
+
 variable "gpu_job_timeout" {
   description = "Maximum run time of one GPU task attempt (scenario B), a duration such as \"3600s\"."
   type        = string

@@ -8,8 +8,9 @@
 #   keys     → roles/cloudkms.cryptoKeyEncrypterDecrypter on the story key
 #   ledger, records → the Supabase service key (secret) and URL
 #   verifier → the Supabase URL and JWT secret
-#   planner, images, videos, explainer → the model API key and roles/aiplatform.user (the
-#              models on Vertex AI are called as the function's own identity), scenario A only
+#   planner, images, videos, voices, explainer → the model API key and roles/aiplatform.user
+#              (the models on Vertex AI are called as the function's own identity), scenario A
+#              only (scenario B's narration is voiced by the GPU worker)
 #   notifier → the email API key (SendGrid's, or the SMTP relay's password) and the email
 #              settings; its sent-markers are claims, so a function that needs it also needs
 #              claims (tests/unit/test_email_senders.py checks the registry)
@@ -40,7 +41,7 @@ locals {
   # Functions that call Google's models on Vertex AI (scenario A).
   model_users = local.scenario_a ? toset([
     for name, f in local.functions : name
-    if length(setintersection(f.needs, ["planner", "images", "videos", "explainer"])) > 0
+    if length(setintersection(f.needs, ["planner", "images", "videos", "voices", "explainer"])) > 0
   ]) : toset([])
 
   # Functions that sign media URLs (IAM signBlob as themselves).
@@ -66,6 +67,7 @@ locals {
     planner   = local.scenario_a ? ["model_api_key"] : []
     images    = local.scenario_a ? ["model_api_key"] : []
     videos    = local.scenario_a ? ["model_api_key"] : []
+    voices    = local.scenario_a ? ["model_api_key"] : []
     explainer = local.scenario_a ? ["model_api_key"] : []
     youtube   = ["youtube_api_key"]
   }

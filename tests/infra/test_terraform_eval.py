@@ -172,7 +172,9 @@ def test_grants_follow_the_needs_exactly(evaluated: dict[str, Any]) -> None:
 def test_secrets_follow_the_needs_and_the_scenario(evaluated: dict[str, Any]) -> None:
     secrets = evaluated["function_secrets"]
     model_clients = {
-        f.name for f in FUNCTIONS if {"planner", "images", "videos", "explainer"} & set(f.needs)
+        f.name
+        for f in FUNCTIONS
+        if {"planner", "images", "videos", "voices", "explainer"} & set(f.needs)
     }
     for spec in FUNCTIONS:
         got = set(secrets[spec.name])

@@ -13,7 +13,7 @@ from tests.infra import hcl, tfeval
 from tests.infra.hcl import expr
 
 CONFIG = hcl.load()
-MODEL_CLIENTS = {"planner", "images", "videos", "explainer"}
+MODEL_CLIENTS = {"planner", "images", "videos", "voices", "explainer"}
 
 
 def test_the_service_agent_may_create_objects_in_the_media_bucket_only() -> None:

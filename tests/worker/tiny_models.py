@@ -256,3 +256,84 @@ def save_wan(dest: Path, *, seed: int = 0) -> Path:
     pipe.save_pretrained(str(dest))
     shutil.copy(source / "spiece.model", dest / "tokenizer" / "spiece.model")
     return dest
+
+
+#: Bark's presets in a tiny model: a narrator per story language (as ``v2/<lang>_speaker_<n>``).
+BARK_PRESETS = ("v2/ko_speaker_0", "v2/en_speaker_6", "v2/ja_speaker_0", "v2/zh_speaker_0")
+
+
+def save_bark(dest: Path, *, seed: int = 0) -> Path:
+    """A tiny random Bark laid out as ``suno/bark-small``: ``config.json`` (semantic, coarse
+    and fine GPTs of one layer, a small EnCodec), ``generation_config.json`` with Bark's
+    generation settings, the weights, a BERT tokenizer (Bark reads text with
+    ``bert-base-multilingual-cased``'s; here a vocabulary of Latin letters, Hangul, kana and
+    Han characters) and ``speaker_embeddings_path.json`` with the presets' prompts under
+    ``speaker_embeddings/v2/``. Real block sizes (1024): Bark's semantic prompt is 256 text +
+    256 history tokens."""
+    import numpy as np
+    import torch
+    from transformers import BarkConfig, BarkModel, BertTokenizer, EncodecConfig
+    from transformers.models.bark.generation_configuration_bark import (
+        BarkCoarseGenerationConfig,
+        BarkFineGenerationConfig,
+        BarkGenerationConfig,
+        BarkSemanticGenerationConfig,
+    )
+
+    torch.manual_seed(seed)
+    dest.mkdir(parents=True, exist_ok=True)
+    gpt = {"block_size": 1024, "num_layers": 1, "num_heads": 2, "hidden_size": 16}
+    codec = EncodecConfig(
+        target_bandwidths=[6.0],
+        num_filters=4,
+        hidden_size=8,
+        codebook_size=1024,
+        codebook_dim=8,
+        upsampling_ratios=[8, 5, 4, 2],
+        num_residual_layers=1,
+        num_lstm_layers=1,
+    )
+    config = BarkConfig(
+        semantic_config={**gpt, "input_vocab_size": 129_600, "output_vocab_size": 10_048},
+        coarse_acoustics_config={**gpt, "input_vocab_size": 12_096, "output_vocab_size": 12_096},
+        fine_acoustics_config={
+            **gpt,
+            "input_vocab_size": 1_056,
+            "output_vocab_size": 1_056,
+            "n_codes_total": 8,
+            "n_codes_given": 1,
+        },
+        codec_config=codec.to_dict(),
+    )
+    BarkModel(config).eval().save_pretrained(dest)
+    generation = BarkGenerationConfig(
+        semantic_config=BarkSemanticGenerationConfig().to_dict(),
+        coarse_acoustics_config=BarkCoarseGenerationConfig().to_dict(),
+        fine_acoustics_config=BarkFineGenerationConfig().to_dict(),
+        sample_rate=24_000,
+        codebook_size=1_024,
+    )
+    (dest / "generation_config.json").write_text(json.dumps(generation.to_dict(), default=str))
+
+    letters = list(string.ascii_letters + string.digits + string.punctuation)
+    scripts = list("달이뜬밤토끼가왔다서연민호") + list("つきがでたうさぎ") + list("月亮出来了兔子")
+    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *letters, *scripts]
+    (dest / "vocab.txt").write_text("\n".join(vocab) + "\n", encoding="utf-8")
+    BertTokenizer(str(dest / "vocab.txt"), do_lower_case=False).save_pretrained(dest)
+
+    rng = np.random.default_rng(seed)
+    embeddings: dict[str, Any] = {"repo_or_path": "suno/bark-small"}
+    (dest / "speaker_embeddings" / "v2").mkdir(parents=True, exist_ok=True)
+    for preset in BARK_PRESETS:
+        prompts = {
+            "semantic_prompt": rng.integers(0, 10_000, (24,)),
+            "coarse_prompt": rng.integers(0, 1_024, (2, 36)),
+            "fine_prompt": rng.integers(0, 1_024, (8, 36)),
+        }
+        embeddings[preset] = {}
+        for key, array in prompts.items():
+            relative = f"speaker_embeddings/{preset}_{key}.npy"
+            np.save(dest / relative, array, allow_pickle=False)
+            embeddings[preset][key] = relative
+    (dest / "speaker_embeddings_path.json").write_text(json.dumps(embeddings, indent=2))
+    return dest

@@ -96,6 +96,13 @@ def _run(tale_id: str, task_index: int, task_count: int) -> int:
         )
     else:
         log.info("TALE_GPU_IMAGE_WEIGHTS is unset: character references will not be drawn")
+    speech = None
+    if ws.voice_weights and container.voices.deferred:
+        from worker.tale_worker.speech import load_speech_pipeline
+
+        speech = load_speech_pipeline(local_weights(ws.voice_weights, ws.cache), device)
+    elif container.voices.deferred:
+        log.warning("TALE_GPU_VOICE_WEIGHTS is unset: narration will be recorded as not voiced")
     log.info("models ready in %.0f s", time.monotonic() - started)
     report = run_task(
         container,
@@ -107,15 +114,17 @@ def _run(tale_id: str, task_index: int, task_count: int) -> int:
         fps=ws.fps or video.native_fps,
         reference_size=ws.reference_size,
         reference_wait_s=ws.reference_wait_s,
+        speech=speech,
     )
     log.info(
-        "tale %s task %d/%d done in %.0f s: %d rendered, %d skipped",
+        "tale %s task %d/%d done in %.0f s: %d rendered, %d skipped, %d narrations",
         tale_id,
         task_index,
         task_count,
         time.monotonic() - started,
         len(report.rendered),
         len(report.skipped),
+        len(report.voiced),
     )
     return 0
 

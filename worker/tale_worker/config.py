@@ -24,6 +24,11 @@ class WorkerSettings(BaseSettings):
         description="A text-to-image model (SDXL, Flux) for character references; unset: "
         "no references are drawn.",
     )
+    voice_weights: str | None = Field(
+        default=None,
+        description="The narrator (Bark, as suno/bark-small is laid out) for scenario B's "
+        "narration; unset: narration is recorded as not voiced (logged in the tale's events).",
+    )
     cache: Path = Field(default=Path("/tmp/tale-weights"), description="Where gs:// copies go.")
     device: str | None = Field(default=None, description="Default: cuda when available.")
     fps: int | None = Field(default=None, ge=1, le=60, description="Default: the model's own.")

@@ -7,6 +7,11 @@ does only the missing work. For each rendered shot, in this order: the clip is u
 ``tales/<id>/shots/<index:02d>-a<attempt>.mp4``, usage is recorded (``gpu_seconds``), the shot
 record is finished (where the shot stage claimed it) and ``shot.rendered`` is published.
 
+When the deployment's narrator is deferred to the worker (scenario B), each assigned shot's
+narration is voiced first (``speech``: Bark; ``TaskWork.voice``), written where
+``narrate_shot`` looks for it, and ``narration.requested`` is published for the shot again; a
+voice already written is only announced again.
+
 Every inference first writes an audit record (model and the prompt's SHA-256, never the
 prompt) when the container has an audit log. Prompts are never logged.
 """
@@ -23,8 +28,10 @@ from schemas.plan import Shot
 from shared.bootstrap import Container
 from shared.domain.errors import PermanentError
 from shared.domain.tale import ShotStatus, TaleState
+from shared.stages.narrate import narration_line
 from worker.tale_worker.clips import clip_path
 from worker.tale_worker.pipelines import ImagePipeline, VideoPipeline
+from worker.tale_worker.speech import SpeechPipeline
 from worker.tale_worker.work import TaskWork
 
 log = logging.getLogger(__name__)
@@ -37,6 +44,8 @@ class TaskReport:
     task_count: int
     assigned: list[int] = field(default_factory=list)
     rendered: list[int] = field(default_factory=list)
+    voiced: list[int] = field(default_factory=list)
+    """Shots whose narration this task voiced (or recorded as not voiced)."""
     skipped: list[int] = field(default_factory=list)
     """Assigned shots left alone: their clip exists (or their attempt failed)."""
     characters: list[str] = field(default_factory=list)
@@ -58,6 +67,7 @@ def run_task(
     sleep: Callable[[float], None] = time.sleep,
     reference_size: int = 1024,
     reference_wait_s: float = 600.0,
+    speech: SpeechPipeline | None = None,
 ) -> TaskReport:
     """Do task ``task_index`` of ``task_count`` for the tale; raise on any failure (the
     entry point then exits non-zero and Cloud Run retries the task)."""
@@ -78,7 +88,11 @@ def run_task(
         log.info("no image model (TALE_GPU_IMAGE_WEIGHTS unset): no character references drawn")
     elif task_index == 0:
         report.characters = task.draw_references([c.name for c in plan.characters])
+    narrates = container.voices.deferred
     for shot, attempt, path, action in _triage(container, tale_id, assigned):
+        if narrates and task.needs_voice(shot):
+            report.gpu_seconds += task.voice(shot, speech)
+            report.voiced.append(shot.index)
         if action == "render":
             if task_index != 0 and video.image_to_video:
                 task.wait_for_references(shot, sleep, reference_wait_s)
@@ -101,7 +115,8 @@ def run_task(
 
 
 def has_work(container: Container, tale_id: str, task_index: int, task_count: int) -> bool:
-    """Whether the task has a shot to render (checked before the models load). Raises
+    """Whether the task has a shot to render or a narration to voice (checked before the
+    models load). Raises
     ``PermanentError`` for an unknown tale or one without a plan."""
     tale = container.store.find(tale_id)
     if tale is None:
@@ -112,7 +127,16 @@ def has_work(container: Container, tale_id: str, task_index: int, task_count: in
     if plan is None:
         raise PermanentError(f"tale {tale_id} has no plan")
     assigned = [s for s in plan.shots if s.index % task_count == task_index]
-    return any(action == "render" for *_, action in _triage(container, tale_id, assigned))
+    if any(action == "render" for *_, action in _triage(container, tale_id, assigned)):
+        return True
+    if not container.voices.deferred:
+        return False
+    voiced = {r.index for r in container.store.shots(tale_id) if r.voice_path is not None}
+    return any(
+        narration_line(container.store, tale_id, s.index, tale.revision) is not None
+        for s in assigned
+        if s.index not in voiced
+    )
 
 
 def _triage(

@@ -1,4 +1,5 @@
-"""The work of one task for its tale: character references and shots, each inference audited."""
+"""The work of one task for its tale: character references, shots and (scenario B) their
+narration, each inference audited."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from schemas.events import ShotRendered
+from schemas.events import NarrationRequested, ShotRendered
 from schemas.plan import Shot, StoryPlan
 from shared.bootstrap import Container
 from shared.domain.errors import PermanentError
@@ -18,6 +19,9 @@ from shared.domain.tale import TaleState
 from shared.media.encode import write_h264
 from shared.ports.usage import Usage
 from shared.providers.plan_drafts import reference_prompt
+from shared.providers.selfhosted import tts_models
+from shared.providers.voice_options import offered_voices
+from shared.stages.narrate import narration_line
 from worker.tale_worker.clips import (
     fit_frames,
     prompt_sha256,
@@ -27,6 +31,7 @@ from worker.tale_worker.clips import (
     video_prompt,
 )
 from worker.tale_worker.pipelines import ImagePipeline, VideoPipeline
+from worker.tale_worker.speech import SpeechPipeline
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +39,9 @@ PROVIDER = "self-hosted"
 ACTOR = "gpu-worker"
 STAGE = "rendering"
 REFERENCE_POLL_S = 5.0
+#: A line may run this much longer than its shot: the mixer speeds narration up by at most
+#: 1.25× to fit it (shared/stages/stitch.py), so longer speech would be refused there.
+MAX_TEMPO = 1.25
 
 
 class TaskWork:
@@ -177,6 +185,75 @@ class TaskWork:
         )
         self.announce(index, attempt, path)
         return seconds
+
+    # --- narration ------------------------------------------------------------------------
+    def needs_voice(self, shot: Shot) -> bool:
+        """Whether the shot's narration waits for this worker (it has a line, no voice yet)."""
+        record = self.c.store.shot(self.tale_id, shot.index)
+        if record is None or record.voice_path is not None:
+            return False
+        return narration_line(self.c.store, self.tale_id, shot.index, self.revision) is not None
+
+    def voice(self, shot: Shot, speech: SpeechPipeline | None) -> float:
+        """Voice the shot's narration where ``narrate_shot`` looks for it and ask for the shot
+        again (``narration.requested``), which records and counts it; return GPU seconds.
+        Without a speech model the shot is recorded as not voiced, and the tale's events say
+        why (the tale still finishes, quiet where it would have been narrated)."""
+        tale_id, index = self.tale_id, shot.index
+        if not self.needs_voice(shot):
+            return 0.0
+        line = narration_line(self.c.store, tale_id, index, self.revision)
+        assert line is not None
+        if self.c.blobs.exists(line.path):  # voiced by an earlier run of this task
+            self.ask_for_voice(index)
+            return 0.0
+        if speech is None:
+            self.c.store.record_voice(tale_id, index, "")
+            self.c.store.log(
+                tale_id,
+                STAGE,
+                f"shot {index + 1}: narration not voiced: the GPU worker has no speech model "
+                "(TALE_GPU_VOICE_WEIGHTS)",
+            )
+            self.ask_for_voice(index)
+            return 0.0
+        voice = line.voice or offered_voices(self.c.settings, line.language)[0]
+        self.audit(speech.name, line.text)
+        started = self.clock()
+        spoken = speech.speak(
+            line.text,
+            tts_models.preset(voice),
+            seed_for(tale_id, "voice", index, self.revision),
+            max_seconds=shot.duration_s * MAX_TEMPO,
+        )
+        seconds = max(0.0, self.clock() - started)
+        self.c.blobs.put_bytes(line.path, spoken.wav, "audio/wav")
+        units = {
+            "gpu_seconds": round(seconds, 3),
+            "characters": float(len(line.text)),
+            "audio_seconds": round(spoken.seconds, 3),
+        }
+        self.c.usage.record(
+            Usage(tale_id, f"voice:{index}", PROVIDER, speech.name, units, self.clock())
+        )
+        self.c.store.log(
+            tale_id,
+            STAGE,
+            f"shot {index + 1}: narration voiced by the GPU worker ({spoken.seconds:.1f} s of "
+            f"speech, {seconds:.1f} s)",
+        )
+        self.ask_for_voice(index)
+        return seconds
+
+    @property
+    def revision(self) -> int:
+        tale = self.c.store.find(self.tale_id)
+        return tale.revision if tale is not None else 0
+
+    def ask_for_voice(self, index: int) -> None:
+        self.c.bus.publish(
+            NarrationRequested(tale_id=self.tale_id, shot_index=index, revision=self.revision)
+        )
 
     def announce(self, index: int, attempt: int, path: str) -> None:
         # A no-op unless the shot stage claimed the attempt (then its poll finds it done).
