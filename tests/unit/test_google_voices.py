@@ -261,3 +261,15 @@ def test_the_speech_table_is_dated_sourced_priced_and_the_default_is_current() -
         assert {model.input_price_key, model.output_price_key} <= ids, model.model_id
         for unit in ("input_tokens", "audio_tokens", "characters", "audio_seconds"):
             assert prices.usd("gemini-tts", model.model_id, unit, 1) is not None
+
+
+def test_tale_doctor_checks_the_speech_model_against_the_table() -> None:
+    from shared.config import Settings
+    from shared.providers.google.doctor import table_findings
+
+    (ok,) = [f for f in table_findings(Settings()) if f.role == "voices"]
+    assert ok.ok and ok.model == "gemini-3.8-flash-tts"
+    earlier = Settings(tts_model="gemini-3.1-flash-tts-preview")
+    (bad,) = [f for f in table_findings(earlier) if f.role == "voices"]
+    assert not bad.ok and "shut down on 2026-12-18" in bad.detail
+    assert "gemini-3.8-flash-lite-tts" in bad.detail

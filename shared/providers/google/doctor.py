@@ -2,9 +2,9 @@
 the configured settings?
 
 Two kinds of evidence:
-- Tale's own tables (``text_models``, ``image_models``, ``veo_models``, dated and sourced):
-  a retired id, a Veo resolution or audio setting the model refuses, or a default tale
-  (9:16, 8-second shots) the video model cannot render;
+- Tale's own tables (``text_models``, ``image_models``, ``veo_models``, ``tts_models``, dated
+  and sourced): a retired id, a Veo resolution or audio setting the model refuses, or a
+  default tale (9:16, 8-second shots) the video model cannot render;
 - Vertex AI itself: one metadata call per model (``client.models.get``, a GET on
   ``publishers/google/models/<model>``; nothing is generated or paid). A 404 means the project
   cannot use that model in its location.
@@ -25,7 +25,7 @@ from google.genai import errors as genai_errors
 
 from shared.config import Settings
 from shared.domain.errors import PermanentError
-from shared.providers.google import image_models, text_models, veo_models
+from shared.providers.google import image_models, text_models, tts_models, veo_models
 from shared.providers.google.client import SDK_ERRORS
 
 #: The tale ``tale run`` and the API submit when nothing else is asked for.
@@ -70,6 +70,7 @@ def table_findings(settings: Settings) -> list[Finding]:
     found = [
         _in_table("planner", settings.gemini_model, text_models),
         _in_table("images", settings.image_model, image_models),
+        _in_table("voices", settings.tts_model, tts_models),
     ]
     veo = veo_models.MODELS.get(settings.veo_model)
     if veo is None:
