@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 from pydantic import ValidationError
 
-from schemas.story import StoryOptions, StorySubmission, Style
+from schemas.story import StorySubmission, Style
 from shared import bootstrap, service
 from shared.cli.common import drive, fail_input, local_runtime, out
 from shared.cli.views import events_table, tale_detail, tales_table
@@ -54,6 +54,8 @@ def describe(exc: ValidationError) -> str:
         "shot_count": "--shots (shot_count)",
         "shot_seconds": "--seconds (shot_seconds)",
         "language": "--language (language)",
+        "options.voice": "--voice (options.voice)",
+        "options.captions": "--captions (options.captions)",
     }
     lines = []
     for e in exc.errors():
@@ -129,6 +131,20 @@ def run(
     approval: Annotated[
         bool, typer.Option("--approval", help="Stop for storyboard approval.")
     ] = False,
+    voice: Annotated[
+        str,
+        typer.Option(
+            help="The narrator: one of the scenario's voices for the story's language "
+            "(default: that language's first); 'none': no narration."
+        ),
+    ] = "",
+    captions: Annotated[
+        str,
+        typer.Option(
+            help="off (only the .srt/.vtt files), soft (a subtitle track) or burned (drawn "
+            "into the frames)."
+        ),
+    ] = "soft",
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No live progress.")] = False,
 ) -> None:
     """Submit a story and run it to a finished video; print where the outputs are. The
@@ -144,7 +160,11 @@ def run(
                 "aspect_ratio": aspect,
                 "shot_count": shots,
                 "shot_seconds": seconds,
-                "options": StoryOptions(approval_required=approval),
+                "options": {
+                    "approval_required": approval,
+                    "voice": voice,
+                    "captions": captions,
+                },
             }
         )
         service.check_submission(submission, settings.max_story_chars)

@@ -5,20 +5,30 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import av
+import numpy as np
 import pytest
 from PIL import Image
 
+from shared.media.audio import RATE, decode_audio, run_filters
 from tests.conftest import EXAMPLES
 from tests.e2e.helpers import decode, read_email, tale
 
 pytestmark = pytest.mark.e2e
 
 
+OUTPUTS = {"video", "poster", "storyboard", "email", "captions_srt", "captions_vtt"}
+SHORT_STORY = (
+    "The Fox and the Moon\n\n"
+    "A small fox sat on a hill. The moon rose over the sea. The fox went home to sleep."
+)
+
+
 def outputs(stdout: str) -> dict[str, Path]:
     found = {}
     for line in stdout.splitlines():
         parts = line.split(maxsplit=1)
-        if len(parts) == 2 and parts[0] in {"video", "poster", "storyboard", "email"}:
+        if len(parts) == 2 and parts[0] in OUTPUTS:
             found[parts[0]] = Path(parts[1].strip())
     return found
 
@@ -39,7 +49,7 @@ def test_a_story_becomes_a_video(
     )
     assert result.returncode == 0, result.stderr + result.stdout
     files = outputs(result.stdout)
-    assert set(files) == {"video", "poster", "storyboard", "email"}
+    assert set(files) == OUTPUTS
     width, height, frames, duration, _ = decode(files["video"])
     assert (width, height) == (90, 160)  # 9:16
     assert frames == 3 * 4 * 8
@@ -128,3 +138,74 @@ def test_cancel_a_waiting_tale_tells_the_owner(tmp_path: Path) -> None:
     assert email["Content-Language"] == "ko"
     again = tale(home, "cancel", tale_id)
     assert again.returncode == 2 and "already cancelled" in again.stderr
+
+
+def cue_times(text: str) -> list[tuple[float, float]]:
+    """(start, end) of every cue of an SRT or WebVTT file."""
+
+    def seconds(stamp: str) -> float:
+        h, m, rest = stamp.replace(",", ".").split(":")
+        return int(h) * 3600 + int(m) * 60 + float(rest)
+
+    return [
+        (seconds(line.split(" --> ")[0]), seconds(line.split(" --> ")[1]))
+        for line in text.splitlines()
+        if " --> " in line
+    ]
+
+
+def test_a_narrated_video_with_a_soundtrack_and_captions(tmp_path: Path) -> None:
+    """Three shots of 4 s, each with one short sentence: voiced by espeak-ng, mixed, captioned."""
+    story = tmp_path / "fox.txt"
+    story.write_text(SHORT_STORY, encoding="utf-8")
+    home = tmp_path / "home"
+    result = tale(home, "run", str(story), "--shots", "3", "--seconds", "4", "--quiet")
+    assert result.returncode == 0, result.stderr + result.stdout
+    files = outputs(result.stdout)
+    assert set(files) == OUTPUTS
+    audio = decode_audio(files["video"])
+    assert audio is not None
+    with av.open(str(files["video"])) as box:
+        video_s = float(box.streams.video[0].duration * box.streams.video[0].time_base)
+        kinds = {s.type: s.codec_context.name for s in box.streams if s.codec_context}
+    assert kinds == {"video": "h264", "audio": "aac", "subtitle": "mov_text"}
+    assert abs(audio.shape[1] / RATE - video_s) <= 0.05
+    for shot in range(3):  # every shot is narrated: speech inside its own 4 seconds
+        part = audio[:, shot * 4 * RATE : (shot + 1) * 4 * RATE]
+        assert 10 * np.log10(np.mean(np.square(part, dtype=np.float64))) > -35
+    _, meta = run_filters(audio, [("ebur128", "metadata=1:peak=true")])
+    assert abs(float(meta["lavfi.r128.I"]) - -14.0) <= 1.0
+    for name in ("captions_srt", "captions_vtt"):
+        times = cue_times(files[name].read_text(encoding="utf-8"))
+        assert len(times) == 3
+        for shot, (start, end) in enumerate(times):
+            assert shot * 4 <= start < end <= (shot + 1) * 4
+    assert files["captions_vtt"].read_text(encoding="utf-8").startswith("WEBVTT")
+    tale_id = next(w for w in result.stdout.split() if w.startswith("tale-"))
+    log = tale(home, "events", tale_id).stdout.replace("\n", " ")
+    assert "soundtrack: 3 narrations" in " ".join(log.split())
+
+
+def test_burned_captions_no_voice_and_bad_options(tmp_path: Path) -> None:
+    story = tmp_path / "fox.txt"
+    story.write_text(SHORT_STORY, encoding="utf-8")
+    common = ("run", str(story), "--shots", "3", "--seconds", "4", "--quiet")
+    burned = tale(tmp_path / "a", *common, "--captions", "burned", "--voice", "en-gb")
+    assert burned.returncode == 0, burned.stderr + burned.stdout
+    files = outputs(burned.stdout)
+    with av.open(str(files["video"])) as box:
+        assert {s.type for s in box.streams} == {"video", "audio"}  # drawn, not a track
+    assert len(cue_times(files["captions_srt"].read_text(encoding="utf-8"))) == 3
+    silent = tale(tmp_path / "b", *common, "--voice", "none", "--captions", "off")
+    assert silent.returncode == 0, silent.stderr + silent.stdout
+    files = outputs(silent.stdout)
+    audio = decode_audio(files["video"])
+    assert audio is not None and float(np.abs(audio).max()) < 1e-3  # nobody speaks
+    with av.open(str(files["video"])) as box:
+        assert {s.type for s in box.streams} == {"video", "audio"}
+    assert len(cue_times(files["captions_vtt"].read_text(encoding="utf-8"))) == 3
+    bad = tale(tmp_path / "c", *common, "--captions", "loud")
+    assert bad.returncode == 2 and "--captions" in bad.stderr
+    unknown = tale(tmp_path / "d", *common, "--voice", "klingon")
+    assert unknown.returncode == 2 and "klingon" in unknown.stderr
+    assert not (tmp_path / "c" / "blobs").exists() and not (tmp_path / "d" / "blobs").exists()
