@@ -32,8 +32,9 @@ class Route:
 
     @property
     def regex(self) -> re.Pattern[str]:
+        literal = re.escape(self.pattern)  # "captions.srt" is a dot, not any character
         return re.compile(
-            "^" + re.sub(r"\{(\w+)\}", r"(?P<\1>[A-Za-z0-9_-]{1,64})", self.pattern) + "$"
+            "^" + re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[A-Za-z0-9_-]{1,64})", literal) + "$"
         )
 
 
@@ -54,6 +55,18 @@ ROUTES: tuple[Route, ...] = (
         "/v1/tales/{tale_id}/video",
         routes.video_link,
         "A time-limited signed URL for the video",
+    ),
+    Route(
+        "GET",
+        "/v1/tales/{tale_id}/captions.srt",
+        routes.captions_srt,
+        "The captions of the narration as SubRip (application/x-subrip)",
+    ),
+    Route(
+        "GET",
+        "/v1/tales/{tale_id}/captions.vtt",
+        routes.captions_vtt,
+        "The captions of the narration as WebVTT (text/vtt)",
     ),
     Route(
         "POST",

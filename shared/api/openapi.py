@@ -43,6 +43,18 @@ _RESPONSES: dict[str, type[BaseModel]] = {
     "create_revision": RevisionStarted,
     "list_revisions": CutList,
 }
+#: Operations that answer a file as text: its media type and what it holds.
+_TEXT: dict[str, tuple[str, str]] = {
+    "captions_srt": (
+        "application/x-subrip",
+        "SubRip captions: one cue per narration segment, timed inside its shot of the cut.",
+    ),
+    "captions_vtt": (
+        "text/vtt",
+        "WebVTT captions (for a player's <track>): one cue per narration segment, timed "
+        "inside its shot of the cut.",
+    ),
+}
 #: Operations that answer a ``text/event-stream``: the models of their events' ``data``.
 _STREAMS: dict[str, dict[str, type[BaseModel]]] = {"tale_events": STREAM_EVENTS}
 #: Request bodies other than ``create_tale``'s submission.
@@ -102,6 +114,9 @@ def _schemas() -> dict[str, Any]:
 
 
 def _success(name: str) -> dict[str, Any]:
+    if name in _TEXT:
+        media_type, description = _TEXT[name]
+        return {"description": description, "content": {media_type: {"schema": {"type": "string"}}}}
     if name not in _STREAMS:
         ref = {"$ref": f"#/components/schemas/{_RESPONSES[name].__name__}"}
         ok: dict[str, Any] = {

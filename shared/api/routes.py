@@ -158,6 +158,37 @@ def video_link(call: Call) -> VideoLink:
     return VideoLink(url=call.container.blobs.signed_url(path, ttl), expires_in=ttl)
 
 
+CAPTION_TYPES = {"captions_srt": "application/x-subrip", "captions_vtt": "text/vtt"}
+"""The caption files of a cut (outputs of ``stitch_video``) and their media types."""
+
+
+def _captions(call: Call, output: str) -> Response:
+    """The tale's captions file itself (small: a cue per narration line), for a player's
+    ``<track>`` (fetched with the access token, then given a blob URL) or an upload."""
+    tale = owned_tale(call)
+    path = tale.outputs.get(output)
+    if path is None:
+        raise conflict(f"tale {tale.tale_id} has no captions yet (it is {tale.state})")
+    suffix = path.rsplit(".", 1)[-1]
+    return Response(
+        call.container.blobs.get_bytes(path),
+        mimetype=CAPTION_TYPES[output],
+        content_type=f"{CAPTION_TYPES[output]}; charset=utf-8",
+        headers={
+            "Content-Disposition": f'inline; filename="{tale.tale_id}.{suffix}"',
+            "Cache-Control": "private, no-cache",
+        },
+    )
+
+
+def captions_srt(call: Call) -> Response:
+    return _captions(call, "captions_srt")
+
+
+def captions_vtt(call: Call) -> Response:
+    return _captions(call, "captions_vtt")
+
+
 def me(call: Call) -> Me:
     ensure_account(call)
     ledger, settings = call.container.ledger, call.container.settings
