@@ -171,6 +171,8 @@ def _parse(data: bytes, sent: int) -> Answer:
     for line in lines[1:]:
         name, _, value = line.partition(":")
         headers[name.strip().lower()] = value.strip()
+    if "content-length" in headers:  # the first answer only (another may follow)
+        rest = rest[: int(headers["content-length"])]
     return Answer(status, headers, rest, sent)
 
 

@@ -30,9 +30,8 @@ import socket
 import time
 from typing import Any
 
-from cheroot import errors
+from cheroot import errors, wsgi
 from cheroot import server as cheroot_server
-from cheroot import wsgi
 
 from shared.api.problems import PROBLEM_BASE
 
