@@ -48,6 +48,10 @@ MUSIC_RMS_DB = -30.0  # the music bed, under the voice before ducking
 _EDGE_S = 0.005  # fades at a clip's edges: no click at a cut
 
 
+class NoAudio(ValueError):
+    """A narration or music file with no audio stream."""
+
+
 class NarrationTooLong(ValueError):
     """A shot's narration does not fit its shot even at ``MAX_TEMPO``."""
 
@@ -101,14 +105,14 @@ class Soundtrack:
 def mix(shots: Sequence[ShotAudio], duration: float, music: Path | None = None) -> Soundtrack:
     """The soundtrack of a cut ``duration`` seconds long made of ``shots`` (in order).
 
-    Raises ``NarrationTooLong`` for a narration that cannot fit its shot, ValueError for a
-    music file with no audio.
+    Raises ``NarrationTooLong`` for a narration that cannot fit its shot, ``NoAudio`` for a
+    narration or music file without audio.
     """
     total = seconds_to_samples(duration)
     clip_audio = [decode_audio(s.clip) if s.clip is not None else None for s in shots]
     music_audio = decode_audio(music) if music is not None else None
     if music is not None and music_audio is None:
-        raise ValueError(f"{music.name}: the music file has no audio")
+        raise NoAudio("the music file has no audio")
     sources = [a for a in (*clip_audio, music_audio) if a is not None]
     channels = max((a.shape[0] for a in sources), default=1)
     voice = silence(total, channels)
@@ -142,7 +146,7 @@ def _place_voice(index: int, shot: ShotAudio, track: np.ndarray) -> Placement | 
     assert shot.voice is not None
     speech = decode_audio(shot.voice, channels=1)
     if speech is None:
-        raise ValueError(f"shot {index + 1}: the narration file has no audio")
+        raise NoAudio(f"shot {index + 1}: the narration file has no audio")
     speech = _trim_silence(speech)
     if speech.shape[1] == 0:
         return None

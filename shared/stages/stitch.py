@@ -25,12 +25,12 @@ from shared.media.captions import to_srt, to_vtt
 from shared.media.final_cut import FinalCut, ShotInput, final_cut
 from shared.media.probe import frame_at, probe
 from shared.media.sheets import StoryboardEntry, poster, storyboard_sheet
-from shared.media.soundtrack import NarrationTooLong, Placement
+from shared.media.soundtrack import NarrationTooLong, NoAudio, Placement
 from shared.ports.blobs import BlobStore
 from shared.ports.bus import EventBus
 from shared.ports.store import TaleStore
 from shared.pubsub_message import Envelope
-from shared.stages.common import cut_prefix, require_plan, require_tale
+from shared.stages.common import cut_prefix, require_plan, require_tale, tale_prefix
 
 
 def stitch_video(
@@ -74,11 +74,18 @@ def stitch_video(
             )
             for s, planned in zip(shots, plan.shots, strict=True)
         ]
+        music = music_path(tale_id)
+        track = blobs.download(music, work / "music") if blobs.exists(music) else None
         try:
             cut = final_cut(
-                inputs, work / "final.mp4", work, language=plan.language, captions=captions
+                inputs,
+                work / "final.mp4",
+                work,
+                language=plan.language,
+                captions=captions,
+                music=track,
             )
-        except NarrationTooLong as exc:
+        except (NarrationTooLong, NoAudio) as exc:
             raise PermanentError(f"cannot mix the soundtrack: {exc}") from exc
         frames = [frame_at(i.clip, probe(i.clip).duration / 2) for i in inputs]
         entries = [
@@ -112,6 +119,13 @@ def stitch_video(
         store.log(tale_id, "stitching", f"stitched, but the tale was {state} meanwhile")
         return
     bus.publish(TaleFinished(tale_id=tale_id, outcome="completed", revision=tale.revision))
+
+
+def music_path(tale_id: str) -> str:
+    """Where a tale's background music is read from, when there is an object there: any
+    audio file FFmpeg decodes, looped under the whole cut and ducked under the narration.
+    Nothing writes it yet (Tale ships no music; an upload is the owner's to add)."""
+    return f"{tale_prefix(tale_id)}/music"
 
 
 def _timing(placed: Placement | None) -> str:

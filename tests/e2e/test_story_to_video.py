@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import wave
 from pathlib import Path
 
 import av
@@ -209,3 +210,34 @@ def test_burned_captions_no_voice_and_bad_options(tmp_path: Path) -> None:
     unknown = tale(tmp_path / "d", *common, "--voice", "klingon")
     assert unknown.returncode == 2 and "klingon" in unknown.stderr
     assert not (tmp_path / "c" / "blobs").exists() and not (tmp_path / "d" / "blobs").exists()
+
+
+def test_uploaded_music_plays_under_the_narration(tmp_path: Path) -> None:
+    """A track at the tale's music path before stitching is looped under the cut."""
+    story = tmp_path / "fox.txt"
+    story.write_text(SHORT_STORY, encoding="utf-8")
+    home = tmp_path / "home"
+    common = ("--shots", "3", "--seconds", "4", "--quiet")
+    first = tale(home, "run", str(story), *common, "--approval")
+    assert first.returncode == 0, first.stderr + first.stdout
+    tale_id = next(w for w in first.stdout.split() if w.startswith("tale-"))
+    rate = 22_050
+    t = np.arange(5 * rate) / rate
+    music = home / "blobs" / "tales" / tale_id / "music"  # stitch_video's music_path
+    music.parent.mkdir(parents=True, exist_ok=True)
+    with wave.open(str(music), "wb") as track:
+        track.setnchannels(1)
+        track.setsampwidth(2)
+        track.setframerate(rate)
+        track.writeframes((0.3 * np.sin(2 * np.pi * 220 * t) * 32767).astype("<i2").tobytes())
+    approved = tale(home, "approve", tale_id, "--quiet")
+    assert approved.returncode == 0, approved.stderr + approved.stdout
+    audio = decode_audio(outputs(approved.stdout)["video"])
+    assert audio is not None
+    tail = audio[:, round(11.9 * RATE) : round(11.95 * RATE)].mean(axis=0)  # fading out
+    middle = audio[:, round(3.86 * RATE) : round(4.14 * RATE)].mean(axis=0)  # between voices
+    spectrum = np.abs(np.fft.rfft(middle * np.hanning(middle.size)))
+    peak_hz = np.fft.rfftfreq(middle.size, 1 / RATE)[int(np.argmax(spectrum))]
+    assert abs(peak_hz - 220) < 8 and np.abs(tail).max() < np.abs(middle).max()
+    log = " ".join(tale(home, "events", tale_id).stdout.split())
+    assert "clips with their own sound, music;" in log
