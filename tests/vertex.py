@@ -16,6 +16,11 @@ and the documented rules, so a request Vertex would refuse fails the test:
 - the image model: an aspect ratio or size it does not draw, more input images than it takes,
   no ``IMAGE`` response modality → 400;
 - an operation name that is not one this stand-in returned → 404.
+- the speech models (``tts_models``) are served in the ``global`` location only (404 in a
+  region); a speech request without ``responseModalities: ["AUDIO"]``, with sampling
+  parameters (``temperature``, ``topP``, ``topK``: the 3.8 models refuse them) or with a voice
+  that is not a prebuilt one → 400. The answer is a WAV (16-bit PCM, 24 kHz, mono) inline,
+  as a unary call gets it, as long as a calm reader takes to read the line.
 
 Operation names are shaped as Vertex returns them:
 ``projects/P/locations/L/publishers/google/models/M/operations/<uuid>``. With a ``storageUri``
@@ -37,6 +42,7 @@ import json
 import re
 import threading
 import uuid
+import wave
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -46,13 +52,18 @@ import httpx
 from google.oauth2.credentials import Credentials
 from PIL import Image
 
-from shared.providers.google import image_models, text_models, veo_models
+from shared.domain.reading import reading_seconds
+from shared.providers.google import image_models, text_models, tts_models, veo_models
 from shared.providers.google.client import make_client
 
 PROJECT, LOCATION = "tale-test", "us-central1"
 VEO_RESPONSE_TYPE = "type.googleapis.com/cloud.ai.large_models.vision.GenerateVideoResponse"
 PREFIX = f"/v1beta1/projects/{PROJECT}/locations/{LOCATION}/publishers/google/models/"
 ENDPOINT = re.compile(re.escape(PREFIX) + r"(?P<model>[^/:]+):(?P<verb>\w+)")
+SPEECH_ENDPOINT = re.compile(
+    rf"/v1beta1/projects/{PROJECT}/locations/(?P<location>global|us|eu)"
+    r"/publishers/google/models/(?P<model>[^/:]+):(?P<verb>\w+)"
+)
 METADATA = re.compile(r"/v1beta1/publishers/google/models/(?P<model>[^/:]+)")
 UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 OPERATION = re.compile(
@@ -88,7 +99,27 @@ def not_found(model: str) -> httpx.Response:
 
 
 def known(model: str) -> bool:
-    return model in veo_models.MODELS or model in image_models.MODELS or model in text_models.MODELS
+    return (
+        model in veo_models.MODELS
+        or model in image_models.MODELS
+        or model in text_models.MODELS
+        or model in tts_models.MODELS
+    )
+
+
+def speech_wav(seconds: float, rate: int = 24_000) -> bytes:
+    """A 220 Hz tone as a mono 16-bit WAV: what a speech model answers a unary call with."""
+    import numpy as np
+
+    t = np.arange(int(seconds * rate)) / rate
+    pcm = (np.sin(2 * np.pi * 220 * t) * 6000).astype("<i2").tobytes()
+    out = io.BytesIO()
+    with wave.open(out, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(pcm)
+    return out.getvalue()
 
 
 @dataclass
@@ -124,6 +155,9 @@ class FakeVertex:
     bodies: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     refusals: list[str] = field(default_factory=list)
     """The message of every 400 and 404 this stand-in answered."""
+    spoken: list[tuple[str, str, str]] = field(default_factory=list)
+    """Every line the speech model read: (text, voice, location)."""
+    _location: str = LOCATION
     _ops: dict[str, Operation] = field(default_factory=dict)
     _outputs: itertools.count[int] = field(default_factory=lambda: itertools.count(1000000001))
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -136,9 +170,10 @@ class FakeVertex:
             if meta is not None and request.method == "GET":
                 self.calls["get"] += 1
                 return self._answer(self._metadata(meta["model"]))
-            match = ENDPOINT.fullmatch(path)
+            match = ENDPOINT.fullmatch(path) or SPEECH_ENDPOINT.fullmatch(path)
             assert match is not None and request.method == "POST", (request.method, path)
             model, verb = match["model"], match["verb"]
+            self._location = match.groupdict().get("location") or LOCATION
             body = json.loads(request.content or b"{}")
             self.calls[verb] += 1
             self.model_calls[verb, model] += 1
@@ -178,6 +213,8 @@ class FakeVertex:
 
     # --- Gemini -----------------------------------------------------------------------------
     def _generateContent(self, model: str, body: dict[str, Any]) -> httpx.Response:
+        if model in tts_models.MODELS:
+            return self._speech(model, body)
         if model in image_models.MODELS:
             return self._image(image_models.MODELS[model], body)
         if model not in text_models.MODELS:
@@ -199,6 +236,46 @@ class FakeVertex:
                     "candidatesTokenCount": 1450,
                     "totalTokenCount": 2262,
                 },
+            },
+        )
+
+    def _speech(self, model: str, body: dict[str, Any]) -> httpx.Response:
+        if self._location not in tts_models.LOCATIONS:
+            return not_found(model)
+        config = body.get("generationConfig", {})
+        if config.get("responseModalities") != ["AUDIO"]:
+            return invalid(f"{model} answers with responseModalities [AUDIO] only")
+        sampling = sorted({"temperature", "topP", "topK"} & set(config))
+        if sampling:
+            return invalid(f"{', '.join(sampling)} is not supported by {model}")
+        voice_config = config.get("speechConfig", {}).get("voiceConfig", {})
+        voice = voice_config.get("voice") or voice_config.get("prebuiltVoiceConfig", {}).get(
+            "voiceName"
+        )
+        if voice is not None and voice not in tts_models.PREBUILT:
+            return invalid(f"voice {voice!r} is not a prebuilt voice")
+        text = "".join(p.get("text", "") for p in body["contents"][0]["parts"])
+        self.spoken.append((text, voice or "", self._location))
+        seconds = max(0.3, 0.9 * reading_seconds(text, "en"))
+        audio = base64.b64encode(speech_wav(seconds)).decode()
+        return httpx.Response(
+            200,
+            json={
+                "candidates": [
+                    {
+                        "content": {
+                            "role": "model",
+                            "parts": [{"inlineData": {"mimeType": "audio/wav", "data": audio}}],
+                        },
+                        "finishReason": "STOP",
+                    }
+                ],
+                "usageMetadata": {
+                    "promptTokenCount": 12,
+                    "candidatesTokenCount": round(seconds * 25),
+                    "totalTokenCount": 12 + round(seconds * 25),
+                },
+                "modelVersion": model,
             },
         )
 
@@ -309,10 +386,14 @@ class FakeVertex:
             json={"name": name, "done": True, "response": {"@type": VEO_RESPONSE_TYPE, **response}},
         )
 
-    def client(self, retry_attempts: int = 2) -> Any:
+    def speech_client(self, retry_attempts: int = 2) -> Any:
+        """A client for the speech models' location (``global``)."""
+        return self.client(retry_attempts, location="global")
+
+    def client(self, retry_attempts: int = 2, location: str = LOCATION) -> Any:
         return make_client(
             PROJECT,
-            LOCATION,
+            location,
             retry_attempts=retry_attempts,
             httpx_client=httpx.Client(transport=httpx.MockTransport(self.handler)),
             credentials=Credentials(token="test"),  # type: ignore[no-untyped-call]

@@ -95,6 +95,7 @@ def run_tale(
     overrides: dict[str, object] = {"genai": vertex.client()}
     if media:
         overrides = with_media_bucket(vertex, settings, **media)  # type: ignore[arg-type]
+    overrides["genai_speech"] = vertex.speech_client()
     container = bootstrap.configure(settings, **overrides)
     user = str(uuid.uuid4())
     container.ledger.ensure_profile(user, "writer@example.com")
@@ -154,6 +155,11 @@ def test_a_tale_made_by_gemini_the_image_model_and_veo(world: tuple[FakeVertex, 
     assert {u.model for u in ops} >= {"plan_story", "render_shot", "stitch_video", "notify_user"}
     assert all(u.units["invocations"] == 1 and u.units["gib_seconds"] > 0 for u in ops)
     assert kinds(container, user) == ["grant", "reserve", "settle"]
+    # Every shot's narration read once by the speech model, in the global location.
+    assert sorted(vertex.spoken) == sorted((s.narration, "Sulafat", "global") for s in plan.shots)
+    assert all(container.blobs.exists(s.voice_path or "-") for s in container.store.shots(tale_id))
+    assert all(usage[f"voice:{i}"].units["audio_tokens"] > 0 for i in range(SHOTS))
+    assert {usage[f"voice:{i}"].model for i in range(SHOTS)} == {"gemini-3.8-flash-tts"}
 
 
 @pytest.mark.parametrize("lost", ["timeout", 503])
