@@ -47,6 +47,7 @@ CLIENT_MODULES = {
     "planner": "google.genai",
     "images": "google.genai",
     "videos": "google.genai",
+    "voices": "google.genai",
     "explainer": "google.genai",
     "verifier": "httpx",
     "youtube": "httpx",
