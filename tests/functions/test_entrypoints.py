@@ -159,6 +159,7 @@ SAMPLE_EVENTS = {
     "tale.submitted": {"tale_id": "tale-unknown01"},
     "characters.requested": {"tale_id": "tale-unknown01"},
     "shot.requested": {"tale_id": "tale-unknown01", "shot_index": 0},
+    "narration.requested": {"tale_id": "tale-unknown01", "shot_index": 0},
     "shot.rendered": {
         "tale_id": "tale-unknown01",
         "shot_index": 0,
