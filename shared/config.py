@@ -111,6 +111,17 @@ class Settings(BaseSettings):
         "signed media URLs. Unset: the address `tale serve` listens on "
         "(http://127.0.0.1:8080).",
     )
+    web_dir: Path | None = Field(
+        default=None,
+        description="The web app's build that `tale serve` serves at / (default: web/dist of "
+        "this checkout, which ./install.sh builds).",
+    )
+    supabase_anon_key: str | None = Field(
+        default=None,
+        description="The Supabase project's public anon (publishable) key: `tale serve` gives "
+        "it to the web app's sign-in with TALE_SUPABASE_URL (not a secret; never the service "
+        "key).",
+    )
     events_poll_s: float = Field(
         default=1.0, gt=0, le=30, description="How often an events stream reads the tale."
     )

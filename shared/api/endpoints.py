@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from shared.api import revisions, routes, storyboard_edit
+from shared.api import quote, revisions, routes, storyboard_edit
 from shared.api import trends as trend_routes
 
 Handler = Callable[[routes.Call], Any]
@@ -100,6 +100,12 @@ ROUTES: tuple[Route, ...] = (
         "The tale's progress as server-sent events (text/event-stream)",
     ),
     Route("GET", "/v1/me", routes.me, "My plan, balance and usage"),
+    Route(
+        "GET",
+        "/v1/estimate",
+        quote.estimate,
+        "What a tale would cost before it is submitted: credits, balance and USD estimate",
+    ),
     Route(
         "GET",
         "/v1/trends",

@@ -16,6 +16,7 @@ from pydantic.json_schema import models_json_schema
 
 from schemas.story import StorySubmission
 from schemas.storyboard import StoryboardEdit
+from shared.api import quote
 from shared.api.endpoints import ROUTES, Route
 from shared.api.revisions import CutList, RevisionRequest, RevisionStarted
 from shared.api.tale_events import STREAM_EVENTS
@@ -34,6 +35,7 @@ _RESPONSES: dict[str, type[BaseModel]] = {
     "get_storyboard": StoryboardView,
     "edit_storyboard": StoryboardView,
     "me": Me,
+    "estimate": quote.Quote,
     "list_trends": TrendList,
     "get_trend": TrendView,
     "create_trend_tale": TaleView,
@@ -73,6 +75,7 @@ _QUERY: dict[str, list[tuple[str, dict[str, Any]]]] = {
         ("language", {"type": "string", "enum": ["ko", "en"], "default": "en"}),
         ("status", {"type": "string", "enum": ["rising", "steady", "fading", "new"]}),
     ],
+    "estimate": quote.QUERY,
     "get_trend": [("language", {"type": "string", "enum": ["ko", "en"]})],
     "unsubscribe_preview": [("token", {"type": "string", "maxLength": 80})],
     "unsubscribe": [("token", {"type": "string", "maxLength": 80})],

@@ -10,17 +10,21 @@ from flask import Flask, Request, Response, request
 from werkzeug.exceptions import HTTPException
 
 from shared import bootstrap
+from shared.cli import web as webapp
 from shared.cli.http_server import HttpServer
 from shared.runtime.local import LocalRuntime
 
 
-def build_app() -> Flask:
-    """One WSGI app that routes like the two deployed functions."""
+def build_app(site: webapp.WebSite | None = None) -> Flask:
+    """One WSGI app that routes like the two deployed functions, and serves the web app
+    (``site``) at ``/``."""
     from shared.api import app as api
     from shared.api import media, webhook
 
     flask_app = Flask("tale")
     methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+    if site is not None:
+        _web_routes(flask_app, site)
 
     @flask_app.route("/hooks/auth", methods=methods)
     def auth_hook() -> Response:
@@ -33,10 +37,35 @@ def build_app() -> Flask:
     @flask_app.route("/", defaults={"path": ""}, methods=methods)
     @flask_app.route("/<path:path>", methods=methods)
     def api_any(path: str) -> Response:
+        if site is not None and path == "" and request.method == "GET":
+            return webapp.page(site, "index.html")
         return api.handle(_current())
 
     _problems_for_errors(flask_app)
     return flask_app
+
+
+def _web_routes(flask_app: Flask, site: webapp.WebSite) -> None:
+    """The web app's files, its runtime config and the development sign-in
+    (``shared.cli.web``); every other path is the API's."""
+    read = ["GET", "HEAD"]
+
+    @flask_app.route("/index.html", methods=read)
+    @flask_app.route("/favicon.svg", methods=read)
+    def web_file() -> Response:
+        return webapp.page(site, request.path.lstrip("/"))
+
+    @flask_app.route("/assets/<path:name>", methods=read)
+    def web_asset(name: str) -> Response:
+        return webapp.page(site, f"assets/{name}")
+
+    @flask_app.route("/config.json", methods=read)
+    def web_config() -> Response:
+        return webapp.config_json(site, _current())
+
+    @flask_app.route("/dev/token", methods=["POST"])
+    def web_dev_token() -> Response:
+        return webapp.dev_token(bootstrap.container(), _current())
 
 
 def _problems_for_errors(flask_app: Flask) -> None:
@@ -85,7 +114,8 @@ def serve(
     stop = stop or threading.Event()
     container = bootstrap.container()
     _serve_media_at(container, host, port)
-    server = HttpServer(host, port, build_app())
+    site = webapp.site_for(container, container.settings.public_url or served_url(host, port))
+    server = HttpServer(host, port, build_app(site))
     server.start()  # bound before the runtime starts: an address in use fails at once
     web = threading.Thread(target=server.serve, name="tale-http", daemon=True)
     with LocalRuntime(container) as runtime:
