@@ -37,6 +37,7 @@ from shared.domain.errors import (
     TooManyRevisions,
     WrongState,
 )
+from shared.domain.reading import budget_of, reading_seconds
 from shared.domain.tale import REVISABLE, TaleRecord
 from shared.observability.events import credits_changed
 from shared.ports import claims as keys
@@ -182,6 +183,16 @@ def _apply(
         raise InvalidRevision(
             f"the revised storyboard is not valid: {exc.errors()[0]['msg']}"
         ) from exc
+    for index in sorted(renarrated):  # a new line must be read within its shot, as planned
+        shot = edited.shots[index]
+        seconds = reading_seconds(shot.narration, edited.language)
+        if seconds > shot.duration_s:
+            pace = budget_of(edited.language)
+            raise InvalidRevision(
+                f"the narration of shot {index + 1} takes about {seconds:.1f} s to read aloud, "
+                f"longer than the shot's {shot.duration_s} s: at most about "
+                f"{pace.units_in(shot.duration_s)} {pace.unit}"
+            )
     return sorted(c.number - 1 for c in changes), edited, renarrated
 
 

@@ -106,6 +106,10 @@ def test_bad_revisions_and_strangers(client: Any, token: Tokens) -> None:
     problem(post(client, f"/v1/tales/{tale_id}/revisions", me, {"shots": []}), 422)
     twice = {"shots": [{"shot": 1}, {"shot": 1}]}
     problem(post(client, f"/v1/tales/{tale_id}/revisions", me, twice), 422)
+    too_long = {"shots": [{"shot": 1, "narration": "And then the fox ran on " * 8}]}
+    refused = post(client, f"/v1/tales/{tale_id}/revisions", me, too_long)
+    problem(refused, 422)
+    assert "longer than the shot's" in refused.json["detail"]
     stranger = token()
     problem(post(client, f"/v1/tales/{tale_id}/revisions", stranger, {"shots": [{"shot": 1}]}), 404)
     problem(client.get(f"/v1/tales/{tale_id}/revisions", headers=stranger), 404)
