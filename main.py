@@ -27,6 +27,7 @@ if TYPE_CHECKING:  # for readers and type checkers; at run time each loads on fi
     from functions.render_shot import render_shot
     from functions.settle_credits import settle_credits
     from functions.stitch_video import stitch_video
+    from functions.stripe_webhook import stripe_webhook
     from functions.sweep_stuck import sweep_stuck
 
 __all__ = [
@@ -43,6 +44,7 @@ __all__ = [
     "render_shot",
     "settle_credits",
     "stitch_video",
+    "stripe_webhook",
     "sweep_stuck",
 ]
 

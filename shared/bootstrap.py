@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from shared.trends.explain import TrendExplainer
     from shared.trends.youtube import YouTubeClient
 from shared.ports.audit import AuditLog
+from shared.ports.billing import BillingBook
 from shared.ports.blobs import BlobStore
 from shared.ports.bus import EventBus
 from shared.ports.claims import Claims
@@ -44,6 +45,7 @@ from shared.ports.generators import ImageGenerator, Planner, VideoGenerator
 from shared.ports.keys import KeyWrapper
 from shared.ports.ledger import Ledger
 from shared.ports.notifier import Notifier
+from shared.ports.payments import Payments
 from shared.ports.records import TaleRecords, public_view
 from shared.ports.store import TaleStore
 from shared.ports.trends import TrendStore
@@ -488,6 +490,64 @@ class Container:
             return SqliteLedger(self.home / "ledger.db")
 
         return self._get("ledger", build)
+
+    @property
+    def billing(self) -> BillingBook:
+        """The billing side of the ledger's database (Supabase ``billing.*`` or SQLite)."""
+
+        def build() -> BillingBook:
+            s = self.settings
+            if s.supabase_url and s.supabase_service_key:
+                from shared.adapters.supabase.billing import SupabaseBilling
+
+                return SupabaseBilling.from_settings(
+                    s.supabase_url, s.supabase_service_key, http=self._supabase_http
+                )
+            from shared.adapters.local.billing import SqliteBilling
+            from shared.adapters.local.ledger import SqliteLedger
+
+            ledger = self.ledger
+            if not isinstance(ledger, SqliteLedger):
+                raise RuntimeError("the local billing book needs the local ledger")
+            return SqliteBilling(ledger)
+
+        return self._get("billing", build)
+
+    @property
+    def payments(self) -> Payments:
+        """Stripe with ``TALE_STRIPE_SECRET_KEY`` (through the egress policy, Stripe's API
+        host added); otherwise, in the embedded default only, the local provider — a test
+        double that sends Stripe-shaped signed events to the same webhook handler."""
+
+        def build() -> Payments:
+            s = self.settings
+            if s.stripe_secret_key:
+                from shared.adapters.stripe.http import STRIPE_API_HOST
+                from shared.adapters.stripe.payments import StripePayments
+
+                http = self.egress.http_client(STRIPE_API_HOST, timeout=s.stripe_timeout_s)
+                return StripePayments(
+                    s.stripe_secret_key,
+                    s.stripe_webhook_secret or "",
+                    s.stripe_prices,
+                    http,
+                    tolerance_s=s.stripe_webhook_tolerance_s,
+                )
+            if self.on_gcp:
+                raise RuntimeError("payments on GCP need TALE_STRIPE_SECRET_KEY (Stripe)")
+            from shared.adapters.local.blobs import DEFAULT_BASE_URL
+            from shared.adapters.local.payments import LocalPayments, local_secret
+            from shared.api.stripe_hook import deliver_locally
+
+            return LocalPayments(
+                self.home / "payments.db",
+                local_secret(self.home / "keys"),
+                s.plan_prices_usd,
+                base_url=s.public_url or DEFAULT_BASE_URL,
+                deliver=deliver_locally,
+            )
+
+        return self._get("payments", build)
 
     @property
     def verifier(self) -> TokenVerifier:

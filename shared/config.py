@@ -238,6 +238,40 @@ class Settings(BaseSettings):
     supabase_jwt_secret: str | None = Field(default=None, description="Legacy HS256 secret.")
     webhook_secret: str | None = Field(default=None, description="Standard Webhooks v1,whsec_…")
 
+    # Payments (shared/billing, docs/deploy.md): Stripe when TALE_STRIPE_SECRET_KEY is set;
+    # otherwise the embedded default's local provider (a test double; refused on GCP).
+    stripe_secret_key: str | None = Field(default=None, description="Stripe API key (a secret).")
+    stripe_webhook_secret: str | None = Field(
+        default=None, description="The Stripe webhook endpoint's signing secret (whsec_…)."
+    )
+    stripe_prices: dict[str, str] = Field(
+        default_factory=dict,
+        description='The Stripe price of each paid plan (JSON: {"pro": "price_…", '
+        '"business": "price_…"}).',
+    )
+    stripe_webhook_tolerance_s: int = Field(
+        default=300, ge=1, le=3600, description="Oldest Stripe-Signature timestamp accepted."
+    )
+    stripe_timeout_s: float = Field(default=20.0, gt=0, le=120)
+    billing_url: str | None = Field(
+        default=None,
+        pattern=r"^https?://[^?#\s]+$",
+        description="The web app's billing page: where Checkout and the portal return, and "
+        "what billing mail links to. Unset: TALE_CORS_ORIGIN + /billing.",
+    )
+    billing_grace_days: int = Field(
+        default=7,
+        ge=0,
+        le=60,
+        description="After a failed renewal the plan is kept this long while the payment is "
+        "retried (set Stripe's retry schedule to end with it).",
+    )
+    plan_prices_usd: dict[str, float] = Field(
+        default_factory=lambda: {"pro": 15.0, "business": 49.0},
+        description="Monthly list price of each paid plan (costs: revenue before real "
+        "payments exist; the local provider's invoices).",
+    )
+
     # Trend scout: YouTube Shorts statistics (YouTube Data API v3; docs/trends.md).
     youtube_api_key: str | None = Field(
         default=None, description="YouTube Data API v3 key (a secret; collection needs it)."

@@ -53,6 +53,7 @@ CLIENTS = frozenset(
         "trends",
         "youtube",
         "explainer",
+        "payments",
     }
 )
 
@@ -191,7 +192,17 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         "api",
         HTTP,
         "api",
-        needs=("store", "claims", "keys", "bus", "blobs", "ledger", "records", "verifier"),
+        needs=(
+            "store",
+            "claims",
+            "keys",
+            "bus",
+            "blobs",
+            "ledger",
+            "records",
+            "verifier",
+            "payments",
+        ),
         memory="512Mi",
         timeout_s=60,
         concurrency=40,
@@ -203,6 +214,18 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         needs=("store", "claims", "ledger", "records"),
         memory="256Mi",
         timeout_s=30,
+        concurrency=20,
+    ),
+    FunctionSpec(
+        "stripe_webhook",
+        HTTP,
+        "billing",
+        # The billing book is in the ledger's database: ``ledger`` grants it. Billing mail
+        # goes through the notifier, whose sent-markers are claims (Firestore: ``store``);
+        # the outbox keeps its messages in the media bucket (``blobs``).
+        needs=("ledger", "payments", "notifier", "claims", "store", "blobs"),
+        memory="256Mi",
+        timeout_s=60,
         concurrency=20,
     ),
 )

@@ -4,7 +4,7 @@
 #
 # All of them are HTTP-served: the Pub/Sub-triggered ones receive authenticated pushes from
 # their subscriptions (pubsub.tf explains why there is no Eventarc trigger), so they only
-# accept internal traffic; `api` and `auth_webhook` are public (iam.tf says why).
+# accept internal traffic; `api`, `auth_webhook` and `stripe_webhook` are public (iam.tf says why).
 
 resource "google_cloudfunctions2_function" "fn" {
   for_each = local.functions

@@ -114,12 +114,13 @@ resource "google_cloud_run_v2_service_iam_member" "push_invoker" {
   member   = "serviceAccount:${google_service_account.push_invoker.email}"
 }
 
-# Public invocation, for the two HTTP functions only. Both authenticate every request
-# themselves, so Cloud Run's IAM check cannot be what protects them:
+# Public invocation, for the HTTP functions only. Each authenticates every request itself,
+# so Cloud Run's IAM check cannot be what protects them:
 # - api verifies the caller's Supabase access token (JWT) on every route (and CORS);
-# - auth_webhook verifies the Standard Webhooks signature (webhook secret) of each delivery.
+# - auth_webhook verifies the Standard Webhooks signature (webhook secret) of each delivery;
+# - stripe_webhook verifies the Stripe-Signature of each delivery (the endpoint's secret).
 resource "google_cloud_run_v2_service_iam_member" "public" {
-  #checkov:skip=CKV_GCP_102:Intentionally public — api checks Supabase JWTs itself and auth_webhook checks webhook signatures; browsers and Supabase cannot present Google identity tokens.
+  #checkov:skip=CKV_GCP_102:Intentionally public — api checks Supabase JWTs itself and the webhooks check their senders' signatures; browsers, Supabase and Stripe cannot present Google identity tokens.
   for_each = local.http_functions
 
   project  = var.project_id

@@ -136,7 +136,7 @@ locals {
       timeout_s             = 60
       concurrency           = 40
       max_delivery_attempts = 5
-      needs                 = ["store", "claims", "keys", "bus", "blobs", "ledger", "records", "verifier"]
+      needs                 = ["store", "claims", "keys", "bus", "blobs", "ledger", "records", "verifier", "payments"]
       schedule              = null
     }
     auth_webhook = {
@@ -146,6 +146,15 @@ locals {
       concurrency           = 20
       max_delivery_attempts = 5
       needs                 = ["store", "claims", "ledger", "records"]
+      schedule              = null
+    }
+    stripe_webhook = {
+      trigger               = "http"
+      memory                = "256Mi"
+      timeout_s             = 60
+      concurrency           = 20
+      max_delivery_attempts = 5
+      needs                 = ["ledger", "payments", "notifier", "claims", "store", "blobs"]
       schedule              = null
     }
   }

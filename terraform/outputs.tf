@@ -18,6 +18,11 @@ output "webhook_url" {
   value       = google_cloudfunctions2_function.fn["auth_webhook"].service_config[0].uri
 }
 
+output "stripe_webhook_url" {
+  description = "The Stripe webhook endpoint (add it in Stripe's dashboard, then store its signing secret in tale-stripe-webhook-secret)."
+  value       = google_cloudfunctions2_function.fn["stripe_webhook"].service_config[0].uri
+}
+
 output "media_bucket" {
   description = "The media bucket (TALE_MEDIA_BUCKET)."
   value       = google_storage_bucket.media.name

@@ -121,6 +121,29 @@ variable "email_provider" {
   }
 }
 
+variable "stripe_prices" {
+  description = "The Stripe price id of each paid plan (TALE_STRIPE_PRICES), e.g. { pro = \"price_…\", business = \"price_…\" } (docs/deploy.md: Payments)."
+  type        = map(string)
+  default     = {}
+
+  validation {
+    condition     = alltrue([for plan, price in var.stripe_prices : contains(["pro", "business"], plan) && startswith(price, "price_")])
+    error_message = "stripe_prices maps pro and business to Stripe price ids (price_…)."
+  }
+}
+
+variable "billing_url" {
+  description = "The web app's billing page (TALE_BILLING_URL): where Checkout and the portal return, and what billing mail links to. Empty: the frontend origin + /billing."
+  type        = string
+  default     = ""
+}
+
+variable "billing_grace_days" {
+  description = "Days a failed renewal keeps its plan while Stripe retries (TALE_BILLING_GRACE_DAYS); end Stripe's retry schedule with it."
+  type        = number
+  default     = 7
+}
+
 variable "email_from" {
   description = "The From address of every email (TALE_EMAIL_FROM), e.g. \"Tale <noreply@tale.example.com>\"; with SendGrid, a verified sender or an address of an authenticated domain."
   type        = string

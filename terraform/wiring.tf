@@ -15,6 +15,8 @@
 #              settings; its sent-markers are claims, so a function that needs it also needs
 #              claims (tests/unit/test_email_senders.py checks the registry)
 #   youtube  → the YouTube Data API key (the trend scout's collector)
+#   payments → the Stripe API key and the plans' price ids (api: checkout and portal;
+#              stripe_webhook: its events), and the billing settings
 #   trends   → the trend store lives in the same Firestore database: a function that needs
 #              it also needs store, which grants it (tests/trends checks the registry)
 
@@ -70,6 +72,7 @@ locals {
     voices    = local.scenario_a ? ["model_api_key"] : []
     explainer = local.scenario_a ? ["model_api_key"] : []
     youtube   = ["youtube_api_key"]
+    payments  = ["stripe_secret_key"]
   }
 
   # Secrets a function needs for what it is rather than for a client: the signup webhook
@@ -109,8 +112,19 @@ locals {
       # What the video model renders is checked at submission (api) and by the worker.
       local.scenario_b ? { TALE_GPU_PIPELINE = var.gpu_video_model } : {},
       contains(f.needs, "notifier") ? local.email_env : {},
+      contains(f.needs, "payments") ? local.billing_env : {},
     )
   }
+
+  # What the functions that need payments know of the plans (shared/config.py).
+  billing_env = merge(
+    {
+      TALE_STRIPE_PRICES      = jsonencode(var.stripe_prices)
+      TALE_BILLING_GRACE_DAYS = tostring(var.billing_grace_days)
+      TALE_CORS_ORIGIN        = var.frontend_origin
+    },
+    var.billing_url != "" ? { TALE_BILLING_URL = var.billing_url } : {},
+  )
 
   # How the functions that need the notifier send email (shared/config.py).
   email_env = merge(

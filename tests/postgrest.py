@@ -255,7 +255,9 @@ class PostgrestStandIn:
             for name in args
         )
         query = sql.SQL("select to_json({}({}))").format(sql.Identifier("public", fn), call)
-        cur.execute(query, [args[name] for name in args])
+        # JSON objects and arrays are the text of a json/jsonb argument, as PostgREST passes them
+        values = [json.dumps(v) if isinstance(v, dict | list) else v for v in args.values()]
+        cur.execute(query, values)
         row = cur.fetchone()
         assert row is not None
         return httpx.Response(200, json=row[0])

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from shared.api import quote, revisions, routes, storyboard_edit
+from shared.api import billing, quote, revisions, routes, storyboard_edit
 from shared.api import trends as trend_routes
 
 Handler = Callable[[routes.Call], Any]
@@ -100,6 +100,18 @@ ROUTES: tuple[Route, ...] = (
         "The tale's progress as server-sent events (text/event-stream)",
     ),
     Route("GET", "/v1/me", routes.me, "My plan, balance and usage"),
+    Route(
+        "POST",
+        "/v1/billing/checkout",
+        billing.checkout,
+        "Subscribe to a paid plan: a checkout session to send the browser to",
+    ),
+    Route(
+        "POST",
+        "/v1/billing/portal",
+        billing.portal,
+        "Manage the subscription: a portal session (plan, cancel, payment method, invoices)",
+    ),
     Route(
         "GET",
         "/v1/estimate",

@@ -17,6 +17,7 @@ from pydantic.json_schema import models_json_schema
 from schemas.story import StorySubmission
 from schemas.storyboard import StoryboardEdit
 from shared.api import quote
+from shared.api.billing import CheckoutRequestBody, CheckoutView, PortalView
 from shared.api.endpoints import ROUTES, Route
 from shared.api.revisions import CutList, RevisionRequest, RevisionStarted
 from shared.api.tale_events import STREAM_EVENTS
@@ -35,6 +36,8 @@ _RESPONSES: dict[str, type[BaseModel]] = {
     "get_storyboard": StoryboardView,
     "edit_storyboard": StoryboardView,
     "me": Me,
+    "checkout": CheckoutView,
+    "portal": PortalView,
     "estimate": quote.Quote,
     "list_trends": TrendList,
     "get_trend": TrendView,
@@ -63,6 +66,7 @@ _STREAMS: dict[str, dict[str, type[BaseModel]]] = {"tale_events": STREAM_EVENTS}
 _BODIES: dict[str, type[BaseModel]] = {
     "create_trend_tale": TrendTaleRequest,
     "create_revision": RevisionRequest,
+    "checkout": CheckoutRequestBody,
 }
 #: Conditional edits: their bodies; they require ``If-Match`` (the ``ETag`` of what they edit).
 _CONDITIONAL: dict[str, type[BaseModel]] = {"edit_storyboard": StoryboardEdit}

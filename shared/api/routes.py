@@ -23,6 +23,7 @@ from shared.bootstrap import Container
 from shared.domain.credits import period_of
 from shared.domain.errors import IllegalTransition, TaleNotFound, WrongState
 from shared.domain.tale import TaleRecord, TaleState
+from shared.ports.ledger import GRANT_KINDS
 from shared.usecases.submit_tale import SubmitTale, submit_tale
 from shared.usecases.submit_tale import ensure_account as open_account
 
@@ -194,9 +195,17 @@ def me(call: Call) -> Me:
     ledger, settings = call.container.ledger, call.container.settings
     profile = ledger.profile(call.user)
     assert profile is not None
+    if profile.subscribed:  # a grace period or a plan kept to its period's end may be over
+        from shared.billing.service import refresh
+
+        c = call.container
+        refresh(call.user, book=c.billing, ledger=ledger, notifier=c.notifier, settings=settings)
+        profile = ledger.profile(call.user)
+        assert profile is not None
     period = period_of(time.time())
     entries = [e for e in ledger.entries(call.user) if period_of(e.at) == period]
-    spent = -sum(e.amount for e in entries if e.kind != "grant")  # what settlements kept
+    # what settlements kept (grants, paid invoices and credits taken back are not use)
+    spent = -sum(e.amount for e in entries if e.kind not in GRANT_KINDS)
     started = sum(1 for e in entries if e.kind == "reserve")
     return Me(
         user_id=profile.user_id,
@@ -205,4 +214,5 @@ def me(call: Call) -> Me:
         balance=profile.balance,
         monthly_credits=settings.monthly_credits(profile.plan),
         usage=Usage(period=period, tales_started=started, credits_spent=spent),
+        subscribed=profile.subscribed,
     )

@@ -140,6 +140,8 @@ class Me(BaseModel):
     balance: int
     monthly_credits: int
     usage: Usage
+    subscribed: bool = False
+    """The plan is paid through a subscription (manage it: ``POST /v1/billing/portal``)."""
 
 
 class Accepted(BaseModel):

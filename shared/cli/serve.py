@@ -1,5 +1,6 @@
-"""``tale serve``: the API, the auth webhook and the signed media URLs over HTTP, with the
-local runtime behind them."""
+"""``tale serve``: the API, the auth and payment webhooks and the signed media URLs over HTTP,
+with the local runtime behind them (and, without Stripe keys, the local payment provider's
+test pages)."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ def build_app(site: webapp.WebSite | None = None) -> Flask:
     """One WSGI app that routes like the two deployed functions, and serves the web app
     (``site``) at ``/``."""
     from shared.api import app as api
-    from shared.api import media, webhook
+    from shared.api import local_billing, media, stripe_hook, webhook
 
     flask_app = Flask("tale")
     methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
@@ -29,6 +30,14 @@ def build_app(site: webapp.WebSite | None = None) -> Flask:
     @flask_app.route("/hooks/auth", methods=methods)
     def auth_hook() -> Response:
         return webhook.handle(_current())
+
+    @flask_app.route("/hooks/stripe", methods=methods)
+    def stripe_hook_route() -> Response:
+        return stripe_hook.handle(_current())
+
+    @flask_app.route("/billing/local/<path:path>", methods=methods)
+    def local_billing_pages(path: str) -> Response:
+        return local_billing.handle(_current(), path)
 
     @flask_app.route("/media/<path:path>", methods=methods)
     def signed_media(path: str) -> Response:
@@ -101,6 +110,12 @@ def _serve_media_at(container: bootstrap.Container, host: str, port: int) -> Non
     blobs = container.blobs
     if isinstance(blobs, FilesystemBlobStore) and container.settings.public_url is None:
         blobs.base_url = served_url(host, port)
+    if container.settings.public_url is None and not container.settings.stripe_secret_key:
+        from shared.adapters.local.payments import LocalPayments
+
+        payments = container.payments  # the local provider's pages are on this server too
+        if isinstance(payments, LocalPayments):
+            payments.base_url = served_url(host, port)
 
 
 def _current() -> Request:

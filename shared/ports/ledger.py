@@ -14,6 +14,9 @@ Credits move only through these operations, each atomic and idempotent:
   the finished storyboard costs, only that much is kept and the rest is returned with it;
 - ``refund``: the tale failed or was cancelled — everything reserved for it is returned, at
   most once, and never after a settle.
+Paid plans add two kinds of entry, written by the billing book (``shared.ports.billing``) in
+the same database: ``paid`` (the credits of a paid invoice) and ``revoke`` (credits taken back
+after a refund or a lost dispute, never below a zero balance).
 The balance is the sum of the append-only ledger (grants, refunds and what a settlement
 returns positive, reservations negative), so it can always be audited; a tale's reserved
 credits move exactly once, by its one settlement or refund.
@@ -33,10 +36,20 @@ from typing import Literal
 
 from shared.domain.errors import InsufficientCredits
 
-__all__ = ["EntryKind", "InsufficientCredits", "Ledger", "LedgerEntry", "Plan", "Profile"]
+__all__ = [
+    "GRANT_KINDS",
+    "EntryKind",
+    "InsufficientCredits",
+    "Ledger",
+    "LedgerEntry",
+    "Plan",
+    "Profile",
+]
 
 Plan = Literal["free", "pro", "business"]
-EntryKind = Literal["grant", "reserve", "reserve_more", "settle", "refund"]
+EntryKind = Literal["grant", "paid", "revoke", "reserve", "reserve_more", "settle", "refund"]
+GRANT_KINDS: frozenset[str] = frozenset({"grant", "paid", "revoke"})
+"""Entries that change what an account was given, not what its tales used."""
 
 
 @dataclass(frozen=True)
@@ -45,6 +58,9 @@ class Profile:
     email: str
     plan: Plan
     balance: int
+    subscribed: bool = False
+    """The plan is paid through a subscription: its credits come with each paid invoice, not
+    with the monthly grant (``shared.domain.billing``)."""
 
 
 @dataclass(frozen=True)

@@ -142,11 +142,12 @@ def ensure_account(
     anonymous: bool = False,
 ) -> None:
     """The profile (if the sign-up webhook has not arrived yet) and this month's grant; an
-    anonymous sign-in gets the profile only, unless ``anonymous_credits`` is on."""
+    anonymous sign-in gets the profile only, unless ``anonymous_credits`` is on. A plan paid
+    through a subscription gets its credits with each paid invoice instead."""
     ledger.ensure_profile(owner, email)
     profile = ledger.profile(owner)
     assert profile is not None
-    if anonymous and not settings.anonymous_credits:
+    if (anonymous and not settings.anonymous_credits) or profile.subscribed:
         return
     ledger.grant_monthly(owner, period, settings.monthly_credits(profile.plan))
 

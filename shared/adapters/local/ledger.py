@@ -7,7 +7,8 @@ A database made before admissions existed gets their columns when it is opened
 (``ADMISSION_COLUMNS``); its earlier reservations carry no estimate and count as nothing
 against a spending cap. One made before storyboard edits has its ledger table rebuilt once
 (in one transaction, every row kept) so that its kinds include ``reserve_more``: SQLite
-cannot change a table's CHECK constraint in place."""
+cannot change a table's CHECK constraint in place; so does one made before paid plans (whose
+kinds lack ``paid`` and ``revoke``), and its profiles get the ``subscribed`` column."""
 
 from __future__ import annotations
 
@@ -28,7 +29,8 @@ _PERIOD = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 LEDGER_TABLE = """CREATE TABLE IF NOT EXISTS {name} (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     user_id TEXT NOT NULL REFERENCES profiles(user_id),
-    kind TEXT NOT NULL CHECK (kind IN ('grant', 'reserve', 'reserve_more', 'settle', 'refund')),
+    kind TEXT NOT NULL CHECK (kind IN ('grant', 'paid', 'revoke', 'reserve', 'reserve_more',
+        'settle', 'refund')),
     amount INTEGER NOT NULL, tale_id TEXT, period TEXT, at REAL NOT NULL
 )"""
 LEDGER_RULES = (
@@ -48,7 +50,7 @@ SCHEMA = (
             """CREATE TABLE IF NOT EXISTS profiles (
     user_id TEXT PRIMARY KEY, email TEXT NOT NULL, plan TEXT NOT NULL
         CHECK (plan IN ('free', 'pro', 'business')),
-    created_at REAL NOT NULL
+    created_at REAL NOT NULL, subscribed INTEGER NOT NULL DEFAULT 0
 )""",
             LEDGER_TABLE.format(name="credit_ledger"),
             *LEDGER_RULES,
@@ -63,6 +65,8 @@ ADMISSION_COLUMNS = {
 }
 """Kept on a reservation made by ``admit`` or ``reserve_more``: the estimate it commits and
 the month that counts in; on ``reserve_more``, the plan version of the edit too."""
+PAYMENT_COLUMNS = {"invoice_id": "TEXT"}
+"""Kept on ``paid`` and ``revoke`` entries: the invoice they are for."""
 ADMISSION_INDEXES = (
     "CREATE INDEX IF NOT EXISTS spend_per_period ON credit_ledger(user_id, spend_period) "
     "WHERE spend_period IS NOT NULL",
@@ -88,16 +92,19 @@ class SqliteLedger(Ledger):
             table = db.execute(
                 "SELECT sql FROM sqlite_master WHERE type='table' AND name='credit_ledger'"
             ).fetchone()
-            if "'reserve_more'" not in table["sql"]:
+            if "'revoke'" not in table["sql"]:
                 self._rebuild(db)
             self._add_columns(db, "credit_ledger")
+            profiles = {row["name"] for row in db.execute("PRAGMA table_info(profiles)")}
+            if "subscribed" not in profiles:
+                db.execute("ALTER TABLE profiles ADD COLUMN subscribed INTEGER NOT NULL DEFAULT 0")
             for index in ADMISSION_INDEXES:
                 db.execute(index)
 
     @staticmethod
     def _add_columns(db: sqlite3.Connection, table: str) -> None:
         have = {row["name"] for row in db.execute(f"PRAGMA table_info({table})")}
-        for name, kind in ADMISSION_COLUMNS.items():
+        for name, kind in {**ADMISSION_COLUMNS, **PAYMENT_COLUMNS}.items():
             if name not in have:
                 db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")
 
@@ -126,7 +133,8 @@ class SqliteLedger(Ledger):
     def ensure_profile(self, user_id: str, email: str, plan: Plan = "free") -> bool:
         with self.db.transaction() as db:
             cur = db.execute(
-                "INSERT OR IGNORE INTO profiles VALUES (?,?,?,?)",
+                "INSERT OR IGNORE INTO profiles (user_id, email, plan, created_at) "
+                "VALUES (?,?,?,?)",
                 (user_id, email, plan, self.clock()),
             )
             if cur.rowcount == 1:
@@ -143,7 +151,11 @@ class SqliteLedger(Ledger):
             if row is None:
                 return None
             return Profile(
-                row["user_id"], row["email"], cast(Plan, row["plan"]), self._balance(db, user_id)
+                row["user_id"],
+                row["email"],
+                cast(Plan, row["plan"]),
+                self._balance(db, user_id),
+                bool(row["subscribed"]),
             )
 
     @staticmethod

@@ -66,7 +66,7 @@ class SupabaseLedger(SupabaseAdapter, Ledger):
     def profile(self, user_id: str) -> Profile | None:
         uid = _user(user_id)
         rows = self._select(
-            lambda: self.client.table("profiles").select("id,email,plan").eq("id", uid)
+            lambda: self.client.table("profiles").select("id,email,plan,subscribed").eq("id", uid)
         )
         if not rows:
             return None
@@ -76,6 +76,7 @@ class SupabaseLedger(SupabaseAdapter, Ledger):
             email=str(row.get("email") or ""),
             plan=cast(Plan, row["plan"]),
             balance=self._balance(uid),
+            subscribed=bool(row.get("subscribed")),
         )
 
     def set_plan(self, user_id: str, plan: Plan) -> None:

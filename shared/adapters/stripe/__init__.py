@@ -1,0 +1,1 @@
+"""Stripe: Checkout, the customer portal and webhooks through the ``stripe`` library."""
