@@ -59,6 +59,9 @@ locals {
     youtube_api_key      = { secret_id = "tale-youtube-api-key", env = "TALE_YOUTUBE_API_KEY" }
     # Signs the trend digest's unsubscribe tokens: analyze_trends makes them, the api checks them.
     trends_unsubscribe_secret = { secret_id = "tale-trends-unsubscribe-key", env = "TALE_TRENDS_UNSUBSCRIBE_SECRET" }
+    stripe_secret_key         = { secret_id = "tale-stripe-secret-key", env = "TALE_STRIPE_SECRET_KEY" }
+    # The signing secret of the Stripe webhook endpoint (whsec_…): stripe_webhook only.
+    stripe_webhook_secret = { secret_id = "tale-stripe-webhook-secret", env = "TALE_STRIPE_WEBHOOK_SECRET" }
   }
 
   secrets_by_need = {
@@ -81,6 +84,7 @@ locals {
     auth_webhook   = ["webhook_secret"]
     analyze_trends = ["trends_unsubscribe_secret"]
     api            = ["trends_unsubscribe_secret"]
+    stripe_webhook = ["stripe_webhook_secret"] # it verifies Stripe's signatures
   }
 
   function_secrets = {

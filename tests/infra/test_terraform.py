@@ -283,7 +283,7 @@ def test_public_invocation_is_only_for_the_http_functions_and_justified() -> Non
     assert resource.body["role"] == "roles/run.invoker"
     assert any(c.startswith("checkov:skip=CKV_GCP_102:") for c in resource.comments())
     http = {f.name for f in FUNCTIONS if f.is_http}
-    assert http == {"api", "auth_webhook"}
+    assert http == {"api", "auth_webhook", "stripe_webhook"}
 
 
 def test_project_level_roles_are_few_and_not_primitive() -> None:
@@ -470,6 +470,8 @@ def test_secrets_are_declared_without_values() -> None:
         "tale-supabase-service-key",
         "tale-supabase-jwt-secret",
         "tale-webhook-secret",
+        "tale-stripe-secret-key",
+        "tale-stripe-webhook-secret",
         "tale-youtube-api-key",
         "tale-trends-unsubscribe-key",
     }

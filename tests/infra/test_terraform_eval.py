@@ -184,6 +184,8 @@ def test_secrets_follow_the_needs_and_the_scenario(evaluated: dict[str, Any]) ->
         assert ("supabase_jwt_secret" in got) == ("verifier" in spec.needs)
         assert ("email_api_key" in got) == ("notifier" in spec.needs)
         assert ("webhook_secret" in got) == (spec.name == "auth_webhook")
+        assert ("stripe_secret_key" in got) == ("payments" in spec.needs)
+        assert ("stripe_webhook_secret" in got) == (spec.name == "stripe_webhook")
         assert ("youtube_api_key" in got) == ("youtube" in spec.needs)
         unsubscribes = spec.name in ("analyze_trends", "api")  # makes / checks the tokens
         assert ("trends_unsubscribe_secret" in got) == unsubscribes, spec.name
@@ -202,7 +204,8 @@ def test_every_function_gets_the_gcp_settings(evaluated: dict[str, Any]) -> None
         assert env["TALE_SCENARIO"] == evaluated["scenario"]
         assert env["TALE_HOME"].startswith("/tmp/")
         # The API's CORS policy, and the trend digest's links into the frontend.
-        assert ("TALE_CORS_ORIGIN" in env) == (spec.name in ("api", "analyze_trends"))
+        cors = spec.name in ("api", "analyze_trends") or "payments" in spec.needs
+        assert ("TALE_CORS_ORIGIN" in env) == cors  # payments: the billing page's default
 
 
 def test_functions_that_send_email_get_the_email_settings(evaluated: dict[str, Any]) -> None:
