@@ -257,8 +257,8 @@ def entitlement(account: Account, now: float, grace_s: float) -> tuple[Plan, boo
 
 def _snapshot(old: Subscription | None, new: Subscription) -> Subscription:
     """The newer of two snapshots; a downgrade within the same paid period holds the plan."""
-    if old is not None and not new.newer_than(old):
-        return old
+    if old is not None and old.newer_than(new):
+        return old  # of two snapshots as new as each other, the one seen last
     if old is None or old.plan is None or new.plan is None:
         return new
     held = old.held if old.period_end == new.period_end else None
