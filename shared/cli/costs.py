@@ -20,9 +20,10 @@ from rich.text import Text
 
 from shared import bootstrap
 from shared.cli.common import fail_input, out
+from shared.costs import revenue
 from shared.costs.chart import write_chart
 from shared.costs.model import Costs, parse_period
-from shared.costs.prices import PriceTableError, load_prices
+from shared.costs.prices import PriceTable, PriceTableError, load_prices
 from shared.costs.report import Report, UnknownTale, build_report, default_period, to_json
 from shared.costs.scenarios import Comparison, deployment_engines
 from shared.domain.credits import period_of
@@ -72,6 +73,7 @@ def costs(
             period=month,
             tale_id=tale_id,
             specs=deployment_engines(prices, settings),
+            revenue=lambda videos: _revenue(container, prices, month, videos),
         )
     except (UnknownTale, ValueError) as exc:
         fail_input(str(exc.args[0] if exc.args else exc))
@@ -86,6 +88,22 @@ def costs(
     out.print(_view(report))
     if chart is not None:
         out.print(f"chart: {chart}", soft_wrap=True, highlight=False)
+
+
+def _revenue(
+    container: bootstrap.Container, prices: PriceTable, month: str, videos: int
+) -> tuple[float, str]:
+    """The month's real revenue per video when payments exist, else the settings' prices."""
+    settings = container.settings
+    real = revenue.from_payments(container.billing.records(period=month), videos)
+    if real is not None:
+        return real
+    tales = {
+        "free": settings.free_tales_per_month,
+        "pro": settings.pro_tales_per_month,
+        "business": settings.business_tales_per_month,
+    }
+    return revenue.from_plan_prices(prices, settings.plan_prices_usd, tales)
 
 
 def _usd(value: float | None) -> str:
@@ -186,7 +204,8 @@ def _comparison(c: Comparison, period: str) -> Table:
     table.add_row("signal: volume above break-even", "yes" if c.above_break_even else "no", "")
     table.add_row(
         f"signal: API cost > {c.threshold:.0%} of revenue",
-        f"{'yes' if c.api_over_threshold else 'no'} ({share} of {_usd(c.revenue_per_video)})",
+        f"{'yes' if c.api_over_threshold else 'no'} ({share} of {_usd(c.revenue_per_video)}, "
+        f"{c.revenue_basis})",
         "",
     )
     if c.unpriced:

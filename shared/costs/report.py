@@ -7,6 +7,7 @@ asked about, when it completed); see ``profile`` for where each of its numbers c
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -54,6 +55,7 @@ def build_report(
     period: str,
     tale_id: str | None = None,
     specs: dict[str, ScenarioSpec] | None = None,
+    revenue: Callable[[int], tuple[float, str]] | None = None,
 ) -> Report:
     """``period`` is the month of the comparison's volume (and of the tales listed); the CLI
     defaults it to the month the asked-about tale finished in."""
@@ -67,7 +69,8 @@ def build_report(
     profile = profile_of([tale] if tale is not None else month.tales, store, prices)
     if tale is not None and profile.tales == 0:
         profile = profile_of(month.tales, store, prices)
-    comparison = compare(profile, month.videos, prices, tales_per_month, specs)
+    per_video = revenue(month.videos) if revenue is not None else None
+    comparison = compare(profile, month.videos, prices, tales_per_month, specs, per_video)
     return Report(prices, month, tale, comparison)
 
 
@@ -145,6 +148,7 @@ def comparison_json(c: Comparison) -> dict[str, Any]:
         "B": _scenario(c.b, c.volume),
         "break_even_videos_per_month": c.break_even,
         "revenue_usd_per_video": c.revenue_per_video,
+        "revenue_basis": c.revenue_basis,
         "api_cost_share_of_revenue": c.api_share,
         "api_cost_share_threshold": c.threshold,
         "signals": {

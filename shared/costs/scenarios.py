@@ -78,6 +78,9 @@ class Comparison:
     threshold: float
     unpriced: list[str] = field(default_factory=list)
     """Engine units the table has no meter for (priced as 0 here — fix the table)."""
+    revenue_basis: str = "price table"
+    """Where ``revenue_per_video`` comes from: the price table's placeholder plan prices, the
+    plan prices in the settings, or the month's payments (``shared.costs.revenue``)."""
 
     @property
     def break_even(self) -> float | None:
@@ -262,7 +265,9 @@ def compare(
     prices: PriceTable,
     tales_per_month: dict[str, int],
     specs: dict[str, ScenarioSpec] | None = None,
+    revenue: tuple[float, str] | None = None,
 ) -> Comparison:
+    """``revenue``: revenue per video and its basis, instead of the table's plan prices."""
     specs = specs or engines_from(prices)
     price = Pricer(prices)
     a = scenario_a(profile, specs["A"], price)
@@ -272,7 +277,8 @@ def compare(
         profile=profile,
         a=a,
         b=b,
-        revenue_per_video=revenue_per_video(prices, tales_per_month),
+        revenue_per_video=revenue[0] if revenue else revenue_per_video(prices, tales_per_month),
         threshold=prices.assumption("api_cost_share_threshold"),
         unpriced=price.unpriced,
+        revenue_basis=revenue[1] if revenue else "price table",
     )
