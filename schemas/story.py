@@ -10,7 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 #: Hard ceiling of the wire format; the deployment's own limit (settings) is lower.
 MAX_STORY_CHARS_WIRE = 100_000
 
-Language = Literal["ko", "en"]
+#: Story languages: Korean, English, Japanese and Chinese (simplified or traditional script).
+Language = Literal["ko", "en", "ja", "zh"]
 AspectRatio = Literal["9:16", "16:9", "1:1"]
 
 #: Shot lengths every video backend accepts (Veo allows 4, 6 and 8 seconds).
@@ -57,14 +58,20 @@ class StoryOptions(BaseModel):
 class StorySubmission(BaseModel):
     """A story and how the user wants it filmed.
 
-    ``language`` may be omitted: it is then detected from the text (Hangul → ``ko``).
+    ``language`` may be omitted: it is then detected from the text by script
+    (``detect_language``: Hangul → ``ko``, kana → ``ja``, Han without kana → ``zh``, else
+    ``en``); a given language overrides the detection.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     version: Literal[1] = 1
     text: str = Field(max_length=MAX_STORY_CHARS_WIRE, description="The story; must not be empty.")
-    language: Language | None = None
+    language: Language | None = Field(
+        default=None,
+        description="ko, en, ja or zh (Chinese, simplified or traditional); omitted: detected "
+        "from the text's script (Hangul: ko; kana: ja; Han without kana: zh; otherwise en).",
+    )
     style: Style = Style.STORYBOOK
     aspect_ratio: AspectRatio = "9:16"
     shot_count: int = Field(default=8, ge=1, le=MAX_SHOTS)
@@ -99,8 +106,50 @@ class StorySubmission(BaseModel):
         return detect_language(self.text)
 
 
+def _is_hangul(ch: str) -> bool:
+    return "\uac00" <= ch <= "\ud7a3" or "\u1100" <= ch <= "\u11ff" or "\u3130" <= ch <= "\u318f"
+
+
+def _is_kana(ch: str) -> bool:
+    # hiragana, katakana (without the middle dot and the prolonged sound mark shared with
+    # Chinese text), katakana extensions, half-width katakana
+    return (
+        ("\u3041" <= ch <= "\u30ff" and ch not in "\u30fb\u30fc")
+        or "\u31f0" <= ch <= "\u31ff"
+        or "\uff66" <= ch <= "\uff9d"
+    )
+
+
+def _is_han(ch: str) -> bool:
+    return "\u4e00" <= ch <= "\u9fff" or "\u3400" <= ch <= "\u4dbf" or "\uf900" <= ch <= "\ufaff"
+
+
 def detect_language(text: str) -> Language:
-    """Korean when at least a fifth of the letters are Hangul syllables, else English."""
-    hangul = sum(1 for ch in text if "\uac00" <= ch <= "\ud7a3")
-    letters = sum(1 for ch in text if ch.isalpha())
-    return "ko" if letters and hangul * 5 >= letters else "en"
+    """The story's language by its script, counted over its letters.
+
+    Korean when at least a fifth of the letters are Hangul; otherwise Japanese when kana make
+    up at least a twentieth of the letters (Japanese prose mixes kana into its kanji; a Chinese
+    text never has kana); otherwise Chinese when at least a fifth are Han characters;
+    otherwise English. Hanja in Korean text and a Latin name in a CJK story do not change the
+    answer. A submission's ``language`` overrides this.
+    """
+    letters = hangul = kana = han = 0
+    for ch in text:
+        if not ch.isalpha():
+            continue
+        letters += 1
+        if _is_hangul(ch):
+            hangul += 1
+        elif _is_kana(ch):
+            kana += 1
+        elif _is_han(ch):
+            han += 1
+    if not letters:
+        return "en"
+    if hangul * 5 >= letters:
+        return "ko"
+    if kana and kana * 20 >= letters:
+        return "ja"
+    if han * 5 >= letters:
+        return "zh"
+    return "en"

@@ -18,7 +18,7 @@ from shared import bootstrap
 from shared.api import routes, storyboard_edit
 from shared.api import trends as trend_routes
 from shared.api.endpoints import ROUTES, Route
-from shared.api.problems import Problem, printable
+from shared.api.problems import Problem, printable, said
 from shared.api.requests import check_declared_size, leave_unread
 from shared.auth.tokens import AuthError, Identity
 from shared.observability.logs import ensure_logging
@@ -49,14 +49,15 @@ def _match(request: Request) -> tuple[Route, dict[str, str]]:
                 return route, found.groupdict()
             allowed.append(route.method)
     if allowed:
-        raise Problem(
+        raise said(
             405,
             "method-not-allowed",
-            "Method not allowed",
-            f"{request.method} is not allowed on {printable(request.path)}",
+            "method-not-allowed",
+            method=request.method,
+            path=printable(request.path),
             headers={"Allow": ", ".join(sorted(set(allowed)))},
         )
-    raise Problem(404, "not-found", "Not found", f"no such endpoint: {printable(request.path)}")
+    raise said(404, "not-found", "no-endpoint", path=printable(request.path))
 
 
 def _rate_limit(container: bootstrap.Container, user: str, limit: int | None = None) -> None:
@@ -64,12 +65,8 @@ def _rate_limit(container: bootstrap.Container, user: str, limit: int | None = N
     minute = int(time.time() // 60)
     if container.claims.bump(rate_window(user, minute)) > limit:
         retry = 60 - int(time.time() % 60)
-        raise Problem(
-            429,
-            "rate-limited",
-            "Too many requests",
-            f"the limit is {limit} requests a minute",
-            headers={"Retry-After": str(retry)},
+        raise said(
+            429, "rate-limited", "rate-limited", limit=limit, headers={"Retry-After": str(retry)}
         )
 
 
@@ -139,10 +136,5 @@ def handle(request: Request) -> Response:
         response = problem.response(printable(request.path))
     except Exception:
         log.exception("unexpected error on %s %s", request.method, request.path)
-        response = Problem(
-            500,
-            "internal",
-            "Internal error",
-            "something went wrong on our side; retrying with the same Idempotency-Key is safe",
-        ).response()
+        response = said(500, "internal", "internal-retry").response()
     return _cors(leave_unread(request, response), origin)

@@ -20,7 +20,7 @@ from werkzeug.exceptions import RequestedRangeNotSatisfiable
 
 from shared import bootstrap
 from shared.adapters.local.blobs import FilesystemBlobStore, SignatureRefused
-from shared.api.problems import Problem
+from shared.api.problems import Problem, said
 from shared.ports.blobs import BlobNotFound
 
 #: What the pipeline writes, by suffix (the blob store keeps no content types).
@@ -63,13 +63,7 @@ def _serve(request: Request, path: str, blobs: object) -> Response:
     if not isinstance(blobs, FilesystemBlobStore):
         raise Problem(404, "not-found", "Not found", "media are served by the media bucket")
     if request.method not in ("GET", "HEAD"):
-        raise Problem(
-            405,
-            "method-not-allowed",
-            "Method not allowed",
-            "media are read-only",
-            headers={"Allow": "GET, HEAD"},
-        )
+        raise said(405, "method-not-allowed", "media-read-only", headers={"Allow": "GET, HEAD"})
     raw_expires, signature = request.args.get("expires", ""), request.args.get("signature", "")
     if not raw_expires.isdigit() or len(raw_expires) > 12 or not signature:
         raise _refused("the URL has no valid expires and signature")
@@ -80,17 +74,17 @@ def _serve(request: Request, path: str, blobs: object) -> Response:
         expired = expires < time.time()
         raise _refused("the URL has expired" if expired else "bad signature") from exc
     except BlobNotFound as exc:
-        raise Problem(404, "not-found", "Not found", "no such object") from exc
+        raise said(404, "not-found", "no-object") from exc
     try:
         response = send_file(
             file, mimetype=content_type(file), conditional=True, etag=True, max_age=0
         )
     except RequestedRangeNotSatisfiable as exc:
-        raise Problem(
+        raise said(
             416,
             "range-not-satisfiable",
-            "Range not satisfiable",
-            f"the object has {file.stat().st_size} bytes",
+            "range",
+            size=file.stat().st_size,
             headers={"Content-Range": f"bytes */{file.stat().st_size}"},
         ) from exc
     # Cacheable by the browser (seeking re-reads ranges) until the URL expires, never shared.

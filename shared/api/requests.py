@@ -16,7 +16,7 @@ from flask import Request, Response
 from pydantic import BaseModel, ValidationError
 from werkzeug.exceptions import ClientDisconnected
 
-from shared.api.problems import Problem
+from shared.api.problems import Problem, request_language, said
 from shared.api.safe_json import JsonLimits, JsonRefused, loads
 from shared.api.validation import field_errors
 
@@ -31,8 +31,9 @@ MAX_LENGTH_DIGITS = 18
 
 
 def too_large(limit: int, length: int | None = None) -> Problem:
-    said = f"the body has {length} bytes" if length is not None else "the body is larger"
-    return Problem(413, "too-large", "Request too large", f"{said}; the limit is {limit} bytes")
+    if length is None:
+        return said(413, "too-large", "too-large-unknown", limit=limit)
+    return said(413, "too-large", "too-large", length=length, limit=limit)
 
 
 def _malformed_body(detail: str) -> Problem:
@@ -79,9 +80,7 @@ def read_body(request: Request, limit: int) -> bytes:
     environ = request.environ
     if length is None and not environ.get("wsgi.input_terminated"):
         # The server passed the chunked framing through undecoded: it cannot be read safely.
-        raise Problem(
-            411, "length-required", "Length required", "send the body with a Content-Length"
-        )
+        raise said(411, "length-required", "length-required")
     # werkzeug's stream: bounded by Content-Length, the server's decoded chunks otherwise
     body = _read(cast(BinaryIO, request.stream), limit, length)
     if length is not None and len(body) < length:
@@ -148,11 +147,8 @@ def json_body(request: Request, model: type[M], max_bytes: int) -> M:
     check_declared_size(request, max_bytes)
     mimetype = request.mimetype or ""
     if mimetype != "application/json":
-        raise Problem(
-            415,
-            "unsupported-media-type",
-            "Unsupported media type",
-            f"send application/json, not {mimetype or 'nothing'}",
+        raise said(
+            415, "unsupported-media-type", "unsupported-media-type", mimetype=mimetype or "nothing"
         )
     payload = parse_json(read_body(request, max_bytes))
     return validated(model, payload)
@@ -163,14 +159,15 @@ def validated(model: type[M], payload: Any) -> M:
     try:
         return model.model_validate(payload)
     except ValidationError as exc:
-        errors = field_errors(exc)
+        errors = field_errors(exc, request_language())
         first = errors[0]
-        raise Problem(
+        raise said(
             422,
             "invalid-request",
-            "Invalid request",
-            f"{first['field']}: {first['message']}",
-            errors=errors,
+            "field",
+            extra={"errors": errors},
+            field=first["field"],
+            message=first["message"],
         ) from None
 
 
@@ -178,4 +175,4 @@ def no_body(request: Request) -> None:
     """Actions take no body: empty, or ``{}``; anything declared larger is refused unread."""
     raw = read_body(request, NO_BODY_MAX)
     if raw.strip() not in (b"", b"{}"):
-        raise Problem(422, "invalid-request", "Invalid request", "this action takes no body")
+        raise said(422, "invalid-request", "no-body")

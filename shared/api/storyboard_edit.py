@@ -72,7 +72,9 @@ def edit_storyboard(call: Call) -> tuple[int, StoryboardView, dict[str, str]]:
     except PlanVersionRequired as exc:
         raise _required(exc) from exc
     except PlanVersionMismatch as exc:
-        raise _stale(str(exc), exc.current) from exc
+        raise _stale(str(exc), exc.current).saying(
+            "version-mismatch", expected=exc.expected, current=exc.current
+        ) from exc
     except WrongState as exc:
         raise conflict(str(exc)) from exc
     except InvalidEdit as exc:
@@ -84,7 +86,9 @@ def edit_storyboard(call: Call) -> tuple[int, StoryboardView, dict[str, str]]:
 
 
 def _required(exc: PlanVersionRequired) -> Problem:
-    return Problem(428, "precondition-required", "If-Match required", str(exc), version=exc.current)
+    return Problem(
+        428, "precondition-required", "If-Match required", str(exc), version=exc.current
+    ).saying("version-required", version=exc.current)
 
 
 def _stale(detail: str, current: int) -> Problem:

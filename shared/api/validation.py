@@ -2,7 +2,8 @@
 
 A problem document names the field and what is wrong with it; it never carries the
 validator's own text (its wording, its internal type names, links to its documentation). The
-messages of our own validators (``ValueError`` raised in ``schemas/``) are ours and kept.
+messages of our own validators (``ValueError`` raised in ``schemas/``) are ours and kept; the
+others are said in the reader's language from the catalogues (``validation.<key>``).
 """
 
 from __future__ import annotations
@@ -11,62 +12,65 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from shared.i18n import message
+
+#: The validator's error types → our message (``validation.<key>`` in the catalogues).
 _MESSAGES: dict[str, str] = {
-    "missing": "is required",
-    "extra_forbidden": "is not a field of this request",
-    "string_type": "must be a string",
-    "string_unicode": "must be a string",
-    "int_type": "must be a whole number",
-    "int_parsing": "must be a whole number",
-    "int_from_float": "must be a whole number",
-    "int_parsing_size": "is too large a number",
-    "float_type": "must be a number",
-    "float_parsing": "must be a number",
-    "finite_number": "must be a finite number",
-    "bool_type": "must be true or false",
-    "bool_parsing": "must be true or false",
-    "dict_type": "must be an object",
-    "model_type": "must be an object",
-    "model_attributes_type": "must be an object",
-    "list_type": "must be a list",
-    "tuple_type": "must be a list",
-    "set_type": "must be a list",
-    "none_required": "must be null",
-    "uuid_type": "must be a UUID",
-    "uuid_parsing": "must be a UUID",
-    "string_too_short": "must have at least {min_length} characters",
-    "string_too_long": "must have at most {max_length} characters",
-    "too_short": "must have at least {min_length} items",
-    "too_long": "must have at most {max_length} items",
-    "greater_than": "must be greater than {gt}",
-    "greater_than_equal": "must be at least {ge}",
-    "less_than": "must be less than {lt}",
-    "less_than_equal": "must be at most {le}",
-    "multiple_of": "must be a multiple of {multiple_of}",
-    "literal_error": "must be one of {expected}",
-    "enum": "must be one of {expected}",
-    "string_pattern_mismatch": "does not have the expected form",
-    "url_parsing": "must be a URL",
-    "url_type": "must be a URL",
-    "datetime_parsing": "must be a date and time (ISO 8601)",
-    "date_parsing": "must be a date (YYYY-MM-DD)",
-    "union_tag_invalid": "has an unknown kind",
-    "union_tag_not_found": "does not say which kind it is",
-    "json_invalid": "is not valid JSON",
-    "frozen_field": "cannot be changed",
+    "missing": "missing",
+    "extra_forbidden": "extra_forbidden",
+    "string_type": "string_type",
+    "string_unicode": "string_type",
+    "int_type": "int_type",
+    "int_parsing": "int_type",
+    "int_from_float": "int_type",
+    "int_parsing_size": "int_parsing_size",
+    "float_type": "float_type",
+    "float_parsing": "float_type",
+    "finite_number": "finite_number",
+    "bool_type": "bool_type",
+    "bool_parsing": "bool_type",
+    "dict_type": "dict_type",
+    "model_type": "dict_type",
+    "model_attributes_type": "dict_type",
+    "list_type": "list_type",
+    "tuple_type": "list_type",
+    "set_type": "list_type",
+    "none_required": "none_required",
+    "uuid_type": "uuid_type",
+    "uuid_parsing": "uuid_type",
+    "string_too_short": "string_too_short",
+    "string_too_long": "string_too_long",
+    "too_short": "too_short",
+    "too_long": "too_long",
+    "greater_than": "greater_than",
+    "greater_than_equal": "greater_than_equal",
+    "less_than": "less_than",
+    "less_than_equal": "less_than_equal",
+    "multiple_of": "multiple_of",
+    "literal_error": "literal_error",
+    "enum": "literal_error",
+    "string_pattern_mismatch": "string_pattern_mismatch",
+    "url_parsing": "url_type",
+    "url_type": "url_type",
+    "datetime_parsing": "datetime_parsing",
+    "date_parsing": "date_parsing",
+    "union_tag_invalid": "union_tag_invalid",
+    "union_tag_not_found": "union_tag_not_found",
+    "json_invalid": "json_invalid",
+    "frozen_field": "frozen_field",
 }
 _OURS = ("value_error", "assertion_error")
 """Errors raised by our own validators: their messages are ours."""
-_GENERIC = "is not valid"
+_GENERIC = "generic"
 
 
-def field_errors(exc: ValidationError) -> list[dict[str, str]]:
-    """One ``{"field", "message"}`` per error, in the order found."""
+def field_errors(exc: ValidationError, language: str = "en") -> list[dict[str, str]]:
+    """One ``{"field", "message"}`` per error, in the order found, in ``language``."""
     found = [
-        {"field": _field(e["loc"]), "message": _message(e)}
+        {"field": _field(e["loc"]), "message": _message(e, language)}
         for e in exc.errors(include_url=False, include_input=False)
     ]
-    return found or [{"field": "body", "message": _GENERIC}]
+    return found or [{"field": "body", "message": message(language, "validation." + _GENERIC)}]
 
 
 def _field(loc: tuple[int | str, ...]) -> str:
@@ -79,15 +83,13 @@ def _internal(part: int | str) -> bool:
     return isinstance(part, str) and any(c in part for c in "[]()")
 
 
-def _message(error: Any) -> str:
+def _message(error: Any, language: str) -> str:
     kind = str(error.get("type", ""))
     if kind in _OURS:
-        message = str(error.get("msg", ""))
-        return message.removeprefix("Value error, ").removeprefix("Assertion failed, ")
-    template = _MESSAGES.get(kind)
-    if template is None:
-        return _GENERIC
+        said = str(error.get("msg", ""))
+        return said.removeprefix("Value error, ").removeprefix("Assertion failed, ")
+    key = _MESSAGES.get(kind, _GENERIC)
     try:
-        return template.format(**(error.get("ctx") or {}))
+        return message(language, "validation." + key, **(error.get("ctx") or {}))
     except (KeyError, IndexError, ValueError):
-        return _GENERIC
+        return message(language, "validation." + _GENERIC)

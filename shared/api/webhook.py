@@ -25,7 +25,7 @@ from flask import Request, Response
 from pydantic import BaseModel, ConfigDict
 
 from shared import bootstrap
-from shared.api.problems import Problem
+from shared.api.problems import Problem, said
 from shared.api.requests import leave_unread, parse_json, read_body, validated
 from shared.auth.webhooks import WebhookError, WebhookVerifier
 from shared.domain.credits import period_of
@@ -87,9 +87,7 @@ def local_secret(container: bootstrap.Container) -> str:
 
 def _process(request: Request, container: bootstrap.Container) -> dict[str, str]:
     if request.method != "POST":
-        raise Problem(
-            405, "method-not-allowed", "Method not allowed", "send POST", headers={"Allow": "POST"}
-        )
+        raise said(405, "method-not-allowed", "send-post", headers={"Allow": "POST"})
     body = read_body(request, MAX_BODY)  # 413 before reading past the limit
     verifier = WebhookVerifier(local_secret(container), seen=_ProcessedGuard(container.claims))
     try:
@@ -127,8 +125,6 @@ def handle(request: Request) -> Response:
         return leave_unread(request, problem.response(request.path))
     except Exception:
         log.exception("unexpected error on the sign-up webhook")
-        failed = Problem(
-            500, "internal", "Internal error", "something went wrong on our side; retry later"
-        )
+        failed = said(500, "internal", "internal-later")
         return leave_unread(request, failed.response())
     return Response(json.dumps(result), status=200, mimetype="application/json")

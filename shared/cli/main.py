@@ -16,6 +16,7 @@ from pydantic import ValidationError
 from schemas.story import StorySubmission, Style
 from shared import bootstrap, service
 from shared.cli.common import drive, fail_input, local_runtime, out
+from shared.cli.said import language_line, said_in_story_language
 from shared.cli.views import events_table, tale_detail, tales_table
 from shared.config import Settings
 from shared.domain.errors import IllegalTransition, InvalidStory, TaleNotFound
@@ -79,6 +80,7 @@ def _report(tale: TaleRecord) -> None:
     container = bootstrap.container()
     if tale.state is TaleState.COMPLETED:
         out.print(f"[green]✓[/green] {tale.title} ({tale.tale_id})")
+        out.print("  " + said_in_story_language(tale), soft_wrap=True, highlight=False)
         for name, path in tale.outputs.items():
             if ":" in name:  # an earlier cut's (``cut<n>:<name>``): not this one
                 continue
@@ -96,6 +98,7 @@ def _report(tale: TaleRecord) -> None:
         )
         return
     out.print(f"[red]✗[/red] {tale.tale_id} {tale.state}: {tale.error_stage}: {tale.error_reason}")
+    out.print("  " + said_in_story_language(tale), soft_wrap=True, highlight=False)
     if "email" in tale.outputs:
         out.print(f"  email      {tale.outputs['email']}", soft_wrap=True, highlight=False)
         _email_to(tale)
@@ -119,11 +122,17 @@ def run(
     story: Annotated[
         Path,
         typer.Argument(
-            help="A UTF-8 text file with the story (Korean or "
-            "English; an optional first line is the title)."
+            help="A UTF-8 text file with the story (Korean, English, Japanese or "
+            "Chinese; an optional first line is the title)."
         ),
     ],
-    language: Annotated[str | None, typer.Option(help="ko or en (default: detected).")] = None,
+    language: Annotated[
+        str | None,
+        typer.Option(
+            help="ko, en, ja or zh (default: detected by script: Hangul ko, kana ja, "
+            "Han without kana zh, otherwise en)."
+        ),
+    ] = None,
     style: Annotated[Style, typer.Option(help="Visual style.")] = Style.STORYBOOK,
     aspect: Annotated[str, typer.Option(help="9:16, 16:9 or 1:1.")] = "9:16",
     shots: Annotated[int, typer.Option(help="Number of shots (1-16).")] = 8,
@@ -185,6 +194,7 @@ def run(
             max_chars=settings.max_story_chars,
         )
         out.print(f"Submitted {tale.tale_id} ({tale.language}, {shots} shots × {seconds} s)")
+        out.print(language_line(tale.language, detected=language is None), highlight=False)
         out.print(
             f"The email goes to {settings.owner_email} (TALE_OWNER_EMAIL), as for every "
             "operator run",

@@ -112,7 +112,8 @@ def fits(text: str, language: str, seconds: float) -> bool:
     return reading_seconds(text, language) <= seconds + 1e-9
 
 
-_SENTENCE_END = re.compile(r"(?<=[.!?…。！？])\s*")
+#: A sentence's end: terminal punctuation with the closing quotes after it (「…のよ。」).
+_SENTENCE = re.compile(r".*?(?:[.!?…。！？]+[\"'”’」』）)\]]*|$)\s*", re.DOTALL)
 
 
 def trim_to_fit(text: str, language: str, seconds: float, *, ellipsis: str = "…") -> str:
@@ -123,7 +124,7 @@ def trim_to_fit(text: str, language: str, seconds: float, *, ellipsis: str = "�
     if fits(text, language, seconds):
         return text
     kept = ""
-    for sentence in (s for s in _SENTENCE_END.split(text) if s):
+    for sentence in (m.group(0).strip() for m in _SENTENCE.finditer(text) if m.group(0)):
         candidate = f"{kept} {sentence}".strip() if language in ("ko", "en") else kept + sentence
         if not fits(candidate, language, seconds):
             break

@@ -8,10 +8,12 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw
 
+from shared.i18n import message
 from shared.media.clips import hsv_rgb
-from shared.media.fonts import fit_text, load_font
+from shared.media.fonts import draw_text, fit_text, load_font, text_language
 
 CARD_LABEL = "offline placeholder"
+"""The label in English; a card shows it in its story's language (``media.card.placeholder``)."""
 
 
 def render_character_card(
@@ -22,11 +24,14 @@ def render_character_card(
     seed: int,
     size: tuple[int, int] = (512, 640),
     font: Path | None = None,
+    language: str = "",
 ) -> bytes:
     """PNG bytes of a character card; the same arguments give the same bytes.
 
     The figure (head, hair, body, arms, legs) takes its colours and proportions from
-    ``seed``, so different characters look different and one character stays stable.
+    ``seed``, so different characters look different and one character stays stable. The
+    labels are in ``language`` (the story's; empty: the name's script), and every character of
+    the name is drawn from a font that has its glyph.
     """
     w, h = size
     if w < 16 or h < 16:
@@ -80,27 +85,30 @@ def render_character_card(
     # Text block.
     pad = max(4, round(u * 0.05))
     inner = w - 2 * pad
-    f_name = load_font(max(8, round(u * 0.09)), bold=True, preferred=font)
-    f_desc = load_font(max(7, round(u * 0.042)), preferred=font)
-    f_small = load_font(max(7, round(u * 0.034)), preferred=font)
+    face = text_language(name) if not language or language == "zh" else language
+    lang = language or face.split("-")[0]
+    f_name = load_font(max(8, round(u * 0.09)), bold=True, preferred=font, language=face)
+    f_desc = load_font(max(7, round(u * 0.042)), preferred=font, language=face)
+    f_small = load_font(max(7, round(u * 0.034)), preferred=font, language=face)
     y = round(foot_y + pad)
     d.rectangle((0, y - pad // 2, w, h), fill=(18, 18, 26))
     for line in fit_text(name, f_name, inner, 1):
-        d.text((pad, y), line, font=f_name, fill=(255, 255, 255))
+        draw_text(d, (pad, y), line, f_name, fill=(255, 255, 255), language=face)
         y += round(f_name.size * 1.2)
     label_h = round(f_small.size * 1.3) + pad
     style_h = round(f_small.size * 1.25) * 2
     room = h - label_h - style_h - y - pad
     desc_lines = max(1, room // round(f_desc.size * 1.25))
     for line in fit_text(description, f_desc, inner, desc_lines):
-        d.text((pad, y), line, font=f_desc, fill=(225, 225, 235))
+        draw_text(d, (pad, y), line, f_desc, fill=(225, 225, 235), language=face)
         y += round(f_desc.size * 1.25)
     y = h - label_h - style_h
-    for line in fit_text(f"style: {style}", f_small, inner, 2):
-        d.text((pad, y), line, font=f_small, fill=(170, 190, 220))
+    for line in fit_text(message(lang, "media.card.style", style=style), f_small, inner, 2):
+        draw_text(d, (pad, y), line, f_small, fill=(170, 190, 220), language=face)
         y += round(f_small.size * 1.25)
     d.rectangle((0, h - label_h, w, h), fill=(250, 196, 40))
-    d.text((pad, h - label_h + pad // 2), CARD_LABEL, font=f_small, fill=(20, 20, 20))
+    label = message(lang, "media.card.placeholder")
+    draw_text(d, (pad, h - label_h + pad // 2), label, f_small, fill=(20, 20, 20), language=face)
 
     buf = io.BytesIO()
     img.save(buf, format="PNG", optimize=False)

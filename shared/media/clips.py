@@ -17,10 +17,12 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont, ImageOps
 
+from shared.i18n import message
 from shared.media.encode import write_h264
-from shared.media.fonts import fit_text, load_font
+from shared.media.fonts import draw_text, fit_text, load_font, text_language
 
 PLACEHOLDER_LABEL = "offline placeholder — not a model render"
+"""The label in English; a clip shows it in its story's language (``media.clip.placeholder``)."""
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,13 @@ class ClipSpec:
     characters: tuple[tuple[str, Path | None], ...] = ()
     seed: int = 0
     font: Path | None = None
+    language: str = ""
+    """The story's language, for the labels (empty: read from the title and narration)."""
+
+
+def labels_language(language: str, *texts: str) -> str:
+    """The language of a frame's labels: ``language``, else the script of ``texts``."""
+    return language or text_language("".join(texts)).split("-")[0]
 
 
 @dataclass(frozen=True)
@@ -128,10 +137,18 @@ class _Scene:
         self.bar_colour = hsv_rgb(hue + 0.5, 0.6, 1.0)
         self.bar_h = max(2, round(h * 0.008))
         self.layers: list[tuple[tuple[int, int], Image.Image, Image.Image]] = []
+        # the face of a CJK font for the story's script; labels in the story's language
+        self.face = text_language(spec.title + spec.narration)
+        self.lang = labels_language(spec.language, spec.title, spec.narration)
         self._draw_static(hue)
 
     def _font(self, frac: float, bold: bool = False) -> ImageFont.FreeTypeFont:
-        return load_font(max(7, round(self.u * frac)), bold=bold, preferred=self.spec.font)
+        return load_font(
+            max(7, round(self.u * frac)), bold=bold, preferred=self.spec.font, language=self.face
+        )
+
+    def _font_px(self, size: int, bold: bool = False) -> ImageFont.FreeTypeFont:
+        return load_font(size, bold=bold, preferred=self.spec.font, language=self.face)
 
     def _panel(self, y0: int, sections: list[_Section], pad: int, gap: int, bottom: bool) -> int:
         """Draw a translucent full-width panel of text sections as a layer; return its height.
@@ -140,7 +157,8 @@ class _Scene:
         """
         w = self.spec.width
         f_label = self._font(0.04, bold=True)
-        label = fit_text(PLACEHOLDER_LABEL, f_label, w - 2 * pad, 2) if bottom else []
+        said = message(self.lang, "media.clip.placeholder")
+        label = fit_text(said, f_label, w - 2 * pad, 2) if bottom else []
         height = 2 * pad + sum(_lh(f) * len(lines) + gap for lines, f, _ in sections) - gap
         height += (_lh(f_label) * len(label) + pad) if label else 0
         if bottom:
@@ -150,14 +168,14 @@ class _Scene:
         y = pad
         for lines, font, colour in sections:
             for line in lines:
-                d.text((pad, y), line, font=font, fill=colour)
+                draw_text(d, (pad, y), line, font, fill=colour, language=self.face)
                 y += _lh(font)
             y += gap
         if label:
             y += pad - gap
             d.rectangle((0, y - pad // 2, w, height), fill=(250, 196, 40, 235))
             for line in label:
-                d.text((pad, y), line, font=f_label, fill=(20, 20, 20))
+                draw_text(d, (pad, y), line, f_label, fill=(20, 20, 20), language=self.face)
                 y += _lh(f_label)
         self.layers.append(((0, y0), layer.convert("RGB"), layer.getchannel("A")))
         return height
@@ -171,8 +189,22 @@ class _Scene:
         f_cam, f_narr, f_prompt = self._font(0.045), self._font(0.055), self._font(0.038)
         top: list[_Section] = [
             (fit_text(spec.title, f_title, inner, 1), f_title, (225, 225, 235)),
-            ([f"SHOT {spec.shot_number} / {spec.shot_total}"], f_shot, hsv_rgb(hue + 0.5, 0.45, 1)),
-            (fit_text(f"camera · {spec.camera}", f_cam, inner, 2), f_cam, (200, 220, 255)),
+            (
+                [
+                    message(
+                        self.lang, "media.clip.shot", number=spec.shot_number, total=spec.shot_total
+                    )
+                ],
+                f_shot,
+                hsv_rgb(hue + 0.5, 0.45, 1),
+            ),
+            (
+                fit_text(
+                    message(self.lang, "media.clip.camera", camera=spec.camera), f_cam, inner, 2
+                ),
+                f_cam,
+                (200, 220, 255),
+            ),
         ]
         self.top_h = self._panel(0, top, pad, 0, bottom=False)
         narr_lines = max(1, int(h * 0.2 / _lh(f_narr)))
@@ -195,7 +227,7 @@ class _Scene:
         name_h = round(f_name.size * 1.3)
         room = y_max - y - name_h - 2 * pad
         thumb = max(8, min(round(self.u * 0.2), (w - pad * (n + 1)) // n, room))
-        f_initial = load_font(max(7, thumb // 2), bold=True, preferred=self.spec.font)
+        f_initial = self._font_px(max(7, thumb // 2), bold=True)
         layer = Image.new("RGBA", (w, thumb + name_h + pad * 2), (0, 0, 0, 0))
         d = ImageDraw.Draw(layer)
         for i, (name, ref) in enumerate(chars):
@@ -212,9 +244,23 @@ class _Scene:
                 layer.paste(fit, (x, pad))
             else:
                 d.rectangle((x, pad, x + thumb - 1, pad + thumb - 1), fill=(70, 70, 90, 255))
-                d.text((x + thumb // 2, pad + thumb // 2), name[:1], font=f_initial, anchor="mm")
+                draw_text(
+                    d,
+                    (x + thumb // 2, pad + thumb // 2),
+                    name[:1],
+                    f_initial,
+                    anchor="mm",
+                    language=self.face,
+                )
             short = fit_text(name, f_name, thumb, 1)
-            d.text((x, pad + thumb), short[0] if short else "", font=f_name, fill=(255, 255, 255))
+            draw_text(
+                d,
+                (x, pad + thumb),
+                short[0] if short else "",
+                f_name,
+                fill=(255, 255, 255),
+                language=self.face,
+            )
         self.layers.append(((0, y), layer.convert("RGB"), layer.getchannel("A")))
 
     def frame(self, i: int) -> np.ndarray:

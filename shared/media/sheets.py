@@ -9,7 +9,7 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageOps
 
-from shared.media.fonts import fit_text, load_font
+from shared.media.fonts import draw_text, fit_text, load_font, text_language
 
 BACKGROUND = (18, 18, 26)
 
@@ -39,12 +39,15 @@ def storyboard_sheet(
     columns: int = 4,
     font: Path | None = None,
     cell_width: int = 240,
+    language: str | None = None,
 ) -> bytes:
     """PNG of a grid: each cell holds the frame, "#n" with the narration's timing in the cut,
     the narration and the prompt (wrapped, cut).
 
     Cells are ``cell_width`` px wide; frames keep their aspect ratio (that of the first
-    entry sets the cell's picture height). The title runs across the top.
+    entry sets the cell's picture height). The title runs across the top. Every character is
+    drawn from a font that has its glyph; a CJK font takes the face of ``language`` (``ko``,
+    ``ja``, ``zh``, ``zh-Hant``; default: the title and narration's script).
     """
     if columns < 1:
         raise ValueError(f"columns must be >= 1, got {columns}")
@@ -53,10 +56,11 @@ def storyboard_sheet(
     pad = 12
     aspect = entries[0].image.height / entries[0].image.width if entries else 16 / 9
     pic_h = max(1, round(cell_width * aspect))
-    f_title = load_font(30, bold=True, preferred=font)
-    f_num = load_font(18, bold=True, preferred=font)
-    f_narr = load_font(14, preferred=font)
-    f_prompt = load_font(12, preferred=font)
+    face = language or text_language(title + "".join(e.narration for e in entries))
+    f_title = load_font(30, bold=True, preferred=font, language=face)
+    f_num = load_font(18, bold=True, preferred=font, language=face)
+    f_narr = load_font(14, preferred=font, language=face)
+    f_prompt = load_font(12, preferred=font, language=face)
     narr_lines, prompt_lines = 4, 3
     text_h = 24 + narr_lines * 18 + 6 + prompt_lines * 15 + 6
     cell_h = pic_h + text_h
@@ -68,7 +72,7 @@ def storyboard_sheet(
     d = ImageDraw.Draw(sheet)
     y = pad
     for line in title_lines:
-        d.text((pad, y), line, font=f_title, fill=(255, 255, 255))
+        draw_text(d, (pad, y), line, f_title, fill=(255, 255, 255), language=face)
         y += 38
     for i, entry in enumerate(entries):
         x0 = pad + (i % cols) * (cell_width + pad)
@@ -77,36 +81,44 @@ def storyboard_sheet(
         sheet.paste(pic, (x0, y0))
         d.rectangle((x0, y0 + pic_h, x0 + cell_width - 1, y0 + cell_h - 1), fill=(32, 32, 44))
         ty = y0 + pic_h + 4
-        d.text((x0 + 6, ty), f"#{entry.number}", font=f_num, fill=(250, 196, 40))
+        draw_text(d, (x0 + 6, ty), f"#{entry.number}", f_num, fill=(250, 196, 40))
         if entry.timing:
-            d.text(
+            draw_text(
+                d,
                 (x0 + cell_width - 6, ty + 3),
                 fit_text(entry.timing, f_prompt, cell_width - 60, 1)[0],
-                font=f_prompt,
+                f_prompt,
                 fill=(140, 200, 250),
                 anchor="ra",
             )
         ty += 24
         for line in fit_text(entry.narration, f_narr, cell_width - 12, narr_lines):
-            d.text((x0 + 6, ty), line, font=f_narr, fill=(235, 235, 240))
+            draw_text(d, (x0 + 6, ty), line, f_narr, fill=(235, 235, 240), language=face)
             ty += 18
         ty = y0 + pic_h + 24 + narr_lines * 18 + 6
         for line in fit_text(entry.prompt, f_prompt, cell_width - 12, prompt_lines):
-            d.text((x0 + 6, ty), line, font=f_prompt, fill=(160, 170, 190))
+            draw_text(d, (x0 + 6, ty), line, f_prompt, fill=(160, 170, 190), language=face)
             ty += 15
     return _png(sheet)
 
 
 def poster(
-    frame: Image.Image, title: str, subtitle: str = "", *, font: Path | None = None
+    frame: Image.Image,
+    title: str,
+    subtitle: str = "",
+    *,
+    font: Path | None = None,
+    language: str | None = None,
 ) -> bytes:
-    """PNG of ``frame`` with a darkened band across its lower part carrying the title."""
+    """PNG of ``frame`` with a darkened band across its lower part carrying the title (every
+    character from a font that has its glyph; ``language`` as for ``storyboard_sheet``)."""
     img = frame.convert("RGB")
     w, h = img.size
     u = min(w, h)
     pad = max(4, round(u * 0.05))
-    f_title = load_font(max(10, round(u * 0.09)), bold=True, preferred=font)
-    f_sub = load_font(max(8, round(u * 0.045)), preferred=font)
+    face = language or text_language(title)
+    f_title = load_font(max(10, round(u * 0.09)), bold=True, preferred=font, language=face)
+    f_sub = load_font(max(8, round(u * 0.045)), preferred=font, language=face)
     t_lh, s_lh = round(f_title.size * 1.2), round(f_sub.size * 1.3)
     title_lines = fit_text(title, f_title, w - 2 * pad, 3)
     sub_lines = fit_text(subtitle, f_sub, w - 2 * pad, 2) if subtitle else []
@@ -118,9 +130,9 @@ def poster(
     d = ImageDraw.Draw(img)
     y = band_y + pad
     for line in title_lines:
-        d.text((w // 2, y), line, font=f_title, fill=(255, 255, 255), anchor="ma")
+        draw_text(d, (w // 2, y), line, f_title, fill=(255, 255, 255), anchor="ma", language=face)
         y += t_lh
     for line in sub_lines:
-        d.text((w // 2, y), line, font=f_sub, fill=(220, 220, 230), anchor="ma")
+        draw_text(d, (w // 2, y), line, f_sub, fill=(220, 220, 230), anchor="ma", language=face)
         y += s_lh
     return _png(img)

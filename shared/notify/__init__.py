@@ -1,1 +1,1 @@
-"""Notification content: Korean and English email templates."""
+"""Notification content: email templates in Korean, English, Japanese and Chinese."""

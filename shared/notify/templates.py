@@ -1,93 +1,96 @@
-"""Email templates (plain text and HTML) in Korean and English, chosen by the tale's language."""
+"""Email templates (plain text and HTML) in the tale's language: Korean, English, Japanese or
+Chinese, from the message catalogues (``shared.i18n``).
+
+A failed tale's email names the stage and the reason in the reader's language: the reasons
+Tale writes itself (gave up after retries, no progress before the deadline, content refused
+by a model) are recognised and said in our words; anything else is "an error we could not
+recover from", with the recorded text as a detail line.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
 from html import escape
-from string import Template
 
 from shared.domain.tale import TaleRecord
+from shared.i18n import language_of, message
+
+_LINK_KEYS = ("video", "poster", "storyboard")
+_GAVE_UP = re.compile(r"gave up after (\d+) attempts")
+_STUCK = re.compile(r"no progress for (\d+) min")
+_REFUSED = re.compile(r"\b(refus|blocked|safety|content polic)", re.IGNORECASE)
 
 
-@dataclass(frozen=True)
-class _Texts:
-    subject: dict[str, str]
-    body: dict[str, str]
-    links: str
-    footer: str
+def stage_name(stage: str | None, language: str) -> str:
+    """A stage as the reader calls it (the recorded name when it is not one of ours)."""
+    if not stage:
+        return "-"
+    key = f"stage.{stage.replace(' ', '-')}"
+    try:
+        return message(language, key)
+    except KeyError:
+        return stage
 
 
-_TEXTS: dict[str, _Texts] = {
-    "en": _Texts(
-        subject={
-            "completed": "Your tale “$title” is ready",
-            "failed": "Your tale “$title” could not be finished",
-            "cancelled": "Your tale “$title” was cancelled",
-        },
-        body={
-            "completed": "Good news: “$title” is finished — $shots shots, ready to watch.",
-            "failed": "We are sorry: “$title” stopped at the $stage stage ($reason). "
-            "Your credits for it are returned.",
-            "cancelled": "“$title” was cancelled as you asked. Nothing more will be rendered.",
-        },
-        links="Your files",
-        footer="Tale · tale id $tale_id",
-    ),
-    "ko": _Texts(
-        subject={
-            "completed": "“$title” 영상이 완성되었습니다",
-            "failed": "“$title” 영상을 완성하지 못했습니다",
-            "cancelled": "“$title” 영상 제작이 취소되었습니다",
-        },
-        body={
-            "completed": "“$title” 영상이 완성되었습니다. "
-            "샷 $shots개로 만든 영상을 지금 확인해 보세요.",
-            "failed": "죄송합니다. “$title” 영상 제작이 $stage 단계에서 멈췄습니다 ($reason). "
-            "사용한 크레딧은 돌려드립니다.",
-            "cancelled": "요청하신 대로 “$title” 영상 제작을 취소했습니다.",
-        },
-        links="파일",
-        footer="Tale · 테일 ID $tale_id",
-    ),
-}
-
-_LABELS = {
-    "en": {"video": "Video", "poster": "Poster", "storyboard": "Storyboard"},
-    "ko": {"video": "영상", "poster": "포스터", "storyboard": "스토리보드"},
-}
+def failure_reason(reason: str | None, language: str) -> tuple[str, str | None]:
+    """(the reason in our words, the recorded text when ours does not say it all)."""
+    if not reason:
+        return message(language, "reason.error"), None
+    if found := _GAVE_UP.search(reason):
+        return message(language, "reason.gave-up", attempts=found.group(1)), reason
+    if found := _STUCK.search(reason):
+        return message(language, "reason.stuck", minutes=found.group(1)), None
+    if _REFUSED.search(reason):
+        return message(language, "reason.refused"), reason
+    return message(language, "reason.error"), reason
 
 
 def render(tale: TaleRecord, outcome: str, links: dict[str, str]) -> tuple[str, str, str]:
-    """(subject, text, html) for one tale's terminal state."""
-    lang = tale.language if tale.language in _TEXTS else "en"
-    texts = _TEXTS[lang]
+    """(subject, text, html) for one tale's terminal state, in the tale's language."""
+    lang = language_of(tale.language) or "en"
+    title = tale.title or tale.tale_id
+    reason, detail = failure_reason(tale.error_reason, lang)
     values = {
-        "title": tale.title or tale.tale_id,
-        "shots": str(tale.shot_count),
-        "stage": tale.error_stage or "-",
-        "reason": tale.error_reason or "-",
+        "title": title,
+        "shots": tale.shot_count,
+        "stage": stage_name(tale.error_stage, lang),
+        "reason": reason,
         "tale_id": tale.tale_id,
     }
-    subject = Template(texts.subject[outcome]).safe_substitute(values)
-    body = Template(texts.body[outcome]).safe_substitute(values)
-    footer = Template(texts.footer).safe_substitute(values)
-    labels = _LABELS[lang]
-    link_lines = [f"{labels.get(k, k)}: {url}" for k, url in links.items()]
+    subject = message(lang, f"email.subject.{outcome}", **values)
+    body = message(lang, f"email.body.{outcome}", **values)
+    details = ""
+    if outcome == "failed" and detail:
+        details = message(lang, "email.details", detail=detail)
+    footer = message(lang, "email.footer", tale_id=tale.tale_id)
+    heading = message(lang, "email.links")
+
+    def label(key: str) -> str:
+        return message(lang, f"email.label.{key}") if key in _LINK_KEYS else key
+
+    link_lines = [f"{label(k)}: {url}" for k, url in links.items()]
     text = (
         "\n".join(
-            [body, "", *([texts.links + ":", *link_lines, ""] if links else []), "--", footer]
+            [
+                body,
+                *([details] if details else []),
+                "",
+                *([heading + ":", *link_lines, ""] if links else []),
+                "--",
+                footer,
+            ]
         )
         + "\n"
     )
     html_links = "".join(
-        f'<li><a href="{escape(url)}">{escape(labels.get(k, k))}</a></li>'
-        for k, url in links.items()
+        f'<li><a href="{escape(url)}">{escape(label(k))}</a></li>' for k, url in links.items()
     )
     html = (
         f'<!doctype html><html lang="{lang}"><meta charset="utf-8">'
         f"<title>{escape(subject)}</title><body>"
-        f"<h1>{escape(values['title'])}</h1><p>{escape(body)}</p>"
-        + (f"<h2>{escape(texts.links)}</h2><ul>{html_links}</ul>" if links else "")
+        f"<h1>{escape(title)}</h1><p>{escape(body)}</p>"
+        + (f"<p><small>{escape(details)}</small></p>" if details else "")
+        + (f"<h2>{escape(heading)}</h2><ul>{html_links}</ul>" if links else "")
         + f"<hr><p><small>{escape(footer)}</small></p></body></html>"
     )
     return subject, text, html

@@ -64,6 +64,16 @@ MAX_PROBLEMS = 12
 MAX_ERROR_CHARS = 2000
 
 _HANGUL = re.compile("[\u1100-\u11ff\u3130-\u318f\uac00-\ud7a3]")
+_KANA = re.compile("[\u3041-\u30fa\u31f0-\u31ff\uff66-\uff9d]")
+_HAN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+#: Korean, Japanese or Chinese script: never in an English prompt or description.
+_CJK = re.compile(f"{_HANGUL.pattern}|{_KANA.pattern}|{_HAN.pattern}")
+#: The story's own script, one of which its narration must contain.
+_SCRIPTS: dict[str, tuple[re.Pattern[str], ...]] = {
+    "ko": (_HANGUL,),
+    "ja": (_KANA, _HAN),
+    "zh": (_HAN,),
+}
 
 # --------------------------------------------------------------------------------------
 # What the model fills
@@ -168,10 +178,20 @@ Your previous answer was rejected: {error}
 Answer again with a complete JSON plan that fixes this and follows every rule above.
 """
 
-_LANGUAGE_NAMES: dict[Language, str] = {"ko": "Korean", "en": "English"}
+_LANGUAGE_NAMES: dict[Language, str] = {
+    "ko": "Korean",
+    "en": "English",
+    "ja": "Japanese",
+    "zh": "Chinese",
+}
 _LANGUAGE_NOTES: dict[Language, str] = {
     "ko": " Narration stays in Korean (do not translate it); only the visual fields are English.",
     "en": "",
+    "ja": " Narration stays in Japanese (kanji and kana as the story writes them; do not "
+    "translate it or romanise it); only the visual fields are English.",
+    "zh": " Narration stays in Chinese, in the story's own script (simplified or traditional, "
+    "do not convert it; do not translate it or write pinyin); only the visual fields are "
+    "English.",
 }
 
 
@@ -276,7 +296,7 @@ def _character_problems(characters: list[tuple[str, str]]) -> list[str]:
     if duplicates:
         problems.append(f"characters listed twice: {duplicates}")
     for name, description in characters:
-        if _HANGUL.search(description):
+        if _CJK.search(description):
             problems.append(f"the description of {name} is not in English")
     return problems
 
@@ -287,10 +307,13 @@ def _shot_problems(
     """An English prompt, narration in the story's language that can be read calmly within
     the shot (``shared.domain.reading``)."""
     problems = []
-    if _HANGUL.search(prompt):
-        problems.append(f"the prompt of {shot} contains Korean; prompts are English")
-    if language == "ko" and narration.strip() and not _HANGUL.search(narration):
-        problems.append(f"the narration of {shot} is not in Korean")
+    if _CJK.search(prompt):
+        problems.append(
+            f"the prompt of {shot} contains Korean, Japanese or Chinese; prompts are English"
+        )
+    scripts = _SCRIPTS.get(language, ())
+    if scripts and narration.strip() and not any(p.search(narration) for p in scripts):
+        problems.append(f"the narration of {shot} is not in {_LANGUAGE_NAMES[language]}")
     reading = reading_seconds(narration, language)
     if reading > seconds:
         problems.append(

@@ -29,4 +29,5 @@ class OfflineImageGenerator(ImageGenerator):
             plan.style.value,
             seed=seed_of(character.name),
             font=self.font,
+            language=plan.language,
         )

@@ -1,8 +1,8 @@
 """What kind of being a story's character is: an animal, a child or an elderly person.
 
 Read only from the words right next to the character's name (``토끼 달래``,
-``a fox named Pip``, ``동생 민호``), with small Korean and English word tables; anything
-else is left unknown.
+``a fox named Pip``, ``동생 민호``, ``うさぎのモモ``, ``小狐狸阿福``), with small Korean, English,
+Japanese and Chinese word tables; anything else is left unknown.
 """
 
 from __future__ import annotations
@@ -47,6 +47,72 @@ _EN_PEOPLE = {
 #: What ``character_kind`` returns for people: "child" or "elderly".
 PERSON_KINDS = frozenset(_EN_PEOPLE.values())
 
+_JA_ANIMALS = {
+    "うさぎ": "rabbit", "ウサギ": "rabbit", "兎": "rabbit", "きつね": "fox", "キツネ": "fox",
+    "狐": "fox", "ねこ": "cat", "ネコ": "cat", "猫": "cat", "子猫": "kitten", "いぬ": "dog",
+    "イヌ": "dog", "犬": "dog", "子犬": "puppy", "くま": "bear", "クマ": "bear", "熊": "bear",
+    "とり": "bird", "鳥": "bird", "小鳥": "bird", "ふくろう": "owl", "フクロウ": "owl",
+    "たぬき": "raccoon dog", "タヌキ": "raccoon dog", "狸": "raccoon dog", "さる": "monkey",
+    "サル": "monkey", "猿": "monkey", "かめ": "turtle", "カメ": "turtle", "亀": "turtle",
+    "りす": "squirrel", "リス": "squirrel", "ねずみ": "mouse", "ネズミ": "mouse",
+    "おおかみ": "wolf", "オオカミ": "wolf", "狼": "wolf", "しか": "deer", "シカ": "deer",
+    "鹿": "deer", "ぶた": "pig", "ブタ": "pig", "豚": "pig", "かえる": "frog", "カエル": "frog",
+    "さかな": "fish", "魚": "fish", "くじら": "whale", "クジラ": "whale", "ペンギン": "penguin",
+    "竜": "dragon", "龍": "dragon", "ドラゴン": "dragon", "とら": "tiger", "トラ": "tiger",
+    "虎": "tiger", "すずめ": "sparrow", "スズメ": "sparrow", "からす": "crow", "カラス": "crow",
+    "あひる": "duck", "アヒル": "duck", "ひよこ": "chick",
+}  # fmt: skip
+_JA_PEOPLE = {
+    "女の子": "child", "男の子": "child", "少女": "child", "少年": "child", "子ども": "child",
+    "子供": "child", "娘": "child", "坊や": "child", "おばあさん": "elderly",
+    "おじいさん": "elderly", "おばあちゃん": "elderly", "おじいちゃん": "elderly",
+    "老人": "elderly", "お婆さん": "elderly", "お爺さん": "elderly",
+}  # fmt: skip
+_ZH_ANIMALS = {
+    "兔子": "rabbit", "小兔": "rabbit", "小白兔": "rabbit", "兔": "rabbit", "狐狸": "fox",
+    "小狐狸": "fox", "猫": "cat", "貓": "cat", "小猫": "kitten", "小貓": "kitten", "狗": "dog",
+    "小狗": "puppy", "熊": "bear", "小熊": "bear", "鸟": "bird", "鳥": "bird", "小鸟": "bird",
+    "小鳥": "bird", "猫头鹰": "owl", "貓頭鷹": "owl", "松鼠": "squirrel", "乌龟": "turtle",
+    "烏龜": "turtle", "龙": "dragon", "龍": "dragon", "鹿": "deer", "小鹿": "deer",
+    "老虎": "tiger", "狼": "wolf", "老鼠": "mouse", "鸭子": "duck", "鴨子": "duck",
+    "企鹅": "penguin", "企鵝": "penguin", "鲸鱼": "whale", "鯨魚": "whale", "鱼": "fish",
+    "魚": "fish", "猪": "pig", "豬": "pig", "青蛙": "frog", "猴子": "monkey", "熊猫": "panda",
+    "熊貓": "panda",
+}  # fmt: skip
+_ZH_PEOPLE = {
+    "小女孩": "child", "女孩": "child", "小男孩": "child", "男孩": "child", "孩子": "child",
+    "小姑娘": "child", "小朋友": "child", "老奶奶": "elderly", "奶奶": "elderly",
+    "老爷爷": "elderly", "老爺爺": "elderly", "爷爷": "elderly", "爺爺": "elderly",
+    "老人": "elderly", "老婆婆": "elderly", "老人家": "elderly",
+}  # fmt: skip
+
+
+def _words(table: dict[str, str]) -> str:
+    return "|".join(sorted(table, key=lambda w: (-len(w), w)))
+
+
+def _cjk_kind(text: str, name: str, language: Language) -> str | None:
+    """Japanese: ``うさぎのモモ``, ``モモというウサギ``; Chinese: ``小狐狸阿福``,
+    ``叫阿福的狐狸``, ``狐狸阿福``. Animals first, then age words."""
+    n = re.escape(name)
+    animals, people = (_JA_ANIMALS, _JA_PEOPLE) if language == "ja" else (_ZH_ANIMALS, _ZH_PEOPLE)
+    for table in (animals, people):
+        words = _words(table)
+        if language == "ja":
+            before = re.search(rf"({words})の{n}", text)
+            after = re.search(
+                rf"{n}(?:さん|くん|ちゃん)?(?:という|と呼ばれる|っていう)({words})", text
+            )
+        else:
+            before = re.search(rf"({words})[，、]?{n}", text)
+            after = re.search(rf"(?:叫|名叫|叫做){n}的({words})", text) or re.search(
+                rf"{n}[，,]?是[^。！？]{{0,12}}?的?({words})", text
+            )
+        found = before or after
+        if found:
+            return table[found.group(1)]
+    return None
+
 
 def character_kind(text: str, name: str, language: Language) -> str | None:
     """What the story says ``name`` is, from the words right next to the name, else None.
@@ -56,6 +122,8 @@ def character_kind(text: str, name: str, language: Language) -> str | None:
     ``"elderly"`` when an age word stands right before the name (``동생 민호``,
     ``an old keeper named Tobin``).
     """
+    if language in ("ja", "zh"):
+        return _cjk_kind(text, name, language)
     n = re.escape(name)
     if language == "ko":
         table = {**_KO_ANIMALS, **_KO_PEOPLE}

@@ -193,6 +193,35 @@ _KO_LOCATIVE = (
     "에서", "에게", "으로", "까지", "부터", "처럼", "보다", "에", "로", "은", "는", "이", "가",
     "을", "를", "의", "도", "만", "과", "와", "속", "빛",
 )  # fmt: skip
+#: Japanese and Chinese keywords (no spaces to split words at: matched as substrings, the
+#: earliest in the text wins, ties by table order — so 海辺 is a beach before 海 is the sea).
+_CJK_PLACES: tuple[tuple[tuple[str, ...], str], ...] = (
+    (("灯台", "灯塔", "燈塔"), "at a lighthouse on a rocky coast"),
+    (("浜辺", "海辺", "砂浜", "海滩", "沙滩", "海边", "海灘", "沙灘", "海邊"), "on a sandy beach"),
+    (("海", "波", "港"), "by the sea"),
+    (("森", "林"), "in a quiet forest"),
+    (("山", "丘", "坡"), "on a grassy hillside"),
+    (("川", "湖", "池", "河", "溪"), "beside a winding river"),
+    (("都会", "街", "町", "城市", "街道", "小镇", "小鎮", "城里", "城裡"), "in a busy town street"),
+    (("村",), "in a small village"),
+    (("学校", "教室", "學校"), "in a school classroom"),
+    (("庭", "畑", "野原", "花园", "花園", "院子", "田野", "草地"), "in a garden"),
+    (("台所", "厨房", "廚房"), "in a warm kitchen"),
+    (("部屋", "窓", "房间", "房間", "窗"), "in a cozy bedroom"),
+    (("家", "屋子", "房子"), "inside a cozy house"),
+    (
+        ("月の世界", "月の国", "月面", "月宫", "月宮", "月亮上", "月球"),
+        "on the surface of the moon",
+    ),
+    (("空", "雲", "云"), "under an open sky"),
+)
+_CJK_TIMES: tuple[tuple[tuple[str, ...], str], ...] = (
+    (("夜", "晚上", "満月", "月夜", "月光", "星", "月亮", "晚"), "at night"),
+    (("朝", "夜明け", "早上", "清晨", "早晨", "黎明", "日出"), "in the early morning"),
+    (("夕方", "夕焼け", "日暮れ", "傍晚", "黄昏", "夕阳", "夕陽", "日落"), "at dusk"),
+    (("冬", "雪"), "in winter"),
+    (("嵐", "雨", "暴风", "暴風"), "in stormy weather"),
+)
 _FALLBACK_SETTING = "a story-world location"
 _EN_WORDS = re.compile(r"[a-z]+")
 _KO_WORDS = re.compile(r"[\uac00-\ud7a3]+")
@@ -228,10 +257,22 @@ def setting_parts(text: str, language: Language) -> tuple[str | None, str | None
     """(place, time) in English from keywords in ``text``; either is None when absent.
 
     The earliest keyword in the text wins. Korean nouns match with a particle attached
-    (``바다에서``, ``숲속``).
+    (``바다에서``, ``숲속``); Japanese and Chinese keywords are found inside the text.
     """
+    if language in ("ja", "zh"):
+        return _first_substring(text, _CJK_PLACES), _first_substring(text, _CJK_TIMES)
     words = _KO_WORDS.findall(text) if language == "ko" else _EN_WORDS.findall(text.lower())
     return _first_keyword(words, _PLACES, language), _first_keyword(words, _TIMES, language)
+
+
+def _first_substring(text: str, table: tuple[tuple[tuple[str, ...], str], ...]) -> str | None:
+    best: tuple[int, int, str] | None = None
+    for order, (keywords, phrase) in enumerate(table):
+        for keyword in keywords:
+            at = text.find(keyword)
+            if at >= 0 and (best is None or (at, order) < best[:2]):
+                best = (at, order, phrase)
+    return best[2] if best else None
 
 
 def setting_of(text: str, language: Language, previous_place: str | None = None) -> str:

@@ -1,4 +1,5 @@
-"""Character names in a story, found by rules and word lists, for Korean and English.
+"""Character names in a story, found by rules and word lists, for Korean and English
+(Japanese and Chinese: ``cjk_names``).
 
 A name is a word that recurs and is not a common word: in English a capitalised word (or a
 two-word name such as ``Captain Hana``) that is not a stop word nor an ordinary word
@@ -15,6 +16,7 @@ from collections import Counter
 from collections.abc import Callable
 
 from schemas.story import Language
+from shared.providers.offline.cjk_names import extract_chinese, extract_japanese
 from shared.providers.offline.sentences import (
     OPENERS,
     TERMINALS,
@@ -229,10 +231,15 @@ def extract_characters(text: str, language: Language, *, limit: int = 4) -> list
     twice that are not stop words and not ordinary words capitalised only at a sentence
     start. Korean: Hangul words with particles stripped (``서연이는`` → ``서연``) whose stem
     has 2–4 syllables, recurs, is used at least once with a subject, topic or vocative
-    particle, is not a common noun or pronoun and is not conjugated like a verb.
+    particle, is not a common noun or pronoun and is not conjugated like a verb. Japanese
+    and Chinese: see ``cjk_names`` (honorifics, katakana names, ``小X``/``老X``/``阿X``).
     """
     if limit <= 0:
         return []
     if language == "ko":
         return _extract_korean(text, limit)
+    if language == "ja":
+        return extract_japanese(text, limit)
+    if language == "zh":
+        return extract_chinese(text, limit)
     return _extract_english(text, limit)

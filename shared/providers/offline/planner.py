@@ -38,7 +38,7 @@ from shared.providers.offline.looks import (
     setting_parts,
 )
 from shared.providers.offline.names import extract_characters
-from shared.providers.offline.sentences import paragraphs, split_sentences
+from shared.providers.offline.sentences import is_cjk_language, paragraphs, split_sentences
 from shared.providers.offline.titles import body_of, title_of
 
 __all__ = ["OfflinePlanner"]
@@ -144,7 +144,7 @@ def _beats(groups: list[list[str]], shot_count: int) -> list[_Beat]:
 
 
 def _present(names: list[str], narration: str, language: Language) -> list[str]:
-    if language == "ko":
+    if language in ("ko", "ja", "zh"):
         return [n for n in names if n in narration]
     return [n for n in names if re.search(rf"(?<![A-Za-z]){re.escape(n)}(?![a-z])", narration)]
 
@@ -187,7 +187,7 @@ class OfflinePlanner(Planner):
         language = submission.resolved_language()
         text = submission.text
         body = body_of(text)
-        title = title_of(text, split_sentences(body, language))[:120]
+        title = title_of(text, split_sentences(body, language), language)[:120]
         shot_count = submission.shot_count
 
         groups = _scene_groups(body, language, shot_count)
@@ -200,6 +200,7 @@ class OfflinePlanner(Planner):
         ]
         described = {c.name: c.description for c in characters}
 
+        joiner = "" if is_cjk_language(language) else " "  # no spaces between ja/zh sentences
         scenes: list[Scene] = []
         place: str | None = None
         for index, group in enumerate(groups):
@@ -211,7 +212,7 @@ class OfflinePlanner(Planner):
         shots: list[Shot] = []
         previous: Camera | None = None
         for index, beat in enumerate(beats):
-            told = " ".join(beat.sentences)
+            told = joiner.join(beat.sentences)
             present = _present(names, told, language)
             mentions = {n: told.count(n) for n in present}
             opens_scene = index > 0 and beats[index - 1].scene != beat.scene

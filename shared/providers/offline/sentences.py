@@ -1,9 +1,12 @@
-"""Sentences and paragraphs for the offline planner, in Korean and English.
+"""Sentences and paragraphs for the offline planner, in Korean, English, Japanese and Chinese.
 
 Plain string processing with curated word lists — no model, no dictionary, no network. A
 sentence ends at terminal punctuation (English abbreviations, initials and quoted speech
 followed by "she said" do not end one) and, since Korean stories often leave periods out,
-after a curated Korean sentence-final verb or adjective ending. The rules are tuned for
+after a curated Korean sentence-final verb or adjective ending. Japanese and Chinese
+sentences end at ``。！？`` outside quotes (``「」『』“”``); a quotation that ends a sentence
+ends it unless a quotative follows (Japanese ``と``/``って``, a Chinese speech tag such as
+``他说``). The rules are tuned for
 children's stories and will make mistakes on unusual text; they exist so that the
 pipeline can run end to end without a language model, not to understand the story.
 
@@ -23,6 +26,7 @@ __all__ = [
     "TERMINALS",
     "ends_with_korean_sentence_ending",
     "final_consonant",
+    "is_cjk_language",
     "paragraphs",
     "split_sentences",
     "word_set",
@@ -242,6 +246,63 @@ def _split_on_korean_endings(piece: str) -> list[str]:
     return out
 
 
+#: Opening and closing quotes of Japanese and Chinese text, paired.
+_CJK_QUOTES = {"「": "」", "『": "』", "“": "”", "‘": "’", "（": "）", "(": ")", "《": "》"}
+_CJK_CLOSING = frozenset(_CJK_QUOTES.values())
+_CJK_ENDS = "。！？!?"
+#: Japanese quotatives that continue a sentence after a closing quote (「走れ！」と言った).
+_JA_QUOTATIVE = ("と", "って", "っと", "とい", "など")
+#: A Chinese speech tag after a quotation (“快跑！”他喊道。): short, with a speech verb.
+_ZH_SPEECH = re.compile(r"^[^。！？!?“「『]{0,8}?(?:说|說|道|问|問|喊|叫|答|笑|想|嚷|哭)")
+_ZH_SPEECH_MAX = 10
+
+
+def is_cjk_language(language: str) -> bool:
+    """Japanese or Chinese: no spaces between words, ``。`` ends sentences."""
+    return language in ("ja", "zh")
+
+
+def _quote_continues(rest: str, language: Language) -> bool:
+    """Whether the text after a closing quote continues the sentence the quote ended."""
+    following = rest.lstrip()
+    if not following:
+        return False
+    if language == "ja":
+        return following.startswith(_JA_QUOTATIVE)
+    tag = _ZH_SPEECH.match(following)
+    return tag is not None and len(tag.group(0)) <= _ZH_SPEECH_MAX
+
+
+def _split_cjk(line: str, language: Language) -> list[str]:
+    """Japanese or Chinese sentences of one line: ``。！？`` outside quotes end one (with any
+    closing quotes after them); inside a quotation they do not. A quotation whose last
+    sentence ends it ends the sentence too, unless a quotative or speech tag follows."""
+    pieces: list[str] = []
+    start, i = 0, 0
+    stack: list[str] = []
+    while i < len(line):
+        ch = line[i]
+        if ch in _CJK_QUOTES and not (ch == "(" and not stack):
+            stack.append(_CJK_QUOTES[ch])
+        elif stack and ch == stack[-1]:
+            stack.pop()
+            if not stack and line[i - 1 : i] and line[i - 1] in _CJK_ENDS + "…":
+                end = i + 1
+                if not _quote_continues(line[end:], language):
+                    pieces.append(line[start:end])
+                    start = end
+        elif ch in _CJK_ENDS and not stack:
+            end = i + 1
+            while end < len(line) and (line[end] in _CJK_ENDS or line[end] in _CJK_CLOSING):
+                end += 1
+            pieces.append(line[start:end])
+            start, i = end, end
+            continue
+        i += 1
+    pieces.append(line[start:])
+    return [p.strip() for p in pieces if p.strip()]
+
+
 def split_sentences(text: str, language: Language) -> list[str]:
     """Split a story into sentences, keeping each sentence's own punctuation.
 
@@ -249,10 +310,14 @@ def split_sentences(text: str, language: Language) -> list[str]:
     that follow), on line breaks and — for Korean — after a curated sentence-final verb
     ending when no punctuation follows (``그는 집에 갔다 그리고 잠이 들었다``). English
     abbreviations (``Mr.``, ``Dr.``, ``St.``), initials and a lowercase continuation
-    (``"Run!" she said.``) do not split.
+    (``"Run!" she said.``) do not split. Japanese and Chinese: ``。！？`` outside quotes;
+    ``「また明日ね。」とハナは言った。`` and ``“快跑！”小兰喊道。`` are one sentence each.
     """
     sentences: list[str] = []
     for line in text.splitlines():
+        if is_cjk_language(language):
+            sentences.extend(_split_cjk(line.strip(), language))
+            continue
         for piece in _split_on_punctuation(line.strip(), language):
             if language == "ko":
                 sentences.extend(_split_on_korean_endings(piece))

@@ -1,4 +1,5 @@
-"""A story's title: its title line when it has one, else its first sentence, shortened.
+"""A story's title: its title line when it has one, else its first sentence, shortened
+(Japanese and Chinese titles to a clause of at most 20 characters).
 
 A first line is taken as the title by its shape alone — short, no terminal punctuation,
 more text after it and, for Korean, no sentence-final verb ending — and ``body_of`` is the
@@ -19,6 +20,10 @@ __all__ = [
 
 #: Longest title (in characters) ``title_of`` produces or accepts as a title line.
 TITLE_MAX = 60
+#: Longest Japanese or Chinese title ``title_of`` makes from a first sentence: each character
+#: is a word's worth of width and meaning.
+CJK_TITLE_MAX = 20
+_CLAUSE_BREAKS = "、，,；;：:"
 
 
 def title_line(text: str) -> str | None:
@@ -62,8 +67,21 @@ def _shorten(sentence: str, limit: int = TITLE_MAX) -> str:
     return cut.rstrip(" ,;:、，-—") + "…"
 
 
-def title_of(text: str, sentences: list[str]) -> str:
-    """The story's title: its title line, else its first sentence cut to ≤ 60 characters.
+def _shorten_cjk(sentence: str, limit: int = CJK_TITLE_MAX) -> str:
+    """A Japanese or Chinese sentence as a title: without its final punctuation; when too
+    long, its longest leading clauses that fit (cut at ``、``/``，``), else cut with ``…``."""
+    sentence = "".join(sentence.split()).rstrip("。．.！？!?…")
+    if len(sentence) <= limit:
+        return sentence
+    cut = max((i for i, ch in enumerate(sentence[:limit]) if ch in _CLAUSE_BREAKS), default=0)
+    if cut >= limit // 3:
+        return sentence[:cut]
+    return sentence[: limit - 1] + "…"
+
+
+def title_of(text: str, sentences: list[str], language: str = "") -> str:
+    """The story's title: its title line, else its first sentence cut to ≤ 60 characters
+    (≤ 20 for Japanese and Chinese, at a clause where one fits).
 
     A cut is made at a word boundary and marked with ``…``; a trailing period is dropped.
     """
@@ -71,4 +89,6 @@ def title_of(text: str, sentences: list[str]) -> str:
     if line is not None:
         return line
     first = sentences[0] if sentences else text.strip()
+    if language in ("ja", "zh"):
+        return _shorten_cjk(first) or "Untitled"
     return _shorten(first) or "Untitled"

@@ -81,6 +81,7 @@ class OfflineVideoGenerator(VideoGenerator):
                 characters=tuple(refs),
                 seed=seed_of(f"{plan.title}/{shot.index}"),
                 font=self.font,
+                language=plan.language,
             )
             out = work / "clip.mp4"
             render_clip(spec, out)
