@@ -1,5 +1,11 @@
 """espeak-ng: the embedded default's voice — a real formant synthesiser, a placeholder for a
-speech model (robotic, but every word is there, in the story's language)."""
+speech model (robotic, but every word is there, in the story's language).
+
+It speaks no slower than the reading budget (``shared.domain.reading``): a line that fits its
+shot on paper fits it in sound. espeak-ng's own pace differs by language — its Mandarin voice
+takes each character as a word, its Japanese voice names each kanji it has no reading for —
+so a line that comes out slower than the budget is spoken again, faster, at the rate that
+matches it (up to ``MAX_WORDS_PER_MINUTE``)."""
 
 from __future__ import annotations
 
@@ -11,6 +17,7 @@ import wave
 from pathlib import Path
 
 from shared.domain.errors import PermanentError
+from shared.domain.reading import reading_seconds
 from shared.ports.voices import Speech, VoiceGenerator, default_first
 
 #: espeak-ng voices per language, default first (``espeak-ng --voices=<lang>`` lists more).
@@ -21,6 +28,9 @@ VOICES: dict[str, tuple[str, ...]] = {
     "zh": ("cmn", "yue"),
 }
 WORDS_PER_MINUTE = 165
+#: The fastest rate a line is spoken at to keep to the reading budget (espeak-ng speeds up
+#: past 450 words a minute with its sonic library).
+MAX_WORDS_PER_MINUTE = 900
 
 
 class EspeakVoices(VoiceGenerator):
@@ -52,10 +62,18 @@ class EspeakVoices(VoiceGenerator):
             raise RuntimeError(
                 "espeak-ng is not installed (install.sh installs it: apt-get install espeak-ng)"
             )
+        data, seconds = self._speak(exe, chosen, text, WORDS_PER_MINUTE)
+        budget = reading_seconds(text, language)
+        if budget > 0 and seconds > budget:
+            rate = min(MAX_WORDS_PER_MINUTE, int(WORDS_PER_MINUTE * seconds / budget * 1.05) + 1)
+            data, seconds = self._speak(exe, chosen, text, rate)
+        return Speech(data, seconds, {"characters": float(len(text)), "audio_seconds": seconds})
+
+    def _speak(self, exe: str, voice: str, text: str, rate: int) -> tuple[bytes, float]:
         with tempfile.TemporaryDirectory(prefix="tale-voice-") as tmp:
             out = Path(tmp) / "speech.wav"
             subprocess.run(  # the text goes on stdin: never parsed as an option
-                [exe, "-v", chosen, "-s", str(WORDS_PER_MINUTE), "-w", str(out), "--stdin"],
+                [exe, "-v", voice, "-s", str(rate), "-w", str(out), "--stdin"],
                 input=text.encode("utf-8"),
                 check=True,
                 capture_output=True,
@@ -63,5 +81,4 @@ class EspeakVoices(VoiceGenerator):
             )
             data = out.read_bytes()
         with wave.open(io.BytesIO(data)) as wav:
-            seconds = wav.getnframes() / float(wav.getframerate())
-        return Speech(data, seconds, {"characters": float(len(text)), "audio_seconds": seconds})
+            return data, wav.getnframes() / float(wav.getframerate())
