@@ -67,7 +67,9 @@ def message(language: str | None, key: str, /, **values: object) -> str:
     return text.format_map(values) if values else text
 
 
-_RANGE = re.compile(r"^\s*([A-Za-z]{1,8}(?:[-_][A-Za-z0-9]{1,8})*|\*)\s*(?:;\s*q\s*=\s*([0-9.]+))?")
+_RANGE = re.compile(
+    r"^\s*([A-Za-z]{1,8}(?:[-_][A-Za-z0-9]{1,8})*|\*)\s*(?:;\s*q\s*=\s*([^\s;,]*))?"
+)
 
 
 def negotiate(header: str | None, default: str | None = None) -> str:

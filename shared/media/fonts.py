@@ -356,13 +356,24 @@ def draw_text(
         x += f.getlength(run)
 
 
+#: Characters a line never starts with in Japanese and Chinese (kinsoku): the character
+#: before them moves to the next line with them.
+_NO_LINE_START = frozenset(
+    "、。，．,.！？!?：；:;」』）)】〉》”’ー…・ゝゞ々ぁぃぅぇぉっゃゅょァィゥェォッャュョ"
+)
+
+
 def _split_long(word: str, font: ImageFont.FreeTypeFont, max_width: int) -> list[str]:
     pieces: list[str] = []
     cur = ""
     for ch in word:
         if cur and text_length(cur + ch, font) > max_width:
-            pieces.append(cur)
-            cur = ch
+            if ch in _NO_LINE_START and len(cur) > 1:
+                pieces.append(cur[:-1])
+                cur = cur[-1] + ch
+            else:
+                pieces.append(cur)
+                cur = ch
         else:
             cur += ch
     if cur:

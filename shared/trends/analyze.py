@@ -18,7 +18,6 @@ the analysis is redelivered later and resumes.
 from __future__ import annotations
 
 import logging
-from typing import get_args
 
 from schemas.story import Language
 from shared.domain.errors import PermanentError
@@ -30,7 +29,9 @@ from shared.trends.models import Explanation, Trend
 log = logging.getLogger("tale.trends")
 
 #: Every trend is written up in each of these (the digest and the API pick the reader's).
-LANGUAGES: tuple[Language, ...] = get_args(Language)
+#: Stories are also written in Japanese and Chinese; trend write-ups are not yet, so those
+#: readers get the English one.
+LANGUAGES: tuple[Language, ...] = ("ko", "en")
 
 __all__ = ["LANGUAGES", "AnalysisParams", "analyze", "explain_missing"]
 
