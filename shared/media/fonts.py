@@ -368,9 +368,12 @@ def _split_long(word: str, font: ImageFont.FreeTypeFont, max_width: int) -> list
     cur = ""
     for ch in word:
         if cur and text_length(cur + ch, font) > max_width:
-            if ch in _NO_LINE_START and len(cur) > 1:
-                pieces.append(cur[:-1])
-                cur = cur[-1] + ch
+            keep = len(cur) - 1  # where the next line starts: never at closing punctuation
+            while ch in _NO_LINE_START and keep > 0 and cur[keep] in _NO_LINE_START:
+                keep -= 1
+            if ch in _NO_LINE_START and keep > 0:
+                pieces.append(cur[:keep])
+                cur = cur[keep:] + ch
             else:
                 pieces.append(cur)
                 cur = ch
