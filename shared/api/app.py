@@ -35,7 +35,7 @@ _AUTH_PROBLEMS = {
 
 def _cors(response: Response, origin: str) -> Response:
     response.headers["Access-Control-Allow-Origin"] = origin
-    response.headers["Vary"] = "Origin"
+    response.vary.add("Origin")  # a problem document also varies by Accept-Language
     response.headers["Access-Control-Expose-Headers"] = "Location, Retry-After, ETag"
     return response
 

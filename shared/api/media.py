@@ -54,7 +54,7 @@ def handle(request: Request, path: str) -> Response:
     except Problem as problem:
         response = problem.response(request.path)
     response.headers["Access-Control-Allow-Origin"] = container.settings.cors_origin
-    response.headers["Vary"] = "Origin"
+    response.vary.add("Origin")
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
 
