@@ -1,33 +1,39 @@
 #!/usr/bin/env bash
-# Install Tale on a fresh machine: a Hangul font (Debian's fonts-nanum, when no CJK font is
-# present and apt-get can be used) and the espeak-ng narrator, then the project and its tools
-# into ./.venv.
+# Install Tale on a fresh machine: a CJK font (Debian's fonts-noto-cjk: Korean, Japanese and
+# Chinese text), a Latin-only font for the tests and the espeak-ng narrator, when missing and
+# apt-get can be used; then the project and its tools into ./.venv. Without root it says what
+# is missing and goes on.
 set -euo pipefail
 cd "$(dirname "$0")"
 
-have_hangul_font() {
+have_cjk_font() {
   local f
-  for f in /usr/share/fonts/truetype/nanum/NanumGothic.ttf \
-           /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc \
-           /usr/share/fonts/truetype/noto/NotoSansCJK-Regular.ttc; do
+  for f in /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc \
+           /usr/share/fonts/truetype/noto/NotoSansCJK-Regular.ttc \
+           /usr/share/fonts/opentype/noto-cjk/NotoSansCJK-Regular.ttc; do
     [ -f "$f" ] && return 0
   done
   [ -n "${TALE_FONT:-}" ] && [ -f "$TALE_FONT" ]
 }
 
-if ! have_hangul_font || [ ! -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] \
-   || ! command -v espeak-ng >/dev/null 2>&1; then
+missing=()
+# fonts-noto-cjk: Hangul, kana and Han (simplified and traditional) in clips, cards and sheets
+have_cjk_font || missing+=(fonts-noto-cjk)
+# fonts-dejavu-core: a font without CJK, for the tests of the font checks and fallbacks
+[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing+=(fonts-dejavu-core)
+# espeak-ng: the embedded default's narrator (a real synthesiser with ko, en, ja and zh voices)
+command -v espeak-ng >/dev/null 2>&1 || missing+=(espeak-ng)
+
+if [ ${#missing[@]} -gt 0 ]; then
   if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
-    # fonts-nanum: Korean text in clips and sheets; fonts-dejavu-core: a font without Hangul
-    # that the tests use to check the "no Hangul font" error; espeak-ng: the embedded
-    # default's narrator (a real synthesiser with ko, en, ja and zh voices).
-    echo "install.sh: installing fonts-nanum, fonts-dejavu-core and espeak-ng" >&2
+    echo "install.sh: installing ${missing[*]}" >&2
     apt-get update -qq >/dev/null
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-      fonts-nanum fonts-dejavu-core espeak-ng >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+      "${missing[@]}" >/dev/null
   else
-    echo "install.sh: missing a Hangul font or espeak-ng; install fonts-nanum (or" \
-         "fonts-noto-cjk, or set TALE_FONT=/path/to/font.ttf) and espeak-ng" >&2
+    echo "install.sh: missing ${missing[*]}; install them as root" \
+         "(apt-get install ${missing[*]}), or set TALE_FONT=/path/to/a-cjk-font for the font;" \
+         "Japanese and Chinese text needs fonts-noto-cjk" >&2
   fi
 fi
 

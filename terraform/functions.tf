@@ -47,8 +47,9 @@ resource "google_cloudfunctions2_function" "fn" {
       local.function_env[each.key],
       {
         TALE_KMS_KEY = google_kms_crypto_key.story.id
-        # shipped in the source archive by package_source.py --font (no system Hangul font)
-        TALE_FONT = "/workspace/fonts/NanumGothic.ttf"
+        # shipped in the source archive by package_source.py --font (no system CJK font): Hangul,
+        # kana and Han; the bold one beside it
+        TALE_FONT = "/workspace/fonts/NotoSansCJK-Regular.ttc"
       },
       local.scenario_b && each.key == "render_shot" ? { TALE_GPU_JOB = google_cloud_run_v2_job.gpu_worker[0].id, TALE_GPU_TASKS = tostring(var.gpu_tasks) } : {},
       # Scenario B: where the planning functions find the planner server (planner.tf).

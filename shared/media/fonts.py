@@ -115,6 +115,8 @@ def _candidates(preferred: Path | None, env: str | None, bold: bool) -> list[tup
     if preferred is not None:
         out.append(("preferred font", Path(preferred)))
     if env:
+        if bold and "Regular" in Path(env).name:  # the bold one shipped beside it
+            out.append((ENV_VAR, Path(env).with_name(Path(env).name.replace("Regular", "Bold"))))
         out.append((ENV_VAR, Path(env)))
     known = (*KNOWN_BOLD_FONTS, *KNOWN_FONTS) if bold else KNOWN_FONTS
     out.extend(("known font", p) for p in known)

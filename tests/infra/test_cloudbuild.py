@@ -59,7 +59,7 @@ def test_python_311_and_the_hangul_font() -> None:
     for step_id in ("install", "lint", "typecheck", "test"):
         assert BY_ID[step_id]["name"] == "${_PYTHON_IMAGE}"
     assert "pip install" in script(BY_ID["install"]) and ".[dev]" in script(BY_ID["install"])
-    assert "fonts-nanum" in script(BY_ID["test"])
+    assert "fonts-noto-cjk" in script(BY_ID["test"])
     assert "CI=true" in BY_ID["test"].get("env", [])
 
 

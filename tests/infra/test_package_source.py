@@ -78,7 +78,7 @@ def test_an_unknown_extra_is_refused(package: ModuleType) -> None:
 
 
 def test_a_shipped_font_lands_where_tale_font_points(package: ModuleType) -> None:
-    """Cloud Functions has no Hangul font: the archive carries one at fonts/, and terraform
+    """Cloud Functions has no CJK font: the archive carries one at fonts/, and terraform
     points TALE_FONT at /workspace/fonts/ (where the source is unpacked)."""
     from shared.media.fonts import find_font
 
@@ -87,4 +87,6 @@ def test_a_shipped_font_lands_where_tale_font_points(package: ModuleType) -> Non
     assert f"fonts/{font.name}" in archive.namelist()
     assert archive.read(f"fonts/{font.name}") == font.read_bytes()
     functions_tf = (ROOT / "terraform" / "functions.tf").read_text()
-    assert 'TALE_FONT = "/workspace/fonts/NanumGothic.ttf"' in functions_tf
+    assert 'TALE_FONT = "/workspace/fonts/NotoSansCJK-Regular.ttc"' in functions_tf
+    cloudbuild = (ROOT / "cloudbuild.yaml").read_text()
+    assert "--font=/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc" in cloudbuild
