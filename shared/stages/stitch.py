@@ -21,6 +21,7 @@ from schemas.events import StitchRequested, TaleFinished
 from shared.domain import markers
 from shared.domain.errors import PermanentError
 from shared.domain.tale import ShotStatus, TaleState
+from shared.i18n import message
 from shared.media.captions import to_srt, to_vtt
 from shared.media.final_cut import FinalCut, ShotInput, final_cut
 from shared.media.probe import frame_at, probe
@@ -105,7 +106,16 @@ def stitch_video(
         blobs.put_bytes(outputs["captions_vtt"], to_vtt(cut.cues).encode(), "text/vtt")
         blobs.put_bytes(
             outputs["poster"],
-            poster(frames[0], plan.title, f"{len(inputs)} shots · {cut.video.duration:.0f} s"),
+            poster(
+                frames[0],
+                plan.title,
+                message(
+                    plan.language,
+                    "media.poster.subtitle",
+                    shots=len(inputs),
+                    seconds=f"{cut.video.duration:.0f}",
+                ),
+            ),
             "image/png",
         )
         blobs.put_bytes(outputs["storyboard"], storyboard_sheet(plan.title, entries), "image/png")
