@@ -54,8 +54,8 @@ def final_cut(
     report = stitch([s.clip for s in shots], video)
     soundtrack = mix(
         [
-            ShotAudio(start, end, voice=s.voice, clip=s.clip)
-            for s, (start, end) in zip(shots, report.bounds, strict=True)
+            ShotAudio(start, end, voice=s.voice, clip=s.clip if sounds else None)
+            for s, (start, end), sounds in zip(shots, report.bounds, report.with_audio, strict=True)
         ],
         report.duration,
         music,

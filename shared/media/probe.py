@@ -23,6 +23,8 @@ class VideoInfo:
     duration: float
     profile: str | None
     extradata: bytes | None
+    has_audio: bool = False
+    """The file has an audio stream too (a video model's own sound)."""
 
     def copy_compatible(self, other: VideoInfo) -> bool:
         """True when packets of ``other`` can be muxed into a stream made from this one.
@@ -89,6 +91,7 @@ def probe(path: Path) -> VideoInfo:
             duration=float(duration),
             profile=cc.profile,
             extradata=bytes(extradata) if extradata else None,
+            has_audio=bool(box.streams.audio),
         )
 
 

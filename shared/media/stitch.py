@@ -34,6 +34,8 @@ class StitchReport:
     height: int
     bounds: tuple[tuple[float, float], ...] = ()
     """Where each clip starts and ends in the output (seconds): the shot boundaries of the cut."""
+    with_audio: tuple[bool, ...] = ()
+    """Which clips have their own audio (not copied here: the soundtrack mixes it)."""
 
 
 def stitch(clips: Sequence[Path], out: Path) -> StitchReport:
@@ -58,7 +60,14 @@ def stitch(clips: Sequence[Path], out: Path) -> StitchReport:
     done = probe(out)
     bounds = tuple(itertools.pairwise(cuts))
     return StitchReport(
-        method, len(paths), done.frames, done.duration, done.width, done.height, bounds
+        method,
+        len(paths),
+        done.frames,
+        done.duration,
+        done.width,
+        done.height,
+        bounds,
+        tuple(i.has_audio for i in infos),
     )
 
 
