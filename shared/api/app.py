@@ -18,7 +18,7 @@ from shared import bootstrap
 from shared.api import routes, storyboard_edit
 from shared.api import trends as trend_routes
 from shared.api.endpoints import ROUTES, Route
-from shared.api.problems import Problem, printable, said
+from shared.api.problems import Problem, printable, remember_user_language, said
 from shared.api.requests import check_declared_size, leave_unread
 from shared.auth.tokens import AuthError, Identity
 from shared.observability.logs import ensure_logging
@@ -97,6 +97,7 @@ def _dispatch(request: Request, container: bootstrap.Container) -> Response:
             if exc.status == 503:
                 headers["Retry-After"] = "10"
             raise Problem(exc.status, kind, title, str(exc), headers=headers) from exc
+        remember_user_language(identity.claims)  # problems without Accept-Language use it
     _rate_limit(container, identity.user_id, limit)
     result = route.handler(routes.Call(request, identity, container, params))
     if isinstance(result, Response):  # a stream (server-sent events)

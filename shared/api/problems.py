@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from flask import Response, g, has_request_context, request
@@ -28,7 +29,7 @@ from shared.domain.errors import (
     UnknownVoice,
     UnsupportedRequest,
 )
-from shared.i18n import message, negotiate
+from shared.i18n import language_of, message, negotiate
 
 PROBLEM_BASE = "https://tale.dev/problems/"
 
@@ -126,6 +127,19 @@ def said(
 
 #: Where the API keeps the language of the signed-in user, for ``request_language``.
 USER_LANGUAGE = "tale_user_language"
+
+
+def remember_user_language(claims: Mapping[str, Any]) -> None:
+    """Keep the signed-in user's own language for this request's problems: the profile's
+    ``language`` (or ``locale``) in the access token's ``user_metadata`` — what the web app
+    sets on the Supabase user — when Tale speaks it."""
+    metadata = claims.get("user_metadata")
+    if isinstance(metadata, Mapping):
+        for key in ("language", "locale"):
+            value = metadata.get(key)
+            if isinstance(value, str) and language_of(value):
+                g.setdefault(USER_LANGUAGE, language_of(value))
+                return
 
 
 def request_language() -> str:

@@ -82,6 +82,27 @@ def test_english_without_accept_language_and_for_languages_tale_does_not_speak(
         assert body["detail"] == "tale tale-0123456789 does not exist"
 
 
+def test_the_users_own_language_without_accept_language(client: Any) -> None:
+    """The profile's language (the token's ``user_metadata.language``, set by the web app)
+    answers when the request asks for none; ``Accept-Language`` still wins."""
+    from shared import bootstrap
+
+    signer = bootstrap.container().signer
+    assert signer is not None
+    minted = signer.mint(
+        "6f1c1c4e-0000-4000-8000-0000000000aa",
+        "hana@example.com",
+        extra_claims={"user_metadata": {"language": "ja-JP"}},
+    )
+    headers = {"Authorization": f"Bearer {minted}"}
+    body = doc(client.get("/v1/tales/tale-0123456789", headers=headers), 404)
+    assert body["title"] == "見つかりません"
+    asked = {**headers, "Accept-Language": "ko"}
+    assert doc(client.get("/v1/tales/tale-0123456789", headers=asked), 404)["title"] == (
+        "찾을 수 없음"
+    )
+
+
 def test_the_best_language_by_quality(client: Any, token: Tokens) -> None:
     headers = {**token(), "Accept-Language": "en;q=0.3, zh-Hans;q=0.9, ja;q=0.8"}
     body = doc(client.get("/v1/tales/tale-0123456789", headers=headers), 404)
