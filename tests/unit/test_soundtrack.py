@@ -207,6 +207,13 @@ def test_the_video_is_still_stream_copied(narrated: list[ShotInput], tmp_path: P
     assert packets(out) == [p for shot in narrated for p in packets(shot.clip)]
 
 
+def test_the_same_shots_give_the_same_bytes(narrated: list[ShotInput], tmp_path: Path) -> None:
+    """A redelivered or resumed stitch writes the very same file (AAC and mov_text included)."""
+    _, first = cut_of(narrated, tmp_path / "one")
+    _, second = cut_of(narrated, tmp_path / "two")
+    assert first.read_bytes() == second.read_bytes()
+
+
 def test_shots_without_narration_keep_silence(tmp_path: Path) -> None:
     shots = [ShotInput(clip(tmp_path / f"c{i}.mp4", i + 1)) for i in range(2)]
     cut, out = cut_of(shots, tmp_path / "quiet")
