@@ -7,7 +7,13 @@ import itertools
 import pytest
 from pydantic import ValidationError
 
-from schemas.events import EVENT_TYPES, ShotRendered, ShotRequested, TaleFinished
+from schemas.events import (
+    EVENT_TYPES,
+    NarrationRequested,
+    ShotRendered,
+    ShotRequested,
+    TaleFinished,
+)
 from schemas.export import stale
 from schemas.story import StorySubmission
 from shared.domain.errors import IllegalTransition
@@ -30,11 +36,16 @@ def test_events_carry_tale_id_and_logical_key_on_the_wire() -> None:
     )
     finished = TaleFinished(tale_id="tale-abc123", outcome="failed")
     assert finished.key == "tale-abc123:finished:failed"
+    revised = TaleFinished(tale_id="tale-abc123", outcome="completed", revision=2)
+    assert revised.key == "tale-abc123:finished:completed:v2"  # each cut keys on its own
+    voice = NarrationRequested(tale_id="tale-abc123", shot_index=3, revision=1)
+    assert voice.key == "tale-abc123:narration:3:v1"
     assert set(EVENT_TYPES) == {
         "tale.submitted",
         "characters.requested",
         "shot.requested",
         "shot.rendered",
+        "narration.requested",
         "stitch.requested",
         "tale.finished",
     }
