@@ -15,10 +15,13 @@ export function App() {
   const route = useRoute();
   const { session } = useApp();
   const main = useRef<HTMLElement>(null);
+  const first = useRef(true);
   useEffect(() => {
-    // A new page: move focus to it, so keyboard and screen-reader users start there.
-    main.current?.focus();
-  }, [route.page, route.page === "tale" ? route.id : ""]);
+    // A new page (not the first one, which starts at the top with the skip link): move
+    // focus to it, so keyboard and screen-reader users start there.
+    if (first.current) first.current = false;
+    else main.current?.focus();
+  }, [route.page, route.page === "tale" ? route.id : "", session === null]);
   const page = session ? <Page route={route} /> : <SignIn />;
   return (
     <>

@@ -4,6 +4,40 @@
  */
 
 export interface paths {
+    "/v1/billing/checkout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Subscribe to a paid plan: a checkout session to send the browser to */
+        post: operations["checkout"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/billing/portal": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Manage the subscription: a portal session (plan, cancel, payment method, invoices) */
+        post: operations["portal"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/estimate": {
         parameters: {
             query?: never;
@@ -388,6 +422,28 @@ export interface components {
             /** Name */
             name: string;
         };
+        /** CheckoutRequestBody */
+        CheckoutRequestBody: {
+            /**
+             * Language
+             * @default null
+             */
+            language?: ("ko" | "en" | "ja" | "zh") | null;
+            /**
+             * Plan
+             * @enum {string}
+             */
+            plan: "pro" | "business";
+        };
+        /** CheckoutView */
+        CheckoutView: {
+            /** Provider */
+            provider: string;
+            /** Session Id */
+            session_id: string;
+            /** Url */
+            url: string;
+        };
         /**
          * CostEstimate
          * @description What the tale is expected to cost to make (USD), by stage, with the price table used.
@@ -540,6 +596,11 @@ export interface components {
             monthly_credits: number;
             /** Plan */
             plan: string;
+            /**
+             * Subscribed
+             * @default false
+             */
+            subscribed?: boolean;
             usage: components["schemas"]["Usage"];
             /** User Id */
             user_id: string;
@@ -564,6 +625,13 @@ export interface components {
              * @description A shot's number, from 1.
              */
             to: number;
+        };
+        /** PortalView */
+        PortalView: {
+            /** Provider */
+            provider: string;
+            /** Url */
+            url: string;
         };
         Problem: {
             detail: string;
@@ -717,7 +785,9 @@ export interface components {
          * StorySubmission
          * @description A story and how the user wants it filmed.
          *
-         *     ``language`` may be omitted: it is then detected from the text (Hangul → ``ko``).
+         *     ``language`` may be omitted: it is then detected from the text by script
+         *     (``detect_language``: Hangul → ``ko``, kana → ``ja``, Han without kana → ``zh``, else
+         *     ``en``); a given language overrides the detection.
          */
         StorySubmission: {
             /**
@@ -728,9 +798,10 @@ export interface components {
             aspect_ratio?: "9:16" | "16:9" | "1:1";
             /**
              * Language
+             * @description ko, en, ja or zh (Chinese, simplified or traditional); omitted: detected from the text's script (Hangul: ko; kana: ja; Han without kana: zh; otherwise en).
              * @default null
              */
-            language?: ("ko" | "en") | null;
+            language?: ("ko" | "en" | "ja" | "zh") | null;
             /**
              * @default {
              *       "approval_required": false,
@@ -1008,7 +1079,7 @@ export interface components {
              * @description The idea's language; default: the region's (ko for KR).
              * @default null
              */
-            language?: ("ko" | "en") | null;
+            language?: ("ko" | "en" | "ja" | "zh") | null;
             /**
              * Shot Count
              * @default 8
@@ -1216,6 +1287,214 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    checkout: {
+        parameters: {
+            query?: never;
+            header?: {
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CheckoutRequestBody"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CheckoutView"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not enough credits */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such tale (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not possible in the tale's current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit or running-tale cap (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    portal: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalView"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not enough credits */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such tale (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not possible in the tale's current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit or running-tale cap (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     estimate: {
         parameters: {
             query?: {

@@ -35,7 +35,7 @@ export const en = {
 
   "new.title": "Write a story",
   "new.story": "Your story",
-  "new.storyHint": "Korean or English, up to 20,000 characters. A planner splits it into scenes and shots.",
+  "new.storyHint": "Korean, English, Japanese or Chinese, up to 20,000 characters. A planner splits it into scenes and shots.",
   "new.fromTrend": "A story idea from the trend “{trend}”. You will see its storyboard before it is rendered.",
   "new.language": "Story language",
   "new.languageAuto": "Detect from the text",
@@ -57,6 +57,8 @@ export const en = {
 
   "storyLanguage.ko": "Korean",
   "storyLanguage.en": "English",
+  "storyLanguage.ja": "Japanese",
+  "storyLanguage.zh": "Chinese",
   "style.storybook": "Storybook",
   "style.cinematic": "Cinematic",
   "style.anime": "Anime",
@@ -207,7 +209,6 @@ export const en = {
   "account.upgradePro": "Upgrade to Pro",
   "account.upgradeBusiness": "Upgrade to Business",
   "account.manage": "Manage subscription",
-  "account.noCheckout": "The billing service gave no checkout page.",
   "plan.free": "Free",
   "plan.pro": "Pro",
   "plan.business": "Business",

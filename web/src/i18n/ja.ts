@@ -35,7 +35,7 @@ export const ja: Messages = {
 
   "new.title": "物語を書く",
   "new.story": "物語",
-  "new.storyHint": "韓国語または英語で、最大 20,000 文字。プランナーがシーンとショットに分けます。",
+  "new.storyHint": "韓国語・英語・日本語・中国語で、最大 20,000 文字。プランナーがシーンとショットに分けます。",
   "new.fromTrend": "トレンド「{trend}」から生まれた物語のアイデアです。レンダリングの前に絵コンテを確認できます。",
   "new.language": "物語の言語",
   "new.languageAuto": "本文から自動判定",
@@ -57,6 +57,8 @@ export const ja: Messages = {
 
   "storyLanguage.ko": "韓国語",
   "storyLanguage.en": "英語",
+  "storyLanguage.ja": "日本語",
+  "storyLanguage.zh": "中国語",
   "style.storybook": "絵本",
   "style.cinematic": "映画風",
   "style.anime": "アニメ",
@@ -207,7 +209,6 @@ export const ja: Messages = {
   "account.upgradePro": "Pro にアップグレード",
   "account.upgradeBusiness": "Business にアップグレード",
   "account.manage": "サブスクリプションを管理",
-  "account.noCheckout": "決済サービスから決済ページが返されませんでした。",
   "plan.free": "無料",
   "plan.pro": "Pro",
   "plan.business": "Business",

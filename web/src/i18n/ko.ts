@@ -35,7 +35,7 @@ export const ko: Messages = {
 
   "new.title": "이야기 쓰기",
   "new.story": "이야기",
-  "new.storyHint": "한국어 또는 영어, 최대 20,000자. 플래너가 장면과 샷으로 나눕니다.",
+  "new.storyHint": "한국어, 영어, 일본어 또는 중국어, 최대 20,000자. 플래너가 장면과 샷으로 나눕니다.",
   "new.fromTrend": "트렌드 “{trend}”에서 나온 이야기 아이디어입니다. 렌더링 전에 스토리보드를 확인합니다.",
   "new.language": "이야기 언어",
   "new.languageAuto": "글에서 자동 감지",
@@ -57,6 +57,8 @@ export const ko: Messages = {
 
   "storyLanguage.ko": "한국어",
   "storyLanguage.en": "영어",
+  "storyLanguage.ja": "일본어",
+  "storyLanguage.zh": "중국어",
   "style.storybook": "동화책",
   "style.cinematic": "영화풍",
   "style.anime": "애니메이션",
@@ -207,7 +209,6 @@ export const ko: Messages = {
   "account.upgradePro": "Pro로 업그레이드",
   "account.upgradeBusiness": "Business로 업그레이드",
   "account.manage": "구독 관리",
-  "account.noCheckout": "결제 서비스가 결제 페이지를 주지 않았습니다.",
   "plan.free": "무료",
   "plan.pro": "Pro",
   "plan.business": "Business",

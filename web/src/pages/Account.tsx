@@ -5,9 +5,8 @@ import { useI18n } from "../i18n";
 import { useLoad, useTitle } from "../ui/hooks";
 import { Loading, ProblemBox } from "../ui/Problem";
 
-/** Plan, credits and usage from GET /v1/me; the upgrade button asks the billing API for a
- * checkout page (POST /v1/billing/checkout) and shows its problem document when a
- * deployment has no billing yet. */
+/** Plan, credits and usage from GET /v1/me; upgrading and managing the plan go through the
+ * billing API (POST /v1/billing/checkout and /portal), whose problems are shown in words. */
 /** The billing API's languages: the UI's, which it knows all of. */
 function billingLanguage(language: string): "ko" | "en" | "ja" {
   return language === "ko" || language === "ja" ? language : "en";
@@ -22,22 +21,21 @@ export function Account() {
   const [busy, setBusy] = useState(false);
 
   // The billing API answers {url}: Stripe Checkout or its portal (the local provider's
-  // pages in the embedded default). A deployment without billing answers a problem document.
-  const goTo = async (path: string, body?: unknown) => {
+  // pages in the embedded default). A deployment without billing answers 404, said as such.
+  const goTo = async (open: () => Promise<{ url: string }>) => {
     setBusy(true);
     setError(null);
     try {
-      const response = await api.raw("POST", path, body);
-      const answer = (await response.json()) as { url?: string };
-      if (!answer.url) throw new Error(t("account.noCheckout"));
-      location.assign(answer.url);
+      location.assign((await open()).url);
     } catch (exc) {
       const missing = exc instanceof ApiError && exc.status === 404 && exc.kind === "not-found";
       setError(missing ? new ApiError({ ...exc.problem, type: `${PROBLEM_BASE}billing-unavailable` }) : exc);
       setBusy(false);
     }
   };
-  const upgrade = (plan: "pro" | "business") => goTo("/v1/billing/checkout", { plan, language: billingLanguage(language) });
+  const upgrade = (plan: "pro" | "business") =>
+    goTo(() => api.post("/v1/billing/checkout", { body: { plan, language: billingLanguage(language) } }));
+  const manage = () => goTo(() => api.post("/v1/billing/portal"));
 
   if (me.error) return <ProblemBox error={me.error} onRetry={me.reload} />;
   if (!me.data) return <Loading />;
@@ -70,7 +68,7 @@ export function Account() {
           </button>
         )}
         {m.plan !== "free" && (
-          <button type="button" class="secondary" disabled={busy} onClick={() => void goTo("/v1/billing/portal")}>
+          <button type="button" class="secondary" disabled={busy} onClick={() => void manage()}>
             {t("account.manage")}
           </button>
         )}

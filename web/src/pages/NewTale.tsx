@@ -19,7 +19,7 @@ export const STYLES: Style[] = ["storybook", "cinematic", "anime", "watercolor",
 export const ASPECTS: Aspect[] = ["9:16", "16:9", "1:1"];
 export const SECONDS: Seconds[] = [4, 6, 8];
 const CAPTIONS: Captions[] = ["soft", "burned", "off"];
-const STORY_LANGUAGES: StoryLanguage[] = ["ko", "en"];
+const STORY_LANGUAGES: StoryLanguage[] = ["ko", "en", "ja", "zh"];
 
 export function NewTale({ trend, idea = 0 }: { trend?: string | undefined; idea?: number | undefined }) {
   const { t } = useI18n();

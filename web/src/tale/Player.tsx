@@ -1,4 +1,4 @@
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import type { ApiClient, Schemas } from "../api/client";
 import { useI18n } from "../i18n";
 
@@ -9,26 +9,33 @@ import { useI18n } from "../i18n";
  */
 export function useCaptions(api: ApiClient, taleId: string, version: string): { vtt: string | null; srt: string | null } {
   const [urls, setUrls] = useState<{ vtt: string | null; srt: string | null }>({ vtt: null, srt: null });
+  const made = useRef<string[]>([]);
+  useEffect(() => () => made.current.forEach((u) => URL.revokeObjectURL(u)), []);
   useEffect(() => {
     const controller = new AbortController();
-    const made: string[] = [];
     const fetchOne = async (ext: "vtt" | "srt", type: string): Promise<string | null> => {
       try {
-        const response = await api.raw("GET", `/v1/tales/${encodeURIComponent(taleId)}/captions.${ext}`, undefined, controller.signal);
-        const url = URL.createObjectURL(new Blob([await response.arrayBuffer()], { type }));
-        made.push(url);
-        return url;
+        const path = `/v1/tales/${encodeURIComponent(taleId)}/captions.${ext}`;
+        const response = await api.raw("GET", path, undefined, controller.signal);
+        return URL.createObjectURL(new Blob([await response.arrayBuffer()], { type }));
       } catch {
         return null;
       }
     };
     void Promise.all([fetchOne("vtt", "text/vtt"), fetchOne("srt", "application/x-subrip")]).then(([vtt, srt]) => {
-      if (!controller.signal.aborted) setUrls({ vtt, srt });
+      const fresh = [vtt, srt].filter((u): u is string => u !== null);
+      if (controller.signal.aborted) {
+        fresh.forEach((u) => URL.revokeObjectURL(u));
+        return;
+      }
+      // The elements still point at the previous cut's captions until this render: revoke
+      // those only after they have let go of them.
+      const previous = made.current;
+      made.current = fresh;
+      setUrls({ vtt, srt });
+      setTimeout(() => previous.forEach((u) => URL.revokeObjectURL(u)), 5000);
     });
-    return () => {
-      controller.abort();
-      made.forEach((u) => URL.revokeObjectURL(u));
-    };
+    return () => controller.abort();
   }, [api, taleId, version]);
   return urls;
 }
