@@ -10,6 +10,7 @@ locals {
       "cloudkms.googleapis.com",             # story encryption keys
       "cloudresourcemanager.googleapis.com", # project IAM
       "cloudscheduler.googleapis.com",       # scheduled publishes
+      "compute.googleapis.com",              # the web app's load balancer and Cloud CDN
       "firestore.googleapis.com",            # pipeline state
       "iam.googleapis.com",                  # service accounts
       "iamcredentials.googleapis.com",       # signBlob for signed media URLs

@@ -47,3 +47,18 @@ output "gpu_job" {
   description = "The GPU worker job (scenario B), or null."
   value       = local.scenario_b ? google_cloud_run_v2_job.gpu_worker[0].id : null
 }
+
+output "web_url" {
+  description = "The web app (served by the CDN once the certificate is active)."
+  value       = var.frontend_origin
+}
+
+output "web_ip" {
+  description = "Point the frontend origin's DNS A record here (the managed certificate needs it)."
+  value       = google_compute_global_address.web.address
+}
+
+output "web_bucket" {
+  description = "The web app's static files (terraform uploads web/dist)."
+  value       = google_storage_bucket.web.name
+}

@@ -89,6 +89,18 @@ variable "frontend_origin" {
   }
 }
 
+variable "web_dist" {
+  description = "The web app's build to upload (npm --prefix web run build). Null: web/dist of this checkout."
+  type        = string
+  default     = null
+}
+
+variable "supabase_publishable_key" {
+  description = "The Supabase project's anon (publishable) key, which the web app's sign-in uses (meant for browsers; never the service key). Give it with -var or TF_VAR_supabase_publishable_key; empty: the web app says sign-in is not configured."
+  type        = string
+  default     = ""
+}
+
 variable "api_url" {
   description = "Where mail clients reach the API (its custom domain, or the api function's URL after a first apply): the trend digest's one-click unsubscribe (TALE_TRENDS_API_URL). Empty: not set."
   type        = string

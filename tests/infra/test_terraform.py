@@ -277,8 +277,15 @@ def test_public_invocation_is_only_for_the_http_functions_and_justified() -> Non
         )
         or any("allUsers" in str(v) for v in hcl.iter_attributes(r.body, "members"))
     ]
-    assert [r.address for r in public] == ["google_cloud_run_v2_service_iam_member.public"]
-    (resource,) = public
+    assert [r.address for r in public] == [
+        "google_cloud_run_v2_service_iam_member.public",
+        "google_storage_bucket_iam_member.web_public",
+    ]
+    resource, web = public
+    # The web app's static files (terraform/web.tf): read-only, in a bucket of their own.
+    assert web.body["role"] == "roles/storage.objectViewer"
+    assert expr(web.body["bucket"]) == "google_storage_bucket.web.name"
+    assert any(c.startswith("checkov:skip=CKV_GCP_28:") for c in web.comments())
     assert expr(resource.body["for_each"]) == "local.http_functions"
     assert resource.body["role"] == "roles/run.invoker"
     assert any(c.startswith("checkov:skip=CKV_GCP_102:") for c in resource.comments())
@@ -391,6 +398,7 @@ def test_every_bucket_is_checked() -> None:
         "google_storage_bucket.media",
         "google_storage_bucket.source",
         "google_storage_bucket.backups",
+        "google_storage_bucket.web",
     }
     for type_ in ("google_storage_bucket_acl", "google_storage_default_object_acl"):
         assert not CONFIG.of_type(type_)

@@ -240,7 +240,8 @@ def test_clip_suffixes_cover_every_shot_attempt(evaluated: dict[str, Any]) -> No
 
 def test_the_gpu_job_only_in_scenario_b(evaluated: dict[str, Any]) -> None:
     assert evaluated["gpu_count"] == (1 if evaluated["scenario"] == "B" else 0)
-    assert ("compute.googleapis.com" in evaluated["apis"]) == (evaluated["scenario"] == "B")
+    assert ("vpcaccess.googleapis.com" in evaluated["apis"]) == (evaluated["scenario"] == "B")
+    assert "compute.googleapis.com" in evaluated["apis"]  # the web app's load balancer, always
 
 
 def test_every_scheduled_function_gets_a_job_on_its_trigger(evaluated: dict[str, Any]) -> None:
