@@ -64,6 +64,11 @@ def _web_routes(flask_app: Flask, site: webapp.WebSite) -> None:
     def web_file() -> Response:
         return webapp.page(site, request.path.lstrip("/"))
 
+    @flask_app.route("/billing", methods=read)
+    def web_billing() -> Response:
+        """Where checkout and the billing portal return: the app, on its account page."""
+        return webapp.page(site, "index.html")
+
     @flask_app.route("/assets/<path:name>", methods=read)
     def web_asset(name: str) -> Response:
         return webapp.page(site, f"assets/{name}")

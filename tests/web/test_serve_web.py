@@ -68,6 +68,7 @@ def test_the_build_is_served_at_the_root_with_its_policy(app: Client) -> None:
     assert asset.status_code == 200 and "immutable" in asset.headers["Cache-Control"]
     assert asset.mimetype == "text/javascript"
     assert app.get("/favicon.svg").mimetype == "image/svg+xml"
+    assert app.get("/billing").get_data(as_text=True) == INDEX  # where checkout returns
     for path in ("/assets/../../etc/passwd", "/assets/missing.js"):
         assert app.get(path).status_code == 404
     missing = app.get("/nope")
