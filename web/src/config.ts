@@ -14,7 +14,8 @@ export interface RuntimeConfig {
 }
 
 export async function loadConfig(fetcher: typeof fetch = fetch): Promise<RuntimeConfig> {
-  const response = await fetcher("/config.json", { cache: "no-store" });
+  // Preloaded by index.html (fetched while the script loads); the server says no-store.
+  const response = await fetcher("/config.json", { credentials: "same-origin" });
   if (!response.ok) throw new Error(`config.json: HTTP ${response.status}`);
   const config = (await response.json()) as Partial<RuntimeConfig> & { error?: string };
   if (config.error) throw new Error(config.error);
