@@ -1,11 +1,19 @@
 """Stitching N H.264 clips into one MP4: our stitcher (stream copy) versus moviepy's
 ``concatenate_videoclips`` + ``write_videofile`` (what popular open-source story-video
-generators do), wall time and peak memory, medians of ``--runs``.
+generators do), wall time and peak memory, medians of ``--runs``; and the same with the
+soundtrack: ours (``final_cut``: the clips stream-copied, each shot's espeak-ng narration
+placed at its start, the mix measured and brought to -14 LUFS, AAC, a mov_text caption track)
+against moviepy doing the same job (the clips concatenated, the narrations composited at the
+same times with ``CompositeAudioClip``, the file written with libx264 and AAC).
 
     .venv/bin/python bench/bench_stitch.py [--runs 3] [--clips 8] [--seconds 8] [--size 720x1280]
+        [--no-soundtrack]
 
-moviepy is not a dependency of Tale; install it for this benchmark only:
-``.venv/bin/pip install 'moviepy>=2'``.
+moviepy is not a dependency of Tale; install it for this benchmark only, without its
+dependencies (moviepy 2.2 pins Pillow below 12, and pip would downgrade the project's; it runs
+this job with the newer one):
+``.venv/bin/pip install --no-deps 'moviepy>=2' decorator imageio imageio-ffmpeg proglog
+python-dotenv tqdm``. The ``+sound`` contenders need espeak-ng (``install.sh`` installs it).
 
 The input clips (a moving gradient, 24 fps, portrait 720×1280 by default) are written once
 into a temporary folder by the project's own encoder (``shared.media.encode.write_h264``, as
@@ -19,7 +27,10 @@ alternating order, and measures:
   its tree, ffmpeg helpers included once reaped);
 - ``tree RSS``: the peak of the summed resident memory of the child and all its descendants
   (moviepy runs one ffmpeg reader per clip and one writer beside Python), sampled every 20 ms.
-Both outputs are then decoded with PyAV (every frame counted) to check they hold the whole video.
+Both outputs are then decoded with PyAV (every frame counted) to check they hold the whole video;
+with the soundtrack, their audio is decoded too (its length against the video's, and the
+loudness by FFmpeg's ebur128). The narrations (one English sentence a shot, 2-4 s) are spoken
+once by espeak-ng before the runs; neither contender's time includes them.
 moviepy re-encodes with its defaults (libx264, preset medium, ffmpeg's own threads); a smooth
 gradient is cheap to encode, so its time here is a lower bound for real footage.
 """
@@ -45,7 +56,22 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import numpy as np
 
 CONTENDERS = ("ours", "moviepy")
-INSTALL = ".venv/bin/pip install 'moviepy>=2'"
+SOUND_CONTENDERS = ("ours+sound", "moviepy+sound")
+LEAD_S = 0.15  # where a shot's narration starts (shared.media.soundtrack.LEAD_S)
+LINES = (
+    "On a windy cape stood a white lighthouse.",
+    "An old keeper named Tobin lived there.",
+    "Every evening he climbed the hundred steps.",
+    "He lit the great lamp for the ships at sea.",
+    "One night a small red fox crept in from the rain.",
+    "Tobin wrapped her in a warm wool scarf.",
+    "The fox curled up by the stove and slept.",
+    "In the morning the sea was calm and silver.",
+)
+INSTALL = (
+    ".venv/bin/pip install --no-deps 'moviepy>=2' decorator imageio imageio-ffmpeg proglog "
+    "python-dotenv tqdm"
+)
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
 
@@ -88,6 +114,21 @@ def make_clips(
         return [f.result() for f in futures]
 
 
+def make_voices(folder: Path, count: int) -> list[Path]:
+    """One spoken sentence per clip (espeak-ng, as the embedded default voices narration)."""
+    paths = []
+    for i in range(count):
+        path = folder / f"shot{i:02d}.wav"
+        subprocess.run(
+            ["espeak-ng", "-v", "en-us", "-s", "165", "-w", str(path), "--stdin"],
+            input=LINES[i % len(LINES)].encode(),
+            check=True,
+            capture_output=True,
+        )
+        paths.append(path)
+    return paths
+
+
 # --- contenders (each in its own interpreter) -------------------------------------------------
 def stitch_ours(clips: list[Path], out: Path) -> str:
     from shared.media.stitch import stitch
@@ -112,12 +153,60 @@ def stitch_moviepy(clips: list[Path], out: Path) -> str:
     return "re-encode (libx264, preset medium)"
 
 
+def sound_ours(clips: list[Path], voices: list[Path], out: Path) -> str:
+    from shared.media.final_cut import ShotInput, final_cut
+
+    shots = [
+        ShotInput(clip, LINES[i % len(LINES)], voice)
+        for i, (clip, voice) in enumerate(zip(clips, voices, strict=True))
+    ]
+    with tempfile.TemporaryDirectory(prefix="tale-bench-cut-") as work:
+        cut = final_cut(shots, out, Path(work), language="en", captions="soft")
+    return f"{cut.video.method}, AAC, mov_text"
+
+
+def sound_moviepy(clips: list[Path], voices: list[Path], out: Path) -> str:
+    from moviepy import (  # type: ignore[import-untyped, import-not-found, unused-ignore]
+        AudioFileClip,
+        CompositeAudioClip,
+        VideoFileClip,
+        concatenate_videoclips,
+    )
+
+    sources = [VideoFileClip(str(p), audio=False) for p in clips]
+    starts = [sum(c.duration for c in sources[:i]) + LEAD_S for i in range(len(sources))]
+    spoken = [AudioFileClip(str(v)).with_start(t) for v, t in zip(voices, starts, strict=True)]
+    try:
+        final = concatenate_videoclips(sources)
+        final = final.with_audio(CompositeAudioClip(spoken).with_duration(final.duration))
+        final.write_videofile(str(out), codec="libx264", audio_codec="aac", logger=None)
+        final.close()
+    finally:
+        for clip in [*sources, *spoken]:
+            clip.close()
+    return "re-encode (libx264 medium), AAC"
+
+
+def _import(contender: str) -> None:
+    if contender.startswith("ours"):
+        import shared.media.final_cut
+        import shared.media.stitch  # noqa: F401
+    else:
+        import moviepy  # type: ignore[import-untyped, import-not-found, unused-ignore]  # noqa: F401
+
+
 def one(contender: str, clip_dir: Path, out: Path) -> None:
-    """The child: stitch every ``*.mp4`` of ``clip_dir`` in name order; print JSON."""
+    """The child: stitch every ``*.mp4`` of ``clip_dir`` in name order (with the narrations
+    in ``clip_dir/../voices`` for the ``+sound`` contenders); print JSON."""
     clips = sorted(clip_dir.glob("*.mp4"))
-    run = stitch_ours if contender == "ours" else stitch_moviepy
+    voices = sorted((clip_dir.parent / "voices").glob("*.wav"))
+    _import(contender)  # imports are not part of the stitch time (the process time has them)
     started = time.perf_counter()
-    method = run(clips, out)
+    if contender.endswith("+sound"):
+        run_sound = sound_ours if contender.startswith("ours") else sound_moviepy
+        method = run_sound(clips, voices, out)
+    else:
+        method = (stitch_ours if contender == "ours" else stitch_moviepy)(clips, out)
     print(json.dumps({"stitch_s": time.perf_counter() - started, "method": method}))
 
 
@@ -196,6 +285,16 @@ def measure(contender: str, clip_dir: Path, out: Path) -> dict[str, Any]:
     return result
 
 
+def decode_audio(path: Path) -> tuple[float, float]:
+    """(seconds of decoded audio, integrated loudness in LUFS by FFmpeg's ebur128)."""
+    from shared.media.audio import RATE, decode_audio, measure
+
+    samples = decode_audio(path)
+    if samples is None:
+        return 0.0, -70.0
+    return samples.shape[1] / RATE, measure(samples).integrated
+
+
 def decode(path: Path) -> tuple[int, float, int, int]:
     """(frames decoded, seconds of video from the frames' timestamps, width, height)."""
     import av
@@ -234,14 +333,14 @@ def report(
     )
     print(f"(inputs written once by shared.media.encode.write_h264 in {gen_s:.1f} s)")
     head = (
-        f"{'contender':<10}{'method':<36}{'stitch':>10}{'process':>10}"
+        f"{'contender':<15}{'method':<36}{'stitch':>10}{'process':>10}"
         f"{'max RSS':>11}{'tree RSS':>11}{'output':>10}"
     )
     print(head)
     print("-" * len(head))
     for name, rows in results.items():
         print(
-            f"{name:<10}{rows[0]['method']:<36}"
+            f"{name:<15}{rows[0]['method']:<36}"
             f"{_med(rows, 'stitch_s'):>8.2f} s{_med(rows, 'process_s'):>8.2f} s"
             f"{_med(rows, 'max_rss_mib'):>7.0f} MiB{_med(rows, 'tree_rss_mib'):>7.0f} MiB"
             f"{_med(rows, 'size_mib'):>6.1f} MiB"
@@ -254,13 +353,16 @@ def report(
             + ", ".join(f"{r['max_rss_mib']:.0f}" for r in rows)
             + " MiB"
         )
-    ours, theirs = results["ours"], results["moviepy"]
-    print(
-        f"moviepy / ours: stitch {_med(theirs, 'stitch_s') / _med(ours, 'stitch_s'):.0f}×, "
-        f"process {_med(theirs, 'process_s') / _med(ours, 'process_s'):.1f}×, "
-        f"max RSS {_med(theirs, 'max_rss_mib') / _med(ours, 'max_rss_mib'):.1f}×, "
-        f"tree RSS {_med(theirs, 'tree_rss_mib') / _med(ours, 'tree_rss_mib'):.1f}×"
-    )
+    for mine, other in (("ours", "moviepy"), ("ours+sound", "moviepy+sound")):
+        if mine not in results:
+            continue
+        ours, theirs = results[mine], results[other]
+        print(
+            f"{other} / {mine}: stitch {_med(theirs, 'stitch_s') / _med(ours, 'stitch_s'):.0f}×, "
+            f"process {_med(theirs, 'process_s') / _med(ours, 'process_s'):.1f}×, "
+            f"max RSS {_med(theirs, 'max_rss_mib') / _med(ours, 'max_rss_mib'):.1f}×, "
+            f"tree RSS {_med(theirs, 'tree_rss_mib') / _med(ours, 'tree_rss_mib'):.1f}×"
+        )
 
 
 def parse() -> argparse.Namespace:
@@ -270,7 +372,13 @@ def parse() -> argparse.Namespace:
     parser.add_argument("--seconds", type=float, default=8.0, help="length of each clip")
     parser.add_argument("--size", default="720x1280", help="WIDTHxHEIGHT (even numbers)")
     parser.add_argument("--fps", type=int, default=24)
-    parser.add_argument("--one", choices=CONTENDERS, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--no-soundtrack",
+        dest="soundtrack",
+        action="store_false",
+        help="only the video (no narration, no audio)",
+    )
+    parser.add_argument("--one", choices=CONTENDERS + SOUND_CONTENDERS, help=argparse.SUPPRESS)
     parser.add_argument("--clip-dir", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -288,33 +396,48 @@ def main() -> int:
     except ImportError:
         print(f"moviepy is not installed; for this benchmark only: {INSTALL}", file=sys.stderr)
         return 2
+    contenders = CONTENDERS + (SOUND_CONTENDERS if args.soundtrack else ())
     with tempfile.TemporaryDirectory(prefix="tale-bench-stitch-") as tmp:
         clip_dir, out_dir = Path(tmp) / "clips", Path(tmp) / "out"
         clip_dir.mkdir()
         out_dir.mkdir()
         started = time.perf_counter()
         make_clips(clip_dir, args.clips, args.seconds, args.fps, args.width, args.height)
+        if args.soundtrack:
+            (Path(tmp) / "voices").mkdir()
+            make_voices(Path(tmp) / "voices", args.clips)
         gen_s = time.perf_counter() - started
-        results: dict[str, list[dict[str, Any]]] = {c: [] for c in CONTENDERS}
+        results: dict[str, list[dict[str, Any]]] = {c: [] for c in contenders}
         for run in range(args.runs):
-            order = CONTENDERS if run % 2 == 0 else CONTENDERS[::-1]
+            order = contenders if run % 2 == 0 else contenders[::-1]
             for contender in order:
                 results[contender].append(
                     measure(contender, clip_dir, out_dir / f"{contender}.mp4")
                 )
         report(args, results, gen_s)
-        expected = round(args.seconds * args.fps) * args.clips
-        print(f"decoded with PyAV (expected {expected} frames, {args.clips * args.seconds:g} s):")
-        ok = True
-        for contender in CONTENDERS:
-            frames, seconds, width, height = decode(out_dir / f"{contender}.mp4")
-            good = frames == expected and (width, height) == (args.width, args.height)
-            ok = ok and good
-            print(
-                f"  {contender:<8} {frames} frames, {seconds:.2f} s, {width}×{height}"
-                f"  {'ok' if good else 'MISMATCH'}"
-            )
+        ok = check(args, contenders, out_dir)
     return 0 if ok else 1
+
+
+def check(args: argparse.Namespace, contenders: tuple[str, ...], out_dir: Path) -> bool:
+    """Decode every output: all frames there, and the audio as long as the video (50 ms)."""
+    expected = round(args.seconds * args.fps) * args.clips
+    print(f"decoded with PyAV (expected {expected} frames, {args.clips * args.seconds:g} s):")
+    ok = True
+    for contender in contenders:
+        frames, seconds, width, height = decode(out_dir / f"{contender}.mp4")
+        good = frames == expected and (width, height) == (args.width, args.height)
+        sound = ""
+        if contender.endswith("+sound"):
+            audio_s, lufs = decode_audio(out_dir / f"{contender}.mp4")
+            good = good and abs(audio_s - seconds) <= 0.05
+            sound = f", audio {audio_s:.3f} s at {lufs:.1f} LUFS"
+        ok = ok and good
+        print(
+            f"  {contender:<14} {frames} frames, {seconds:.2f} s, {width}×{height}{sound}"
+            f"  {'ok' if good else 'MISMATCH'}"
+        )
+    return ok
 
 
 if __name__ == "__main__":
