@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from shared.adapters.local.ledger import SCHEMA, SqliteLedger
+from shared.adapters.local.ledger import SqliteLedger
 from shared.adapters.local.sqlite import Database
 from shared.domain.errors import InsufficientCredits, SpendingCapExceeded, TooManyRunningTales
 from shared.ports.ledger import Ledger
@@ -171,12 +171,36 @@ def test_parallel_admissions_never_overdraw(bench: Bench) -> None:
 
 # -- the SQLite adapter itself ------------------------------------------------------------------
 
+EARLIER_SCHEMA = """
+CREATE TABLE profiles (
+    user_id TEXT PRIMARY KEY, email TEXT NOT NULL, plan TEXT NOT NULL
+        CHECK (plan IN ('free', 'pro', 'business')),
+    created_at REAL NOT NULL
+);
+CREATE TABLE credit_ledger (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    user_id TEXT NOT NULL REFERENCES profiles(user_id),
+    kind TEXT NOT NULL CHECK (kind IN ('grant', 'reserve', 'settle', 'refund')),
+    amount INTEGER NOT NULL, tale_id TEXT, period TEXT, at REAL NOT NULL
+);
+CREATE UNIQUE INDEX one_grant_per_period
+    ON credit_ledger(user_id, period) WHERE kind = 'grant';
+CREATE UNIQUE INDEX one_per_tale
+    ON credit_ledger(tale_id, kind) WHERE kind IN ('reserve', 'settle', 'refund');
+CREATE TRIGGER ledger_no_update BEFORE UPDATE ON credit_ledger
+    BEGIN SELECT RAISE(ABORT, 'the credit ledger is append-only'); END;
+CREATE TRIGGER ledger_no_delete BEFORE DELETE ON credit_ledger
+    BEGIN SELECT RAISE(ABORT, 'the credit ledger is append-only'); END;
+"""
+"""The ledger's schema before admissions (and before edits and paid plans): what an earlier
+home holds, written out here because ``SCHEMA`` follows the code."""
+
 
 def test_an_earlier_sqlite_database_is_migrated(tmp_path: Path) -> None:
     """A ledger made before admissions: its columns are added when it is opened, and its
     reservations count as running tales and as nothing against a cap."""
     path = tmp_path / "ledger.db"
-    old = Database(path, SCHEMA)
+    old = Database(path, EARLIER_SCHEMA)
     with old.transaction() as db:
         db.execute("INSERT INTO profiles VALUES ('u', 'u@example.com', 'free', 0)")
         db.execute(
@@ -201,3 +225,5 @@ def test_an_earlier_sqlite_database_is_migrated(tmp_path: Path) -> None:
     assert admit(ledger, "u", "tale-new", usd=5, cap=5, running=2)
     assert balance(ledger, "u") == 7
     assert SqliteLedger(path).entries("u")[-1].tale_id == "tale-new"
+    profile = ledger.profile("u")  # the profile gets the paid-plan column, unsubscribed
+    assert profile is not None and (profile.balance, profile.subscribed) == (7, False)
