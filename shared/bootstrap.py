@@ -537,14 +537,14 @@ class Container:
                 raise RuntimeError("payments on GCP need TALE_STRIPE_SECRET_KEY (Stripe)")
             from shared.adapters.local.blobs import DEFAULT_BASE_URL
             from shared.adapters.local.payments import LocalPayments, local_secret
-            from shared.api.stripe_hook import deliver_locally
+            from shared.api.payment_events import deliver
 
             return LocalPayments(
                 self.home / "payments.db",
                 local_secret(self.home / "keys"),
                 s.plan_prices_usd,
                 base_url=s.public_url or DEFAULT_BASE_URL,
-                deliver=deliver_locally,
+                deliver=lambda payload, headers: deliver(payload, headers, self),
             )
 
         return self._get("payments", build)

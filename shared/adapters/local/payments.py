@@ -5,9 +5,9 @@ checkout answers a local page (``/billing/local/checkout/<session>``) whose "Pay
 completes the purchase; the portal answers a local page to change plan, cancel, and to
 simulate the next renewal paid or failed. Every step sends **Stripe-shaped events**
 (``stripe_shapes``), signed with a local ``whsec_`` secret (``<home>/keys/
-stripe-webhook.secret``), to the very webhook handler Stripe's deliveries reach
-(``shared.api.stripe_hook``), where the ``stripe`` library verifies them as it verifies
-Stripe's. No money moves and no card is asked for.
+stripe-webhook.secret``), to the very webhook handling Stripe's deliveries reach
+(``shared.api.payment_events``, behind ``shared.api.stripe_hook``), where the ``stripe``
+library verifies them as it verifies Stripe's. No money moves and no card is asked for.
 
 The composition root builds it only when no Stripe key is set and never on GCP: with
 ``TALE_STRIPE_SECRET_KEY`` the Stripe adapter is used, always.
