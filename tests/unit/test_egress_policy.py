@@ -228,6 +228,8 @@ def scenario_b(tmp_path: Path, **extra: Any) -> Container:
         "email_provider": "sendgrid",
         "email_api_key": "SG.test",
         "youtube_api_key": "yt-key",
+        "stripe_secret_key": "sk_test_egress",  # on GCP, payments are Stripe's (never local)
+        "stripe_webhook_secret": "whsec_egress",
     }
     settings = Settings(**(values | extra))
     return Container(settings)
@@ -332,8 +334,13 @@ def test_every_client_of_the_scenario_b_container_is_guarded(
         "www.googleapis.com",
         "api.sendgrid.com",
     } <= hosts
-    # the planner, the trend explainer, the signing keys, SendGrid, YouTube, two Supabase
-    assert len({id(c) for c in http}) >= 7
+    # the planner, the trend explainer, the signing keys, SendGrid, YouTube, two Supabase,
+    # Stripe
+    assert len({id(c) for c in http}) >= 8
+    # Stripe's API host is allowed for the payments' client only.
+    (stripe_http,) = [o for o in reachable(container.payments) if isinstance(o, httpx.Client)]
+    assert "api.stripe.com" in stripe_http._transport.allow  # type: ignore[attr-defined]
+    assert [c for c in http if "api.stripe.com" in c._transport.allow] == [stripe_http]  # type: ignore[attr-defined]
 
     assert sorted({type(c).__name__ for c in sdk}) == sorted(set(SDK_TYPES))
     for client in sdk:
