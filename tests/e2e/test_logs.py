@@ -162,7 +162,11 @@ def test_the_log_metrics_of_the_run_equal_what_happened_and_tale_stats(run: Run)
     assert retries == {("render_shot", "retry", "offline", "malformed", "rendering"): 3}
     assert s.retries == {"rendering": {"malformed": 3}}
     assert s.providers["offline"].errors == 3 and s.providers["offline"].throttled == 0
-    assert count("tale_provider_throttled") == {} and count("tale_provider_calls") == {}
+    assert count("tale_provider_throttled") == {}
+    # Provider calls: none from the offline generators (they record no usage); the narrator,
+    # espeak-ng, voiced each of the completed tale's two shots — in the logs and the stores.
+    assert count("tale_provider_calls") == {("espeak-ng", "espeak-ng"): 2}
+    assert {name: f.calls for name, f in s.providers.items()} == {"espeak-ng": 2, "offline": 0}
     # Every invocation about a tale: counted once in the logs and once in the stores.
     invocations: dict[str, int] = {}
     for (function, _outcome, _stage), n in count("tale_stage_invocations").items():
