@@ -80,7 +80,15 @@ def write_h264(
             stream.height = height
             stream.pix_fmt = "yuv420p"
             stream.codec_context.thread_count = 1
-            stream.options = {"crf": str(CRF), "preset": PRESET, "threads": "1"}
+            # mbtree off: x264's macroblock-tree rate control was seen to read uninitialised
+            # memory on AVX-512 machines, so identical frames gave different bytes depending
+            # on what the process had done before (a resumed run differed from a fresh one).
+            stream.options = {
+                "crf": str(CRF),
+                "preset": PRESET,
+                "threads": "1",
+                "x264-params": "mbtree=0",
+            }
             for frame in frames:
                 if frame.shape != shape or frame.dtype != np.uint8:
                     raise ValueError(
