@@ -128,9 +128,7 @@ def test_webhook_timestamps_are_strict(hook: Any, stamp: str) -> None:
     assert response.json["detail"] == "invalid webhook-timestamp"
 
 
-def test_anonymous_signups_get_a_profile_and_no_credits(
-    hook: Any, api_settings: Settings
-) -> None:
+def test_anonymous_signups_get_a_profile_and_no_credits(hook: Any, api_settings: Settings) -> None:
     anonymous, person = str(uuid.uuid4()), str(uuid.uuid4())
     hooked = json.dumps({"user": {"id": anonymous, "email": "", "is_anonymous": True}})
     assert deliver(hook, hooked.encode()).json["profile"] == "created"

@@ -15,6 +15,7 @@ import pytest
 from shared.domain.errors import PermanentError
 from shared.ports.voices import VoiceGenerator
 from shared.providers.offline.voices import VOICES, EspeakVoices
+from tests.peers import missing_peer
 
 LINES = {
     "ko": "보름달이 뜬 밤, 토끼가 떡을 찧었어요.",
@@ -28,9 +29,7 @@ LINES = {
 def espeak() -> EspeakVoices:
     if shutil.which("espeak-ng") is None:
         reason = "espeak-ng is not installed (install.sh installs it: apt-get install espeak-ng)"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(reason)
-        pytest.skip(reason)
+        missing_peer(reason)
     return EspeakVoices()
 
 

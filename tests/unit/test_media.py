@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import os
 from collections.abc import Iterator
 from dataclasses import replace
 from fractions import Fraction
@@ -21,6 +20,7 @@ from shared.media.encode import write_h264
 from shared.media.probe import frame_at, probe
 from shared.media.sheets import StoryboardEntry, poster, storyboard_sheet
 from shared.media.stitch import stitch
+from tests.peers import missing_peer
 
 DEJAVU = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
 
@@ -51,9 +51,7 @@ def require_dejavu() -> None:
     """A font without Hangul for these tests (install.sh installs fonts-dejavu-core)."""
     if not DEJAVU.is_file():
         reason = f"{DEJAVU} is missing (apt-get install fonts-dejavu-core)"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(reason)
-        pytest.skip(reason)
+        missing_peer(reason)
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import wave
@@ -27,6 +26,7 @@ from shared.media.soundtrack import (
     ShotAudio,
     mix,
 )
+from tests.peers import missing_peer
 
 SECONDS = 3.0
 NARRATED_DB = -35.0  # a shot's narration: RMS over its range at least this
@@ -37,9 +37,7 @@ def require_espeak() -> str:
     exe = shutil.which("espeak-ng")
     if exe is None:
         reason = "espeak-ng is missing (install.sh installs it: apt-get install espeak-ng)"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(reason)
-        pytest.skip(reason)
+        missing_peer(reason)
     return exe
 
 
