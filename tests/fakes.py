@@ -18,7 +18,7 @@ from typing import TypeVar
 
 from schemas.events import Event
 from schemas.plan import Character, StoryPlan
-from schemas.story import StorySubmission
+from schemas.story import StoryOptions, StorySubmission
 from shared.domain.aggregate import TaleAggregate
 from shared.domain.errors import NotStarted, PermanentError, TaleNotFound, TransientError
 from shared.domain.tale import ShotRecord, TaleEvent, TaleRecord, TaleState
@@ -277,6 +277,9 @@ class InMemoryTaleStore(TaleStore):
 
     def submission(self, tale_id: str) -> StorySubmission:
         return self._t(tale_id).submission
+
+    def options(self, tale_id: str) -> StoryOptions:
+        return self._t(tale_id).submission.options
 
     def _save_plan(self, tale_id: str, plan: StoryPlan) -> StoryPlan:
         with self._lock:

@@ -19,7 +19,7 @@ from contextlib import AbstractContextManager, nullcontext
 from typing import TypeVar
 
 from schemas.plan import StoryPlan
-from schemas.story import StorySubmission
+from schemas.story import StoryOptions, StorySubmission
 from shared.domain import shots as shot_rules
 from shared.domain.aggregate import FanIn, TaleAggregate
 from shared.domain.tale import ShotRecord, TaleEvent, TaleRecord, TaleState
@@ -72,7 +72,12 @@ class TaleStore(ABC):
         """Newest first."""
 
     @abstractmethod
-    def submission(self, tale_id: str) -> StorySubmission: ...
+    def submission(self, tale_id: str) -> StorySubmission:
+        """The submission, its story text unsealed (a key unwrap: KMS on GCP)."""
+
+    @abstractmethod
+    def options(self, tale_id: str) -> StoryOptions:
+        """The submission's options alone: read without unsealing the story."""
 
     @abstractmethod
     def plan(self, tale_id: str) -> StoryPlan | None: ...

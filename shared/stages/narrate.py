@@ -87,7 +87,7 @@ def narration_line(store: TaleStore, tale_id: str, index: int, revision: int) ->
     or the tale's voice is ``none``)."""
     plan = require_plan(store, tale_id)
     text = plan.shots[index].narration.strip() if index < len(plan.shots) else ""
-    voice = store.submission(tale_id).options.voice
+    voice = store.options(tale_id).voice  # not the sealed story: no key unwrap per shot
     if not text or voice == NO_VOICE:
         return None
     return Line(tale_id, index, text, plan.language, voice, voice_path(tale_id, index, revision))

@@ -62,7 +62,7 @@ def stitch_video(
         "captions_srt": f"{prefix}/captions.srt",
         "captions_vtt": f"{prefix}/captions.vtt",
     }
-    captions = store.submission(tale_id).options.captions
+    captions = store.options(tale_id).captions
     with tempfile.TemporaryDirectory(prefix="tale-stitch-") as tmp:
         work = Path(tmp)
         inputs = [

@@ -366,3 +366,10 @@ def test_two_editors_of_one_version_one_wins(store: TaleStore) -> None:
     assert outcomes.count("stale") == 3
     stored = store.plan(tale)
     assert stored is not None and len(stored.shots) == int(winner.split(":")[1])
+
+
+def test_the_options_are_read_without_the_story(store: TaleStore) -> None:
+    store.create(make_record(), make_submission())
+    assert store.options("tale-000001") == store.submission("tale-000001").options
+    with pytest.raises(TaleNotFound):
+        store.options("tale-nope00")

@@ -53,7 +53,7 @@ from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
 
 from schemas.plan import StoryPlan
-from schemas.story import StorySubmission
+from schemas.story import StoryOptions, StorySubmission
 from shared.adapters.gcp.firestore_metering import meter_client
 from shared.adapters.gcp.firestore_tx import Doc, atomic, doc_id, read, retrying
 from shared.crypto.sealing import DecryptionError, Sealed, open_sealed, seal
@@ -323,6 +323,13 @@ class FirestoreTaleStore(TaleStore):
             )
             doc["sealed_text"] = sealed.to_json()
         return json.dumps(doc)
+
+    def options(self, tale_id: str) -> StoryOptions:
+        snap = retrying(self._data_ref(tale_id, "submission").get)
+        if not snap.exists:
+            raise TaleNotFound(tale_id)
+        stored = snap.to_dict() or {}
+        return StoryOptions.model_validate(json.loads(stored["json"]).get("options", {}))
 
     def submission(self, tale_id: str) -> StorySubmission:
         tale_ref, sub_ref = self._tale_ref(tale_id), self._data_ref(tale_id, "submission")

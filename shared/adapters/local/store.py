@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from schemas.plan import StoryPlan
-from schemas.story import StorySubmission
+from schemas.story import StoryOptions, StorySubmission
 from shared.crypto.sealing import DecryptionError, Sealed, open_sealed, seal
 from shared.domain.aggregate import TaleAggregate
 from shared.domain.errors import TaleNotFound
@@ -309,6 +309,12 @@ class SqliteTaleStore(TaleStore):
             )
             doc["sealed_text"] = sealed.to_json()
         return json.dumps(doc)
+
+    def options(self, tale_id: str) -> StoryOptions:
+        rows = self.db.read("SELECT submission FROM tales WHERE tale_id=?", (tale_id,))
+        if not rows:
+            raise TaleNotFound(tale_id)
+        return StoryOptions.model_validate(json.loads(rows[0]["submission"]).get("options", {}))
 
     def submission(self, tale_id: str) -> StorySubmission:
         rows = self.db.read("SELECT owner, submission FROM tales WHERE tale_id=?", (tale_id,))
