@@ -1,9 +1,17 @@
-"""AAC encoding of a soundtrack, split over the CPU's cores.
+"""AAC encoding of a soundtrack, split over the CPU's cores, silence not encoded.
 
-FFmpeg's native AAC encoder runs on one core and is the most expensive step of the final cut
-(about half its time). A soundtrack is cut into contiguous spans, one per core; each span is
-encoded by its own encoder in its own thread (PyAV releases the GIL while FFmpeg encodes) and
-the packets are spliced into one stream.
+FFmpeg's native AAC encoder runs on one core and was the most expensive step of the final
+cut (about half its time). Two things make it cheaper without changing what is heard:
+
+- Digital silence (between narrations, when no music or clip sound plays under them) is not
+  run through the encoder: a frame of silence between frames of silence always encodes to
+  the same six bytes, which are repeated there.
+- What has sound is cut into contiguous spans, spread over the cores; each span is encoded
+  by its own encoder in its own thread (PyAV releases the GIL while FFmpeg encodes) and the
+  packets are spliced into one stream.
+
+A narrated minute (8 shots, a third of it speech): 0.46 s with one encoder over everything,
+0.37 s without the silence, 0.21 s on two cores (``bench/bench_stitch.py``'s inputs).
 
 The splice is seamless because each encoder sees ``ROLL`` samples of real signal on either
 side of its span: before it, so that the first packet kept is not the encoder's priming
@@ -20,10 +28,12 @@ error was 0.95× and 1.01× a single encoder's).
 
 from __future__ import annotations
 
+import functools
+import itertools
 import os
 from concurrent.futures import ThreadPoolExecutor
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import av
 import numpy as np
@@ -91,35 +101,124 @@ def configure(stream: av.AudioStream) -> None:
     stream.codec_context.options = dict(OPTIONS)
 
 
-def encode(samples: np.ndarray, parts: int | None = None) -> list[Packet]:
+def encode(samples: np.ndarray, parts: int | None = None, *, whole: bool = False) -> list[Packet]:
     """Every AAC packet of ``samples`` (float32 (channels, samples) at ``RATE``; mono is
     written to both channels), in order, timestamps in ``1/RATE`` from 0 (the first packet
-    is the priming frame, at -1024). ``parts``: how many encoders at most (default: the
-    cores)."""
+    is the priming frame, at -1024). ``parts``: how many encoders run at once at most
+    (default: the cores).
+
+    Stretches of digital silence (exact zeros: between narrations when there is no music
+    nor clip sound) are not run through the encoder: every frame of silence encodes to the
+    same few bytes (``silent_packet``), which are repeated there. Only the stretches with
+    sound are encoded, each with ``ROLL`` of its surrounding silence, split further into
+    spans of at least ``MIN_SPAN_S`` to keep every core busy. ``whole``: one encoder over
+    everything instead (what FFmpeg alone writes; for comparisons).
+    """
     if samples.shape[0] == 1:
         samples = np.repeat(samples, 2, axis=0)
-    samples = samples + DENORMAL_GUARD  # the encoder's filters slow down on exact silence too
-    ranges = spans(samples.shape[1], parts or workers())
-    if len(ranges) == 1:
-        return _encode(samples, 0, samples.shape[1], keep=(-FRAME, samples.shape[1]))
-    with ThreadPoolExecutor(len(ranges), thread_name_prefix="aac") as pool:
-        pieces = pool.map(lambda span: _span(samples, *span), ranges)
-        return [packet for piece in pieces for packet in piece]
-
-
-def _span(samples: np.ndarray, start: int, stop: int) -> list[Packet]:
     total = samples.shape[1]
-    first = -FRAME if start == 0 else start  # the whole's priming frame belongs to span 0
-    last = total if stop == total else stop  # and its flushed tail to the last span
-    return _encode(samples, max(0, start - ROLL), min(total, stop + ROLL), keep=(first, last))
+    if total == 0:
+        return []
+    tasks = [Task(0, total, -FRAME, total + FRAME)] if whole else plan(samples, parts or workers())
+    guarded = samples + DENORMAL_GUARD  # the encoder's filters slow down on exact silence too
+    if len(tasks) <= 1:
+        pieces = [_encode(guarded, *task) for task in tasks]
+    else:
+        with ThreadPoolExecutor(
+            min(len(tasks), parts or workers()), thread_name_prefix="aac"
+        ) as pool:
+            pieces = list(pool.map(lambda task: _encode(guarded, *task), tasks))
+    found = {int(p.pts or 0): p for piece in pieces for p in piece}
+    last = (-(-total // FRAME) - 1) * FRAME
+    packets = []
+    for pts in range(-FRAME, last + FRAME, FRAME):
+        packet = found.get(pts)
+        if packet is None:
+            packet = _silence(pts, (total - pts) if pts == last else FRAME)
+        packets.append(packet)
+    return packets
 
 
-def _encode(samples: np.ndarray, begin: int, end: int, keep: tuple[int, int]) -> list[Packet]:
+def _sounding_frames(samples: np.ndarray) -> np.ndarray:
+    """Per AAC frame of the input (1024 samples, the last one padded), whether any sample
+    is not exactly zero."""
+    frames = -(-samples.shape[1] // FRAME)
+    padded = np.zeros((samples.shape[0], frames * FRAME), np.float32)
+    padded[:, : samples.shape[1]] = samples
+    found: np.ndarray = np.any(padded.reshape(samples.shape[0], frames, FRAME) != 0, axis=(0, 2))
+    return found
+
+
+#: Packets kept before and after a stretch of sound: the packet of frame *f* already holds
+#: frame *f + 1*'s signal (its MDCT window spans both), and block switching starts a frame
+#: before an onset and ends a frame after; one more frame on each side for margin.
+_BEFORE, _AFTER = 3, 2
+
+
+class Task(NamedTuple):
+    """One encoder's work, in samples of the whole: it encodes ``[begin, end)`` and
+    contributes the packets presented in ``[keep_from, keep_to)``."""
+
+    begin: int
+    end: int
+    keep_from: int
+    keep_to: int
+
+
+def plan(samples: np.ndarray, parts: int) -> list[Task]:
+    """The encoders ``encode`` runs for ``samples`` (stereo), at most ``parts`` at a time."""
+    return _tasks(_sounding_frames(samples), samples.shape[1], parts)
+
+
+def _tasks(sound: np.ndarray, total: int, parts: int) -> list[Task]:
+    frames = sound.size
+    gap = 2 * ROLL // FRAME + _BEFORE + _AFTER  # shorter silences are cheaper to encode
+    stretches: list[list[int]] = []
+    for f in np.flatnonzero(sound).tolist():
+        lo, hi = max(-1, f - _BEFORE), min(frames, f + 1 + _AFTER)
+        if stretches and lo - stretches[-1][1] < gap:
+            stretches[-1][1] = hi
+        else:
+            stretches.append([lo, hi])
+    if not stretches:
+        return []
+    tasks = []
+    for lo, hi in stretches:
+        if lo * FRAME <= ROLL:
+            lo = -1  # near the start: this encoder's priming frame is the stream's
+        count = len(spans((hi - max(lo, 0)) * FRAME, parts))
+        cuts = [lo + round((hi - lo) * k / count) for k in range(count + 1)]
+        for a, b in itertools.pairwise(cuts):
+            keep_from, keep_to = a * FRAME, b * FRAME
+            begin = max(0, keep_from - ROLL)
+            end = min(total, keep_to + ROLL)
+            tasks.append(Task(begin, end, keep_from, keep_to if end < total else total + FRAME))
+    return tasks
+
+
+@functools.cache
+def silent_packet() -> bytes:
+    """What the encoder writes for a frame of silence between frames of silence (a long
+    window, every band zero): taken from the encoder itself, not written down."""
+    silence = np.full((2, 8 * FRAME), DENORMAL_GUARD, np.float32)
+    packets = _encode(silence, 0, silence.shape[1], 0, silence.shape[1])
+    return bytes(packets[4])
+
+
+def _silence(pts: int, duration: int) -> Packet:
+    packet = av.Packet(silent_packet())
+    packet.pts = packet.dts = pts
+    packet.duration = duration
+    packet.time_base = Fraction(1, RATE)
+    return packet
+
+
+def _encode(
+    samples: np.ndarray, begin: int, end: int, keep_from: int, keep_to: int
+) -> list[Packet]:
     """Encode ``samples[:, begin:end]`` with a fresh encoder; the packets whose presentation
-    time (in samples of the whole) lies in ``[keep[0], keep[1])``, or from ``keep[0]`` on
-    when ``end`` is the end of the whole."""
+    time (in samples of the whole) lies in ``[keep_from, keep_to)``."""
     context = encoder()
-    tail = end == samples.shape[1]
     packets: list[Packet] = []
 
     def take(found: list[Packet]) -> None:
@@ -127,7 +226,7 @@ def _encode(samples: np.ndarray, begin: int, end: int, keep: tuple[int, int]) ->
             assert packet.pts is not None and packet.dts is not None
             packet.pts += begin
             packet.dts += begin
-            if packet.pts >= keep[0] and (tail or packet.pts < keep[1]):
+            if keep_from <= packet.pts < keep_to:
                 packets.append(packet)
 
     for at in range(begin, end, RATE):

@@ -59,7 +59,7 @@ def test_spans_cover_the_whole_on_frame_boundaries() -> None:
 @pytest.mark.parametrize("parts", [2, 3])
 def test_spliced_encoders_decode_like_one(parts: int, tmp_path: Path) -> None:
     total = round(SECONDS * RATE)
-    seams = [start for start, _ in aac.spans(total, parts)[1:]]
+    seams = [task.keep_from for task in aac.plan(np.ones((2, total), np.float32), parts)[1:]]
     assert len(seams) == parts - 1
     x = signal(seams[0])
     one = decode_audio(write(aac.encode(x, parts=1), tmp_path / "one.m4a"), 2)
@@ -92,3 +92,51 @@ def test_mono_is_written_to_both_channels(tmp_path: Path) -> None:
 
 def test_workers_are_the_usable_cores() -> None:
     assert 1 <= aac.workers() <= aac.MAX_WORKERS
+
+
+def narration_like() -> np.ndarray:
+    """Bursts of voiced sound (a tone with harmonics and noise, sharp onsets) between
+    stretches of exact silence, as narration-only soundtracks are."""
+    rng = np.random.default_rng(3)
+    x = np.zeros(round(SECONDS * RATE), np.float32)
+    for start in (0.0, 3.0, 9.5, 17.2, 23.0):
+        a, b = round(start * RATE), round(min(SECONDS, start + 1.8) * RATE)
+        t = np.arange(b - a) / RATE
+        burst = 0.2 * np.sin(2 * np.pi * 180 * t) + 0.1 * np.sin(2 * np.pi * 540 * t)
+        x[a:b] = burst + 0.03 * rng.standard_normal(b - a)
+    return np.stack([x, x])
+
+
+def test_silence_is_not_encoded_but_decodes_as_silence(tmp_path: Path) -> None:
+    x = narration_like()
+    total = x.shape[1]
+    tasks = aac.plan(x, 2)
+    encoded = sum(task.end - task.begin for task in tasks)
+    assert encoded < 0.5 * total  # 9 s of sound in 25 s
+    assert all(
+        not np.any(x[:, a.keep_to : b.keep_from]) for a, b in itertools.pairwise(tasks)
+    )  # what no encoder contributes is silence
+    one = decode_audio(write(aac.encode(x, whole=True), tmp_path / "one.m4a"), 2)
+    mine = decode_audio(write(aac.encode(x), tmp_path / "mine.m4a"), 2)
+    assert one is not None and mine is not None and one.shape == mine.shape
+    one, mine = one[:, :total], mine[:, :total]
+    assert rms(mine - x) < 1.05 * rms(one - x)
+    for task in tasks:  # around every place where repeated silence meets an encoder's output
+        for edge in (task.keep_from, task.keep_to):
+            if 0 < edge < total:
+                near = slice(max(0, edge - 8 * aac.FRAME), min(total, edge + 8 * aac.FRAME))
+                assert (
+                    rms(mine[:, near] - x[:, near]) <= 1.25 * rms(one[:, near] - x[:, near]) + 1e-6
+                )
+    gap = slice(round(5.5 * RATE), round(9.0 * RATE))  # well inside a silence
+    assert float(np.abs(mine[:, gap]).max()) < 1e-4
+
+
+def test_all_silence_is_one_packet_repeated(tmp_path: Path) -> None:
+    x = np.zeros((2, round(2.5 * RATE)), np.float32)
+    packets = aac.encode(x)
+    assert len({bytes(p) for p in packets}) == 1
+    assert [p.pts for p in packets] == list(range(-aac.FRAME, x.shape[1], aac.FRAME))
+    out = decode_audio(write(packets, tmp_path / "quiet.m4a"), 2)
+    assert out is not None and 0 <= out.shape[1] - x.shape[1] < aac.FRAME
+    assert float(np.abs(out).max()) < 1e-6
