@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import functools
 import itertools
-import os
 from concurrent.futures import ThreadPoolExecutor
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -38,7 +37,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import av
 import numpy as np
 
-from shared.media.audio import DENORMAL_GUARD, RATE
+from shared.media.audio import DENORMAL_GUARD, RATE, cores
 
 if TYPE_CHECKING:
     Packet = av.Packet[Any]  # generic in PyAV's stubs only
@@ -61,13 +60,8 @@ OPTIONS = {"aac_coder": "fast", "aac_ms": "0"}
 
 
 def workers() -> int:
-    """The cores this process may use (Cloud Functions gives a 4 GiB function two vCPUs),
-    at most ``MAX_WORKERS``."""
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        cores = os.cpu_count() or 1
-    return max(1, min(MAX_WORKERS, cores))
+    """How many encoders run at once: the usable cores, at most ``MAX_WORKERS``."""
+    return min(MAX_WORKERS, cores())
 
 
 def spans(samples: int, parts: int) -> list[tuple[int, int]]:

@@ -8,6 +8,7 @@ soundtrack and soft captions are; only burned-in captions re-encode it.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -15,7 +16,7 @@ from typing import Literal
 from shared.media.burn import burn
 from shared.media.captions import Cue, shot_cues
 from shared.media.mux import mux
-from shared.media.soundtrack import LEAD_S, TAIL_S, ShotAudio, Soundtrack, mix
+from shared.media.soundtrack import LEAD_S, TAIL_S, ShotAudio, Soundtrack, mix, speech
 from shared.media.stitch import StitchReport, stitch
 
 CaptionMode = Literal["off", "soft", "burned"]
@@ -51,7 +52,12 @@ def final_cut(
     """Write ``out`` (MP4: H.264, AAC, and a mov_text track when captions are soft); ``work``
     is a scratch folder. Raises ``NarrationTooLong`` for a voice that cannot fit its shot."""
     video = work / "video.mp4"
-    report = stitch([s.clip for s in shots], video)
+    with ThreadPoolExecutor(1, thread_name_prefix="stitch") as pool:
+        # the video is remuxed while the narrations are decoded and levelled (both mostly
+        # in FFmpeg, which releases the GIL)
+        stitched = pool.submit(stitch, [s.clip for s in shots], video)
+        speeches = [speech(s.voice, i) if s.voice else None for i, s in enumerate(shots)]
+        report = stitched.result()
     soundtrack = mix(
         [
             ShotAudio(start, end, voice=s.voice, clip=s.clip if sounds else None)
@@ -59,6 +65,7 @@ def final_cut(
         ],
         report.duration,
         music,
+        speeches,
     )
     cues: list[Cue] = []
     for index, (shot, (start, end)) in enumerate(zip(shots, report.bounds, strict=True)):

@@ -102,12 +102,21 @@ class Soundtrack:
         return int(self.samples.shape[0])
 
 
-def mix(shots: Sequence[ShotAudio], duration: float, music: Path | None = None) -> Soundtrack:
+def mix(
+    shots: Sequence[ShotAudio],
+    duration: float,
+    music: Path | None = None,
+    speeches: Sequence[np.ndarray | None] | None = None,
+) -> Soundtrack:
     """The soundtrack of a cut ``duration`` seconds long made of ``shots`` (in order).
 
+    ``speeches``: the shots' narrations already prepared by ``speech`` (the final cut prepares
+    them while the video is being stitched); by default each shot's ``voice`` is prepared here.
     Raises ``NarrationTooLong`` for a narration that cannot fit its shot, ``NoAudio`` for a
     narration or music file without audio.
     """
+    if speeches is None:
+        speeches = [speech(s.voice, i) if s.voice else None for i, s in enumerate(shots)]
     total = seconds_to_samples(duration)
     clip_audio = [decode_audio(s.clip) if s.clip is not None else None for s in shots]
     music_audio = decode_audio(music) if music is not None else None
@@ -119,9 +128,10 @@ def mix(shots: Sequence[ShotAudio], duration: float, music: Path | None = None) 
     bed = silence(total, channels)
     placements: list[Placement | None] = []
     for index, shot in enumerate(shots):
-        placement = None
-        if shot.voice is not None:
-            placement = _place_voice(index, shot, voice)
+        spoken_here = speeches[index]
+        placement = (
+            _place_voice(index, shot, spoken_here, voice) if spoken_here is not None else None
+        )
         placements.append(placement)
         audio = clip_audio[index]
         if audio is not None:
@@ -142,15 +152,20 @@ def mix(shots: Sequence[ShotAudio], duration: float, music: Path | None = None) 
     )
 
 
-def _place_voice(index: int, shot: ShotAudio, track: np.ndarray) -> Placement | None:
-    assert shot.voice is not None
-    speech = decode_audio(shot.voice, channels=1)
-    if speech is None:
+def speech(voice: Path, index: int) -> np.ndarray | None:
+    """Shot ``index``'s narration ready to place: mono, without the synthesiser's leading and
+    trailing silence, at ``VOICE_RMS_DB`` with its peaks limited; None when it is silent.
+    Raises ``NoAudio`` for a file without audio."""
+    spoken = decode_audio(voice, channels=1)
+    if spoken is None:
         raise NoAudio(f"shot {index + 1}: the narration file has no audio")
-    speech = _trim_silence(speech)
-    if speech.shape[1] == 0:
+    spoken = _trim_silence(spoken)
+    if spoken.shape[1] == 0:
         return None
-    speech = _limit(_level(speech, VOICE_RMS_DB), VOICE_RMS_DB + VOICE_CREST_DB)
+    return _limit(_level(spoken, VOICE_RMS_DB), VOICE_RMS_DB + VOICE_CREST_DB)
+
+
+def _place_voice(index: int, shot: ShotAudio, speech: np.ndarray, track: np.ndarray) -> Placement:
     room = (shot.end - shot.start) - LEAD_S - TAIL_S
     seconds = speech.shape[1] / RATE
     tempo = 1.0
