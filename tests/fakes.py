@@ -73,6 +73,9 @@ class MemoryBlobs(BlobStore):
     def exists(self, path: str) -> bool:
         return path in self.objects
 
+    def delete(self, path: str) -> bool:
+        return self.objects.pop(path, None) is not None
+
     def list_paths(self, prefix: str) -> list[str]:
         return sorted(p for p in self.objects if p.startswith(prefix))
 

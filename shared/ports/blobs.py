@@ -33,6 +33,11 @@ class BlobStore(ABC):
     @abstractmethod
     def exists(self, path: str) -> bool: ...
 
+    @abstractmethod
+    def delete(self, path: str) -> bool:
+        """Remove the object; True when there was one (deleting nothing is no error, so a
+        repeated delete is safe)."""
+
     def list_paths(self, prefix: str) -> list[str]:
         """The paths of the objects whose path starts with ``prefix``, sorted. Stores that
         cannot list say so (``NotImplementedError``); the filesystem and Cloud Storage can."""

@@ -50,6 +50,15 @@ def test_listing_by_prefix(blobs: BlobStore) -> None:
     assert blobs.list_paths("tales/none/") == []
 
 
+def test_delete_is_safe_to_repeat(blobs: BlobStore) -> None:
+    blobs.put_bytes("tales/t/music/abc", b"track", "audio/mpeg")
+    blobs.put_bytes("tales/t/music/abd", b"other", "audio/mpeg")
+    assert blobs.delete("tales/t/music/abc") is True
+    assert not blobs.exists("tales/t/music/abc") and blobs.exists("tales/t/music/abd")
+    assert blobs.delete("tales/t/music/abc") is False
+    assert blobs.list_paths("tales/t/music/") == ["tales/t/music/abd"]
+
+
 def test_missing_object(blobs: BlobStore, tmp_path: Path) -> None:
     with pytest.raises(BlobNotFound):
         blobs.get_bytes("nope")

@@ -178,6 +178,15 @@ class GcsBlobStore(BlobStore):
         with _transient_as_tale_error(f"lookup of {path}"):
             return bool(blob.exists(retry=self._retry))
 
+    def delete(self, path: str) -> bool:
+        blob = self._blob(path)
+        try:  # not metered: Cloud Storage does not charge for deletes
+            with _transient_as_tale_error(f"delete of {path}"):
+                blob.delete(retry=self._retry)
+        except api_exceptions.NotFound:
+            return False
+        return True
+
     def list_paths(self, prefix: str) -> list[str]:
         count("gcs_writes")  # a list is a class A operation, priced as the writes are
         with _transient_as_tale_error(f"listing of {prefix}"):

@@ -86,6 +86,13 @@ class FilesystemBlobStore(BlobStore):
         count("gcs_reads")
         return self._path(path).is_file()
 
+    def delete(self, path: str) -> bool:
+        try:  # not metered: Cloud Storage does not charge for deletes
+            self._path(path).unlink()
+        except FileNotFoundError:
+            return False
+        return True
+
     def list_paths(self, prefix: str) -> list[str]:
         count("gcs_writes")  # as Cloud Storage bills it: a list is a class A operation
         folder, _, _ = prefix.rpartition("/")
