@@ -18,7 +18,8 @@ from typing import Any, Literal
 from schemas.plan import StoryPlan
 from shared.domain import shots as rules
 from shared.domain import shots as shot_rules
-from shared.domain.errors import PlanVersionMismatch, TaleNotFound, WrongState
+from shared.domain.errors import MusicLocked, PlanVersionMismatch, TaleNotFound, WrongState
+from shared.domain.music import MusicTrack
 from shared.domain.tale import (
     REVISABLE,
     ShotRecord,
@@ -26,6 +27,7 @@ from shared.domain.tale import (
     TaleRecord,
     TaleState,
     check_transition,
+    music_may_change,
     progress,
 )
 
@@ -233,6 +235,22 @@ class TaleAggregate:
             plan_version=self.tale.plan_version + 1,
         )
         return self.tale.plan_version
+
+    # --- music -----------------------------------------------------------------------------
+    def set_music(self, track: MusicTrack | None) -> MusicTrack | None:
+        """Set (or with None remove) the tale's background music; the track it replaced.
+        Raises ``MusicLocked`` when the tale's state does not allow a change
+        (``music_may_change``); the track it has already is no change. The tale's
+        ``updated_at`` stays: an upload is not progress the deadline sweep should count."""
+        tale = self.tale
+        if track == tale.music:  # the same upload again, or removing what is not there
+            return tale.music
+        if not music_may_change(tale.state, "video" in tale.outputs):
+            raise MusicLocked(tale.tale_id, tale.state.value)
+        self._set(music=track)
+        what = f"set ({track.content_type}, {track.seconds:.1f} s)" if track else "removed"
+        self.log.append(LogLine("music", f"music {what}"))
+        return tale.music
 
     # --- markers ---------------------------------------------------------------------------
     def claim(self, name: str, claimant: str) -> str:

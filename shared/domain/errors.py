@@ -110,6 +110,44 @@ class WrongState(IllegalTransition):
     """A use case's precondition on the tale's state does not hold (HTTP 409, CLI exit 2)."""
 
 
+class MusicLocked(WrongState):
+    """The tale's music cannot change in its state: it is being stitched, or it failed or was
+    cancelled without a video (HTTP 409, CLI exit 2)."""
+
+    def __init__(self, tale_id: str, state: str) -> None:
+        super().__init__(
+            f"tale {tale_id} is {state}: its music can change before it is stitched, or once "
+            "it has a finished video (for its next revision)"
+        )
+        self.tale_id = tale_id
+        self.state = state
+
+
+class InvalidMusic(TaleError):
+    """An upload that is not a track Tale can mix (HTTP 422, CLI exit 2): ``reason`` says why
+    (``unknown-format``, ``no-audio``, ``undecodable``, ``too-short``, ``too-long``) and
+    ``values`` fill its message."""
+
+    def __init__(self, reason: str, detail: str, **values: object) -> None:
+        super().__init__(detail)
+        self.reason = reason
+        self.values = values
+
+
+class UnsupportedMusicType(InvalidMusic):
+    """An upload sent with a ``Content-Type`` that is not one of the audio types Tale reads
+    (HTTP 415)."""
+
+    def __init__(self, content_type: str, accepted: tuple[str, ...]) -> None:
+        super().__init__(
+            "unsupported-type",
+            f"send the track as one of {', '.join(accepted)}, not {content_type or 'nothing'}",
+            mimetype=content_type or "nothing",
+            types=", ".join(accepted),
+        )
+        self.content_type = content_type
+
+
 class InvalidIdempotencyKey(TaleError):
     """An ``Idempotency-Key`` that cannot be one (empty, or longer than 200 characters)."""
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from shared.domain.errors import IllegalTransition
+from shared.domain.music import MusicTrack
 
 
 class TaleState(StrEnum):
@@ -42,6 +43,11 @@ REVISABLE = frozenset({TaleState.COMPLETED, TaleState.FAILED, TaleState.CANCELLE
 #: An operator may retry a failed tale from its last good stage (``tale retry``).
 RETRY_TARGETS = frozenset({TaleState.PLANNING, TaleState.RENDERING, TaleState.STITCHING})
 
+#: States before the first cut is stitched: a track set now is mixed into it.
+BEFORE_STITCHING = frozenset(
+    {TaleState.SUBMITTED, TaleState.PLANNING, TaleState.AWAITING_APPROVAL, TaleState.RENDERING}
+)
+
 
 def allowed(source: TaleState, target: TaleState) -> bool:
     """Forward along the pipeline, to failed / cancelled from any non-terminal state, or
@@ -58,6 +64,14 @@ def allowed(source: TaleState, target: TaleState) -> bool:
 def check_transition(source: TaleState, target: TaleState) -> None:
     if not allowed(source, target):
         raise IllegalTransition(f"a tale cannot go from {source} to {target}")
+
+
+def music_may_change(state: TaleState, has_video: bool) -> bool:
+    """Whether a tale's music may be set or removed now: before its cut is stitched (it is
+    mixed in then), or once it has a finished video that a revision could re-stitch with it.
+    Never while stitching (the cut being made reads it), nor in a tale that failed or was
+    cancelled before it had a video (nothing will be stitched again)."""
+    return state in BEFORE_STITCHING or (state in REVISABLE and has_video)
 
 
 # Progress at the start of each state; rendering spans 15..90 by finished work.
@@ -126,6 +140,8 @@ class TaleRecord:
     plan_version: int = 0
     """0 before planning; 1 for the planned storyboard; one more for each accepted edit (the
     storyboard's ``ETag``)."""
+    music: MusicTrack | None = None
+    """The owner's background music (``shared.domain.music``); None: no music."""
 
 
 class ShotStatus(StrEnum):

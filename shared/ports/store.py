@@ -22,6 +22,7 @@ from schemas.plan import StoryPlan
 from schemas.story import StoryOptions, StorySubmission
 from shared.domain import shots as shot_rules
 from shared.domain.aggregate import FanIn, TaleAggregate
+from shared.domain.music import MusicTrack
 from shared.domain.tale import ShotRecord, TaleEvent, TaleRecord, TaleState
 
 __all__ = ["ALL_SHOTS", "FanIn", "TaleStore"]
@@ -220,6 +221,11 @@ class TaleStore(ABC):
             mirror=True,
             with_plan=plan is not None,
         )
+
+    def set_music(self, tale_id: str, track: MusicTrack | None) -> MusicTrack | None:
+        """Record the tale's background music (None: remove it) if its state allows
+        (``TaleAggregate.set_music``, else ``MusicLocked``); the track it replaced."""
+        return self.unit("set_music", tale_id, tale_id, lambda agg: agg.set_music(track))
 
     # --- markers (in the tale aggregate; names from ``shared.domain.markers``) ---------------
     def claim(self, tale_id: str, name: str, claimant: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,8 @@ from shared.adapters.gcp.firestore_store import FirestoreTaleStore
 from shared.adapters.local.keys import LocalKeyFile
 from shared.adapters.local.store import SqliteTaleStore
 from shared.crypto.sealing import DecryptionError
-from shared.domain.errors import IllegalTransition, PlanVersionMismatch, TaleNotFound
+from shared.domain.errors import IllegalTransition, MusicLocked, PlanVersionMismatch, TaleNotFound
+from shared.domain.music import MusicTrack
 from shared.domain.tale import ShotStatus, TaleState
 from shared.ports.store import TaleStore
 from tests.conftest import make_plan, make_record, make_submission
@@ -373,3 +375,40 @@ def test_the_options_are_read_without_the_story(store: TaleStore) -> None:
     assert store.options("tale-000001") == store.submission("tale-000001").options
     with pytest.raises(TaleNotFound):
         store.options("tale-nope00")
+
+
+def test_the_music_is_recorded_while_the_state_allows(store: TaleStore) -> None:
+    """The owner's track is part of the tale: set, replaced and removed in one unit of work
+    each, refused once the tale is stitching, and read back whole."""
+    tale = _rendering(store, shots=1)
+    track = MusicTrack(
+        path=f"tales/{tale}/music/{'a' * 64}",
+        sha256="a" * 64,
+        content_type="audio/mpeg",
+        bytes=12_345,
+        seconds=61.25,
+        channels=2,
+        sample_rate=44_100,
+    )
+    assert store.set_music(tale, track) is None
+    found = store.find(tale)
+    assert found is not None and found.music == track
+    other = replace(track, path=f"tales/{tale}/music/{'b' * 64}", sha256="b" * 64, channels=1)
+    assert store.set_music(tale, other) == track
+    assert store.set_music(tale, other) == other  # the same track again: no change
+    store.transition(tale, [TaleState.RENDERING], TaleState.STITCHING, stage="stitching")
+    with pytest.raises(MusicLocked):  # stitching: the track can no longer change
+        store.set_music(tale, track)
+    with pytest.raises(MusicLocked):
+        store.set_music(tale, None)
+    assert store.set_music(tale, other) == other  # unchanged: nothing to refuse
+    store.update(tale, outputs={"video": "final.mp4"})
+    store.transition(tale, [TaleState.STITCHING], TaleState.COMPLETED, stage="completed")
+    assert store.set_music(tale, None) == other  # finished: for its next revision
+    found = store.find(tale)
+    assert found is not None and found.music is None
+    assert [e.message for e in store.events(tale) if e.stage == "music"] == [
+        "music set (audio/mpeg, 61.2 s)",
+        "music set (audio/mpeg, 61.2 s)",
+        "music removed",
+    ]

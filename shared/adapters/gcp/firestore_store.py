@@ -59,6 +59,7 @@ from shared.adapters.gcp.firestore_tx import Doc, atomic, doc_id, read, retrying
 from shared.crypto.sealing import DecryptionError, Sealed, open_sealed, seal
 from shared.domain.aggregate import TaleAggregate
 from shared.domain.errors import TaleNotFound
+from shared.domain.music import MusicTrack
 from shared.domain.tale import ShotRecord, ShotStatus, TaleEvent, TaleRecord, TaleState
 from shared.ports.keys import KeyWrapper
 from shared.ports.store import TaleStore
@@ -91,6 +92,7 @@ def _tale(data: Doc) -> TaleRecord:
         voices_expected=data.get("voices_expected", False),
         plan_version=data.get("plan_version", 0),
         revision=data.get("revision", 0),
+        music=MusicTrack.from_json(data["music"]) if data.get("music") else None,
     )
 
 
@@ -117,6 +119,7 @@ def _tale_doc(t: TaleRecord) -> Doc:
         "voices_expected": t.voices_expected,
         "plan_version": t.plan_version,
         "revision": t.revision,
+        "music": t.music.to_json() if t.music else None,
     }
 
 

@@ -15,6 +15,7 @@ from schemas.story import StoryOptions, StorySubmission
 from shared.crypto.sealing import DecryptionError, Sealed, open_sealed, seal
 from shared.domain.aggregate import TaleAggregate
 from shared.domain.errors import TaleNotFound
+from shared.domain.music import MusicTrack
 from shared.domain.tale import ShotRecord, ShotStatus, TaleEvent, TaleRecord, TaleState
 from shared.ports.keys import KeyWrapper
 from shared.ports.store import TaleStore
@@ -34,7 +35,7 @@ CREATE TABLE IF NOT EXISTS tales (
     rendered INTEGER NOT NULL DEFAULT 0, markers TEXT NOT NULL DEFAULT '{}',
     retries INTEGER NOT NULL DEFAULT 0, voiced INTEGER NOT NULL DEFAULT 0,
     voices_expected INTEGER NOT NULL DEFAULT 0, plan_version INTEGER NOT NULL DEFAULT 0,
-    revision INTEGER NOT NULL DEFAULT 0
+    revision INTEGER NOT NULL DEFAULT 0, music TEXT
 );
 CREATE INDEX IF NOT EXISTS tales_owner ON tales(owner, created_at);
 CREATE TABLE IF NOT EXISTS characters (
@@ -71,12 +72,13 @@ _ADDED_COLUMNS = {
         "UPDATE tales SET plan_version = 1 WHERE plan IS NOT NULL",
     ),
     "revision": ("INTEGER NOT NULL DEFAULT 0", None),
+    "music": ("TEXT", None),
 }
 
 _TALE_COLUMNS = (
     "tale_id, owner, state, stage, progress, title, language, shot_count, "
     "error_stage, error_reason, outputs, fan_in_key, created_at, updated_at, "
-    "rendered, markers, retries, voiced, voices_expected, plan_version, revision"
+    "rendered, markers, retries, voiced, voices_expected, plan_version, revision, music"
 )
 _TALE_ASSIGNMENTS = ", ".join(f"{c.strip()}=?" for c in _TALE_COLUMNS.split(","))
 _SHOT_COLUMNS = (
@@ -108,6 +110,7 @@ def _tale(row: sqlite3.Row) -> TaleRecord:
         voices_expected=bool(row["voices_expected"]),
         plan_version=row["plan_version"],
         revision=row["revision"],
+        music=MusicTrack.from_json(json.loads(row["music"])) if row["music"] else None,
     )
 
 
@@ -134,6 +137,7 @@ def _tale_values(t: TaleRecord) -> tuple[object, ...]:
         int(t.voices_expected),
         t.plan_version,
         t.revision,
+        json.dumps(t.music.to_json()) if t.music else None,
     )
 
 
@@ -264,7 +268,7 @@ class SqliteTaleStore(TaleStore):
         with self.db.transaction() as db:
             cur = db.execute(
                 f"INSERT OR IGNORE INTO tales ({_TALE_COLUMNS}, submission) "
-                f"VALUES ({', '.join('?' * 22)})",
+                f"VALUES ({', '.join('?' * 23)})",
                 (*_tale_values(fresh), self._seal(record, submission)),
             )
             return cur.rowcount == 1
