@@ -154,10 +154,20 @@ def run(
             "into the frames)."
         ),
     ] = "soft",
+    music: Annotated[
+        Path | None,
+        typer.Option(
+            help="Background music: an audio file (MP3, AAC, MP4/M4A, WAV, Ogg, FLAC or "
+            "WebM; at most 20 MiB and 10 minutes), looped under the video and ducked under "
+            "the narration."
+        ),
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No live progress.")] = False,
 ) -> None:
     """Submit a story and run it to a finished video; print where the outputs are. The
     notification email of an operator's run goes to TALE_OWNER_EMAIL."""
+    from shared.cli.music import described, read_track
+
     text = read_story(story)
     settings = bootstrap.container().settings
     try:
@@ -184,6 +194,7 @@ def run(
     except InvalidStory as exc:
         fail_input(str(exc))
     _check_font(settings)
+    track = read_track(music) if music is not None else None
     container = bootstrap.container()
     with local_runtime() as runtime:
         tale = service.submit(
@@ -194,6 +205,11 @@ def run(
             max_chars=settings.max_story_chars,
         )
         out.print(f"Submitted {tale.tale_id} ({tale.language}, {shots} shots × {seconds} s)")
+        if track is not None:  # before the runtime runs: the tale is only submitted
+            from shared.usecases.set_music import set_music
+
+            result = set_music(tale.tale_id, track, store=container.store, blobs=container.blobs)
+            out.print(f"Music: {described(result.track)}", highlight=False)
         out.print(language_line(tale.language, detected=language is None), highlight=False)
         out.print(
             f"The email goes to {settings.owner_email} (TALE_OWNER_EMAIL), as for every "
@@ -446,7 +462,7 @@ def chaos(
 
 
 def main() -> None:
-    from shared.cli import backup, costs, doctor, edit, stats, storyboard
+    from shared.cli import backup, costs, doctor, edit, music, stats, storyboard
     from shared.cli import trends as trends_cli
     from shared.cli.ops import register
 
@@ -458,6 +474,7 @@ def main() -> None:
     backup.register(app)
     storyboard.register(app)
     edit.register(app)
+    music.register(app)
     app()
 
 

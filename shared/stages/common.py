@@ -33,3 +33,9 @@ def cut_prefix(tale_id: str, revision: int) -> str:
     every earlier cut stays where it was."""
     base = tale_prefix(tale_id)
     return base if revision == 0 else f"{base}/revisions/{revision}"
+
+
+def music_path(tale_id: str, sha256: str) -> str:
+    """Blob path of a tale's uploaded background music, named by its content: an upload that
+    replaces the track is a new object, so a stitch never reads a track changing under it."""
+    return f"{tale_prefix(tale_id)}/music/{sha256}"

@@ -3,9 +3,10 @@ captions, the captions as SRT and WebVTT, poster, storyboard.
 
 The clips are stitched (stream copy when they allow), each shot's voiced narration is placed
 at its start (sped up by at most 1.25× to fit; a narration that still does not fit fails
-the tale naming the shot), the clips' own sound is kept under the voice, the soundtrack is
-normalised to -14 LUFS and the captions follow the tale's ``captions`` option (a subtitle
-track, burned in, or only the files).
+the tale naming the shot), the clips' own sound is kept under the voice, the owner's music
+(``TaleRecord.music``, uploaded with ``PUT …/music``) is looped under the whole cut and ducked
+under the voice, the soundtrack is normalised to -14 LUFS and the captions follow the tale's
+``captions`` option (a subtitle track, burned in, or only the files).
 
 Idempotent: the first message claims the work (duplicates drop themselves), outputs are
 rewritten whole (atomic blob writes) and the tale moves stitching → completed by
@@ -31,7 +32,7 @@ from shared.ports.blobs import BlobStore
 from shared.ports.bus import EventBus
 from shared.ports.store import TaleStore
 from shared.pubsub_message import Envelope
-from shared.stages.common import cut_prefix, require_plan, require_tale, tale_prefix
+from shared.stages.common import cut_prefix, require_plan, require_tale
 
 
 def stitch_video(
@@ -75,8 +76,9 @@ def stitch_video(
             )
             for s, planned in zip(shots, plan.shots, strict=True)
         ]
-        music = music_path(tale_id)
-        track = blobs.download(music, work / "music") if blobs.exists(music) else None
+        # the owner's track, as recorded when the tale moved to stitching (it cannot change
+        # while the tale stitches: ``TaleAggregate.set_music``)
+        track = blobs.download(tale.music.path, work / "music") if tale.music else None
         try:
             cut = final_cut(
                 inputs,
@@ -129,13 +131,6 @@ def stitch_video(
         store.log(tale_id, "stitching", f"stitched, but the tale was {state} meanwhile")
         return
     bus.publish(TaleFinished(tale_id=tale_id, outcome="completed", revision=tale.revision))
-
-
-def music_path(tale_id: str) -> str:
-    """Where a tale's background music is read from, when there is an object there: any
-    audio file FFmpeg decodes, looped under the whole cut and ducked under the narration.
-    Nothing writes it yet (Tale ships no music; an upload is the owner's to add)."""
-    return f"{tale_prefix(tale_id)}/music"
 
 
 def _timing(placed: Placement | None) -> str:

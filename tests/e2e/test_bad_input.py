@@ -48,6 +48,34 @@ def test_missing_file(tmp_path: Path) -> None:
     assert not (tmp_path / "home").exists()
 
 
+@pytest.mark.parametrize(
+    ("track", "message"),
+    [
+        (None, "no such file"),
+        (b"A fox ran.", "is not MP3, AAC, MP4/M4A, WAV, Ogg, FLAC or WebM audio"),
+        (b"RIFF\x24\x00\x00\x00WAVEfmt " + b"\x00" * 40, "WAV file cannot be decoded"),
+    ],
+    ids=["missing", "not-audio", "broken"],
+)
+def test_music_that_is_not_a_track(tmp_path: Path, track: bytes | None, message: str) -> None:
+    music = tmp_path / "music.mp3"
+    if track is not None:
+        music.write_bytes(track)
+    story = story_file(tmp_path, b"A fox ran.")
+    result = tale(tmp_path / "home", "run", str(story), "--music", str(music))
+    assert result.returncode == 2 and message in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "home").exists()
+
+
+def test_music_takes_a_file_or_remove_for_a_tale(tmp_path: Path) -> None:
+    for args in ((), ("music.wav", "--remove")):
+        result = tale(tmp_path / "home", "music", "tale-000001", *args)
+        assert result.returncode == 2 and "give a FILE" in result.stderr, result.stderr
+    result = tale(tmp_path / "home", "music", "tale-000001", "--remove")
+    assert result.returncode == 2 and "no tale tale-000001" in result.stderr, result.stderr
+
+
 def test_unknown_style_is_a_usage_error(tmp_path: Path) -> None:
     result = tale(
         tmp_path / "home", "run", str(EXAMPLES / "lighthouse-fox.en.txt"), "--style", "vaporwave"

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
-import wave
 from pathlib import Path
 
 import av
@@ -14,6 +14,7 @@ from PIL import Image
 from shared.media.audio import RATE, decode_audio, run_filters
 from tests.conftest import EXAMPLES
 from tests.e2e.helpers import decode, read_email, tale
+from tests.tones import encoded_tone, wav_tone
 
 pytestmark = pytest.mark.e2e
 
@@ -213,23 +214,28 @@ def test_burned_captions_no_voice_and_bad_options(tmp_path: Path) -> None:
 
 
 def test_uploaded_music_plays_under_the_narration(tmp_path: Path) -> None:
-    """A track at the tale's music path before stitching is looped under the cut."""
+    """``tale run --music`` sets a track, ``tale music`` removes and replaces it before
+    approval; the last one is looped under the cut and ducked under the narration."""
     story = tmp_path / "fox.txt"
     story.write_text(SHORT_STORY, encoding="utf-8")
+    first_track = tmp_path / "first.mp3"
+    first_track.write_bytes(encoded_tone("mp3", 1.5, hz=660.0))
+    music = tmp_path / "music.wav"
+    music.write_bytes(wav_tone(5.0, 220.0))
     home = tmp_path / "home"
     common = ("--shots", "3", "--seconds", "4", "--quiet")
-    first = tale(home, "run", str(story), *common, "--approval")
+    first = tale(home, "run", str(story), *common, "--approval", "--music", str(first_track))
     assert first.returncode == 0, first.stderr + first.stdout
+    assert "Music: audio/mpeg, 0:01.5, stereo, 44100 Hz" in first.stdout
     tale_id = next(w for w in first.stdout.split() if w.startswith("tale-"))
-    rate = 22_050
-    t = np.arange(5 * rate) / rate
-    music = home / "blobs" / "tales" / tale_id / "music"  # stitch_video's music_path
-    music.parent.mkdir(parents=True, exist_ok=True)
-    with wave.open(str(music), "wb") as track:
-        track.setnchannels(1)
-        track.setsampwidth(2)
-        track.setframerate(rate)
-        track.writeframes((0.3 * np.sin(2 * np.pi * 220 * t) * 32767).astype("<i2").tobytes())
+    removed = tale(home, "music", tale_id, "--remove")
+    assert removed.returncode == 0 and f"Removed the music of {tale_id}." in removed.stdout
+    replaced = tale(home, "music", tale_id, str(music))
+    assert replaced.returncode == 0, replaced.stderr + replaced.stdout
+    assert "audio/wav, 0:05.0, mono, 22050 Hz" in replaced.stdout
+    assert [p.name for p in (home / "blobs" / "tales" / tale_id / "music").iterdir()] == [
+        hashlib.sha256(music.read_bytes()).hexdigest()
+    ]
     approved = tale(home, "approve", tale_id, "--quiet")
     assert approved.returncode == 0, approved.stderr + approved.stdout
     audio = decode_audio(outputs(approved.stdout)["video"])
