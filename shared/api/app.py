@@ -79,7 +79,8 @@ def _dispatch(request: Request, container: bootstrap.Container) -> Response:
     # The route's body limit, before anything is read or verified: a body the route would
     # refuse costs nothing (each reader then holds its own limit, chunked bodies included).
     check_declared_size(
-        request, 0 if route.method == "GET" else container.settings.api_max_body_bytes
+        request,
+        0 if route.method == "GET" else route.max_body or container.settings.api_max_body_bytes,
     )
     api_key = request.headers.get(trend_routes.API_KEY_HEADER) if route.api_key else None
     limit = None
@@ -122,7 +123,7 @@ def handle(request: Request) -> Response:
         response = Response(
             status=204,
             headers={
-                "Access-Control-Allow-Methods": "GET, POST, PATCH, OPTIONS",
+                "Access-Control-Allow-Methods": "GET, POST, PUT, PATCH, DELETE, OPTIONS",
                 "Access-Control-Allow-Headers": (
                     "Authorization, Content-Type, Idempotency-Key, X-API-Key, Last-Event-ID, "
                     "If-Match"

@@ -11,8 +11,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from shared.api import billing, quote, revisions, routes, storyboard_edit
+from shared.api import billing, music, quote, revisions, routes, storyboard_edit
 from shared.api import trends as trend_routes
+from shared.domain.music import MAX_MUSIC_BYTES, MAX_MUSIC_SECONDS
 
 Handler = Callable[[routes.Call], Any]
 
@@ -29,6 +30,9 @@ class Route:
     public: bool = False
     """No authentication (the request carries its own proof, e.g. a signed token); rate
     limited per client address."""
+    max_body: int | None = None
+    """The most body bytes it reads, when not ``TALE_API_MAX_BODY_BYTES`` (a declared larger
+    body is refused unread, before authentication)."""
 
     @property
     def regex(self) -> re.Pattern[str]:
@@ -67,6 +71,22 @@ ROUTES: tuple[Route, ...] = (
         "/v1/tales/{tale_id}/captions.vtt",
         routes.captions_vtt,
         "The captions of the narration as WebVTT (text/vtt)",
+    ),
+    Route(
+        "PUT",
+        "/v1/tales/{tale_id}/music",
+        music.put_music,
+        "Set the tale's background music: the audio file itself as the body "
+        f"(at most {MAX_MUSIC_BYTES // (1024 * 1024)} MiB and {MAX_MUSIC_SECONDS // 60} minutes)",
+        201,
+        max_body=MAX_MUSIC_BYTES,
+    ),
+    Route(
+        "DELETE",
+        "/v1/tales/{tale_id}/music",
+        music.delete_music,
+        "Remove the tale's background music",
+        204,
     ),
     Route(
         "POST",

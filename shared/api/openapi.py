@@ -22,7 +22,16 @@ from shared.api.endpoints import ROUTES, Route
 from shared.api.revisions import CutList, RevisionRequest, RevisionStarted
 from shared.api.tale_events import STREAM_EVENTS
 from shared.api.trends import TrendList, TrendTaleRequest, TrendUsage, TrendView, Unsubscribed
-from shared.api.views import Accepted, Me, StoryboardView, TaleList, TaleView, VideoLink
+from shared.api.views import (
+    Accepted,
+    Me,
+    MusicView,
+    StoryboardView,
+    TaleList,
+    TaleView,
+    VideoLink,
+)
+from shared.domain.music import CONTENT_TYPES, MAX_MUSIC_BYTES, MAX_MUSIC_SECONDS
 
 PATH = Path(__file__).resolve().parents[2] / "schemas" / "openapi.json"
 _RESPONSES: dict[str, type[BaseModel]] = {
@@ -47,6 +56,40 @@ _RESPONSES: dict[str, type[BaseModel]] = {
     "unsubscribe": Unsubscribed,
     "create_revision": RevisionStarted,
     "list_revisions": CutList,
+    "put_music": MusicView,
+}
+#: Operations that answer nothing (204).
+_EMPTY = {"delete_music"}
+#: Operations whose body is a file, not JSON: its media types and what it is.
+_FILES: dict[str, tuple[tuple[str, ...], str]] = {
+    "put_music": (
+        CONTENT_TYPES,
+        f"The audio file itself, at most {MAX_MUSIC_BYTES} bytes "
+        f"({MAX_MUSIC_BYTES // (1024 * 1024)} MiB) and {MAX_MUSIC_SECONDS} seconds: MP3, AAC "
+        "(ADTS), MP4/M4A, WAV, Ogg, FLAC or WebM, recognised by its own bytes (the "
+        "Content-Type must be one of these audio types, whichever). A track shorter than the "
+        "tale is looped under it, and ducked under the narration.",
+    )
+}
+#: Other success answers of an operation, beside its route's status.
+_ALSO: dict[str, dict[str, str]] = {
+    "put_music": {
+        "201": "Set: the tale had no music",
+        "200": "Set: the track replaced another (or was the same file again)",
+    },
+}
+#: What an error status means for one operation, where it is not ``_ERRORS``'s meaning.
+_ERRORS_OF: dict[str, dict[str, str]] = {
+    "put_music": {
+        "409": "The tale is stitching, or failed or was cancelled before it had a video",
+        "413": f"Content-Length over {MAX_MUSIC_BYTES} bytes (refused before it is read)",
+        "415": "Not one of the audio types",
+        "422": "Not a track Tale can mix (`reason`: unknown-format, no-audio, undecodable, "
+        "too-short, too-long)",
+    },
+    "delete_music": {
+        "409": "The tale is stitching, or failed or was cancelled before it had a video",
+    },
 }
 #: Operations that answer a file as text: its media type and what it holds.
 _TEXT: dict[str, tuple[str, str]] = {
@@ -121,6 +164,8 @@ def _schemas() -> dict[str, Any]:
 
 
 def _success(name: str) -> dict[str, Any]:
+    if name in _EMPTY:
+        return {"description": "Done (also when there was nothing to do)"}
     if name in _TEXT:
         media_type, description = _TEXT[name]
         return {"description": description, "content": {media_type: {"schema": {"type": "string"}}}}
@@ -164,7 +209,9 @@ def _operation(route: Route) -> dict[str, Any]:
         "summary": route.summary,
         "responses": {str(route.status): _success(name)},
     }
-    for code, text in _ERRORS.items():
+    for code, text in _ALSO.get(name, {}).items():
+        op["responses"][code] = {**_success(name), "description": text}
+    for code, text in {**_ERRORS, **_ERRORS_OF.get(name, {})}.items():
         op["responses"][code] = {
             "description": text,
             "content": {
@@ -205,6 +252,13 @@ def _operation(route: Route) -> dict[str, Any]:
                     "schema": {"$ref": f"#/components/schemas/{_BODIES[name].__name__}"}
                 }
             },
+        }
+    if name in _FILES:
+        types, description = _FILES[name]
+        op["requestBody"] = {
+            "required": True,
+            "description": description,
+            "content": {t: {"schema": {"type": "string", "format": "binary"}} for t in types},
         }
     if name == "create_tale":
         params.append(

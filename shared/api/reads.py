@@ -22,6 +22,7 @@ from schemas.plan import StoryPlan
 from shared.api import budget
 from shared.api.views import (
     CharacterView,
+    MusicView,
     SceneView,
     StoryboardShot,
     StoryboardView,
@@ -126,6 +127,7 @@ def storyboard_view(container: Container, tale: TaleRecord, plan: StoryPlan) -> 
         video_url=signed(outputs.get("video")),
         expires_in=ttl,
         estimate=None if tale.state.terminal else budget.view(budget.estimate_of(container, tale)),
+        music=MusicView.of(tale.music),
     )
 
 

@@ -4,7 +4,33 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+from shared.domain.music import MusicTrack
 from shared.domain.tale import ShotRecord, TaleRecord
+
+
+class MusicView(BaseModel):
+    """The tale's background music: the owner's uploaded track, looped under the whole cut
+    and ducked under the narration (``PUT /v1/tales/{id}/music``)."""
+
+    content_type: str = Field(description="The format it was read as (audio/mpeg, …).")
+    bytes: int
+    seconds: float
+    channels: int
+    sample_rate: int
+    sha256: str
+
+    @classmethod
+    def of(cls, track: MusicTrack | None) -> MusicView | None:
+        if track is None:
+            return None
+        return cls(
+            content_type=track.content_type,
+            bytes=track.bytes,
+            seconds=track.seconds,
+            channels=track.channels,
+            sample_rate=track.sample_rate,
+            sha256=track.sha256,
+        )
 
 
 class ShotView(BaseModel):
@@ -38,6 +64,8 @@ class TaleView(BaseModel):
     shots: list[ShotView] | None = None
     estimate: CostEstimate | None = None
     """Before and during generation (with the storyboard once it exists)."""
+    music: MusicView | None = None
+    """The owner's background music; null: none."""
 
     @classmethod
     def of(cls, tale: TaleRecord, shots: list[ShotRecord] | None = None) -> TaleView:
@@ -57,6 +85,7 @@ class TaleView(BaseModel):
             shots=None
             if shots is None
             else [ShotView(index=s.index, attempt=s.attempt, status=s.status.value) for s in shots],
+            music=MusicView.of(tale.music),
         )
 
 
@@ -120,6 +149,8 @@ class StoryboardView(BaseModel):
     expires_in: int
     estimate: CostEstimate | None = None
     """Before and during generation."""
+    music: MusicView | None = None
+    """The owner's background music, mixed in when the tale is stitched; null: none."""
 
 
 class VideoLink(BaseModel):

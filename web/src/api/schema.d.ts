@@ -192,6 +192,24 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/tales/{tale_id}/music": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Set the tale's background music: the audio file itself as the body (at most 20 MiB and 10 minutes) */
+        put: operations["put_music"];
+        post?: never;
+        /** Remove the tale's background music */
+        delete: operations["delete_music"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/tales/{tale_id}/revisions": {
         parameters: {
             query?: never;
@@ -626,6 +644,28 @@ export interface components {
              */
             to: number;
         };
+        /**
+         * MusicView
+         * @description The tale's background music: the owner's uploaded track, looped under the whole cut
+         *     and ducked under the narration (``PUT /v1/tales/{id}/music``).
+         */
+        MusicView: {
+            /** Bytes */
+            bytes: number;
+            /** Channels */
+            channels: number;
+            /**
+             * Content Type
+             * @description The format it was read as (audio/mpeg, …).
+             */
+            content_type: string;
+            /** Sample Rate */
+            sample_rate: number;
+            /** Seconds */
+            seconds: number;
+            /** Sha256 */
+            sha256: string;
+        };
         /** PortalView */
         PortalView: {
             /** Provider */
@@ -903,6 +943,8 @@ export interface components {
             id: string;
             /** Language */
             language: string;
+            /** @default null */
+            music?: components["schemas"]["MusicView"] | null;
             /**
              * Poster Url
              * @default null
@@ -1020,6 +1062,8 @@ export interface components {
             id: string;
             /** Language */
             language: string;
+            /** @default null */
+            music?: components["schemas"]["MusicView"] | null;
             /** Progress */
             progress: number;
             /** Shot Count */
@@ -2482,6 +2526,236 @@ export interface operations {
                 };
             };
             /** @description Not possible in the tale's current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit or running-tale cap (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    put_music: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tale_id: string;
+            };
+            cookie?: never;
+        };
+        /** @description The audio file itself, at most 20971520 bytes (20 MiB) and 600 seconds: MP3, AAC (ADTS), MP4/M4A, WAV, Ogg, FLAC or WebM, recognised by its own bytes (the Content-Type must be one of these audio types, whichever). A track shorter than the tale is looped under it, and ducked under the narration. */
+        requestBody: {
+            content: {
+                "audio/aac": string;
+                "audio/flac": string;
+                "audio/mp3": string;
+                "audio/mp4": string;
+                "audio/mpeg": string;
+                "audio/ogg": string;
+                "audio/vnd.wave": string;
+                "audio/wav": string;
+                "audio/wave": string;
+                "audio/webm": string;
+                "audio/x-flac": string;
+                "audio/x-m4a": string;
+                "audio/x-wav": string;
+            };
+        };
+        responses: {
+            /** @description Set: the track replaced another (or was the same file again) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MusicView"];
+                };
+            };
+            /** @description Set: the tale had no music */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MusicView"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not enough credits */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such tale (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The tale is stitching, or failed or was cancelled before it had a video */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Content-Length over 20971520 bytes (refused before it is read) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not one of the audio types */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not a track Tale can mix (`reason`: unknown-format, no-audio, undecodable, too-short, too-long) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit or running-tale cap (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    delete_music: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tale_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Done (also when there was nothing to do) */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not enough credits */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such tale (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The tale is stitching, or failed or was cancelled before it had a video */
             409: {
                 headers: {
                     [name: string]: unknown;
