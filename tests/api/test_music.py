@@ -170,5 +170,5 @@ def test_the_track_plays_under_the_stitched_video(client: Any, token: Tokens) ->
     log = " ".join(e.message for e in container.store.events(with_music))
     assert "music set (audio/mpeg, 1.5 s)" in log and "clips with their own sound, music;" in log
 
-    # finished: the track may change for the next revision; a tale stitching may not
+    # finished: the track may still change, for the next revision (which re-stitches)
     assert put(client, with_music, me, wav_tone(2.0), "audio/wav").status_code == 200
