@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from shared.media.audio import cores
 from shared.media.burn import burn
 from shared.media.captions import Cue, shot_cues
 from shared.media.mux import mux
@@ -52,11 +53,12 @@ def final_cut(
     """Write ``out`` (MP4: H.264, AAC, and a mov_text track when captions are soft); ``work``
     is a scratch folder. Raises ``NarrationTooLong`` for a voice that cannot fit its shot."""
     video = work / "video.mp4"
-    with ThreadPoolExecutor(1, thread_name_prefix="stitch") as pool:
-        # the video is remuxed while the narrations are decoded and levelled (both mostly
-        # in FFmpeg, which releases the GIL)
+    with ThreadPoolExecutor(cores(), thread_name_prefix="final-cut") as pool:
+        # the video is remuxed while the narrations are decoded and levelled (all mostly in
+        # FFmpeg, which releases the GIL)
         stitched = pool.submit(stitch, [s.clip for s in shots], video)
-        speeches = [speech(s.voice, i) if s.voice else None for i, s in enumerate(shots)]
+        voiced = [pool.submit(speech, s.voice, i) if s.voice else None for i, s in enumerate(shots)]
+        speeches = [job.result() if job else None for job in voiced]
         report = stitched.result()
     soundtrack = mix(
         [

@@ -23,6 +23,7 @@ from shared.media import aac
 from shared.media.audio import RATE
 from shared.media.captions import Cue
 from shared.media.encode import atomic_path
+from shared.media.probe import HEADERS_ONLY
 
 if TYPE_CHECKING:
     Packet = av.Packet[Any]  # generic in PyAV's stubs only
@@ -51,7 +52,7 @@ def mux(
     """Write ``out`` (atomic): the first video stream of ``video`` copied, ``audio`` (float32
     (channels, samples) at ``RATE``) as AAC, ``cues`` as a mov_text track."""
     lang = ISO639_2.get(language, "und")
-    with atomic_path(out) as tmp, av.open(str(video)) as src:
+    with atomic_path(out) as tmp, av.open(str(video), options=HEADERS_ONLY) as src:
         ist = src.streams.video[0]
         with av.open(str(tmp), "w", format="mp4", options={"movflags": "+faststart"}) as dst:
             ost = dst.add_stream_from_template(ist)

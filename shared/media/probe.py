@@ -41,18 +41,26 @@ class VideoInfo:
         )
 
 
-def _open_input(path: Path) -> av.container.InputContainer:
+#: Opening options for a file that is only demuxed: FFmpeg's probe does not decode a frame
+#: (an H.264 frame at 720×1280: 3 of the 4 ms an open takes). What is lost is what only a
+#: decoded frame tells: the pixel format is not known.
+HEADERS_ONLY = {"skip_frame": "all"}
+
+
+def _open_input(path: Path, options: dict[str, str] | None = None) -> av.container.InputContainer:
     if not Path(path).is_file():
         raise FileNotFoundError(f"no such video: {path}")
-    return av.open(str(path), mode="r")
+    return av.open(str(path), mode="r", options=options)
 
 
-def probe(path: Path) -> VideoInfo:
+def probe(path: Path, *, pixels: bool = True) -> VideoInfo:
     """Facts about the first video stream; frames are counted by demuxing if not recorded.
+    ``pixels=False``: no frame is decoded, and ``pix_fmt`` is ``""`` (what decides whether
+    clips can be joined by stream copy is in their extradata, SPS and PPS, anyway).
 
     Raises FileNotFoundError for a missing file and ValueError for a file with no video.
     """
-    with _open_input(path) as box:
+    with _open_input(path, None if pixels else HEADERS_ONLY) as box:
         if not box.streams.video:
             raise ValueError(f"{path}: no video stream")
         stream = box.streams.video[0]

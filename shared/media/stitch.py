@@ -19,7 +19,7 @@ import av
 import numpy as np
 
 from shared.media.encode import atomic_path, write_h264
-from shared.media.probe import VideoInfo, probe
+from shared.media.probe import HEADERS_ONLY, VideoInfo, probe
 
 
 @dataclass(frozen=True)
@@ -49,7 +49,11 @@ def stitch(clips: Sequence[Path], out: Path) -> StitchReport:
     for p in paths:
         if not p.is_file():
             raise FileNotFoundError(f"clip not found: {p}")
-    infos = [probe(p) for p in paths]
+    # no frame decoded to probe: SPS and PPS (extradata) say whether the clips can be joined;
+    # only a codec without extradata needs a decoded frame's pixel format
+    infos = [probe(p, pixels=False) for p in paths]
+    if any(i.extradata is None for i in infos):
+        infos = [probe(p) for p in paths]
     method: Literal["copy", "reencode"]
     if all(infos[0].copy_compatible(i) for i in infos[1:]):
         method = "copy"
@@ -57,7 +61,7 @@ def stitch(clips: Sequence[Path], out: Path) -> StitchReport:
     else:
         method = "reencode"
         cuts = _reencode(paths, infos, out)
-    done = probe(out)
+    done = probe(out, pixels=False)
     bounds = tuple(itertools.pairwise(cuts))
     return StitchReport(
         method,
@@ -80,7 +84,7 @@ def _copy(paths: list[Path], out: Path) -> list[float]:
     dts increasing across boundaries even with B-frames (negative leading dts).
     """
     cuts = [0.0]
-    with atomic_path(out) as tmp, av.open(str(paths[0])) as first:
+    with atomic_path(out) as tmp, av.open(str(paths[0]), options=HEADERS_ONLY) as first:
         template = first.streams.video[0]
         ref_tb = _time_base(template)
         with av.open(str(tmp), "w", format="mp4", options={"movflags": "+faststart"}) as dst:
@@ -110,7 +114,7 @@ def _append(
     def to_ref(value: int, tb: Fraction) -> int:
         return value if tb == ref_tb else round(value * tb / ref_tb)
 
-    with av.open(str(path)) as src:
+    with av.open(str(path), options=HEADERS_ONLY) as src:
         ist = src.streams.video[0]
         tb = _time_base(ist)
         start = to_ref(ist.start_time, tb) if ist.start_time is not None else None
