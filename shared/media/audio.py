@@ -7,11 +7,9 @@ binary, just as the video does not.
 
 from __future__ import annotations
 
-import itertools
 import math
 import os
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -174,45 +172,17 @@ def _sounding(samples: np.ndarray) -> np.ndarray:
 def measure(samples: np.ndarray) -> Loudness:
     """Integrated loudness and true peak, by FFmpeg's ``ebur128`` filter. Mono counts as
     dual mono (one channel heard from both speakers: 3 dB louder than one channel alone),
-    as it is once written as the stereo track of the video.
-
-    The true peak (4× oversampling: the costlier part) is a maximum, so it is taken in
-    overlapping pieces on the other cores while the loudness is measured over the whole.
-    """
+    as it is once written as the stereo track of the video."""
     if samples.shape[1] == 0 or not np.any(samples):
         return Loudness(-70.0, -math.inf)
-    sounding = _sounding(samples)
-    dual = ":dualmono=true" if samples.shape[0] == 1 else ""
-    pieces = _pieces(sounding.shape[1], cores())
-    with ThreadPoolExecutor(len(pieces) + 1, thread_name_prefix="ebur128") as pool:
-        peaks = [
-            pool.submit(run_filters, sounding[:, a:b], [("ebur128", "metadata=1:peak=true" + dual)])
-            for a, b in pieces
-        ]
-        _, meta = run_filters(sounding, [("ebur128", "metadata=1" + dual)])
-        peak = max(float(f.result()[1].get("lavfi.r128.true_peak", "0")) for f in peaks)
+    args = "metadata=1:peak=true" + (":dualmono=true" if samples.shape[0] == 1 else "")
+    _, meta = run_filters(_sounding(samples), [("ebur128", args)])
     integrated = float(meta.get("lavfi.r128.I", "-70"))
+    peak = float(meta.get("lavfi.r128.true_peak", "0"))
     return Loudness(
         integrated if math.isfinite(integrated) else -70.0,
         20 * math.log10(peak) if peak > 0 else -math.inf,
     )
-
-
-_PEAK_OVERLAP = 256
-"""Samples each true-peak piece reads beyond its end: more than the oversampling filter's
-reach (FFmpeg's resampler: 32 taps at the input rate), so no inter-sample peak at a piece's
-edge is missed."""
-
-
-def _pieces(samples: int, count: int) -> list[tuple[int, int]]:
-    """``count`` ranges (at least 5 s each) covering ``samples``, overlapping by
-    ``_PEAK_OVERLAP``."""
-    count = max(1, min(count, samples // (5 * RATE)))
-    cuts = [samples * k // count for k in range(count + 1)]
-    return [
-        (max(0, a - _PEAK_OVERLAP), min(samples, b + _PEAK_OVERLAP))
-        for a, b in itertools.pairwise(cuts)
-    ]
 
 
 def db(gain_db: float) -> float:

@@ -11,7 +11,7 @@ import av
 import numpy as np
 import pytest
 
-from shared.media.audio import _PEAK_OVERLAP, RATE, _pieces, decode_audio, measure, run_filters
+from shared.media.audio import RATE, decode_audio, measure, run_filters
 from shared.media.burn import SAFE_BOTTOM, SAFE_RIGHT, burn, draw, render, safe_area
 from shared.media.captions import line_chars, split_narration, to_srt, to_vtt, width
 from shared.media.clips import ClipSpec, render_clip
@@ -312,22 +312,6 @@ def test_measuring_only_around_the_sound_changes_nothing() -> None:
     ours = measure(x)
     assert abs(ours.integrated - float(meta["lavfi.r128.I"])) <= 0.01
     assert abs(ours.true_peak - 20 * np.log10(float(meta["lavfi.r128.true_peak"]))) <= 0.01
-
-
-def test_a_true_peak_between_samples_at_a_pieces_edge_is_found() -> None:
-    """The true peak is taken in pieces on several cores: an inter-sample peak (two equal
-    samples between zeros: the band-limited signal through them rises about 2 dB above
-    them, between them) right where two pieces meet is found as FFmpeg's meter finds it
-    over the whole."""
-    x = np.zeros((1, 12 * RATE), np.float32)
-    edge = _pieces(x.shape[1], 2)[1][0] + _PEAK_OVERLAP
-    x[0] = 0.01 * np.sin(np.arange(x.shape[1]) / 9)  # quiet sound throughout (none cut out)
-    x[0, edge - 3 : edge + 3] = 0.0
-    x[0, edge - 1 : edge + 1] = 0.5
-    _, meta = run_filters(x, [("ebur128", "metadata=1:peak=true:dualmono=true")])
-    whole = 20 * np.log10(float(meta["lavfi.r128.true_peak"]))
-    assert whole > 20 * np.log10(0.5) + 1.5  # above the sample peak
-    assert abs(measure(x).true_peak - whole) <= 0.01
 
 
 # --- captions -------------------------------------------------------------------------------
