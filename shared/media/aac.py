@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -108,38 +109,62 @@ def encode(samples: np.ndarray, parts: int | None = None, *, whole: bool = False
     spans of at least ``MIN_SPAN_S`` to keep every core busy. ``whole``: one encoder over
     everything instead (what FFmpeg alone writes; for comparisons).
     """
-    if samples.shape[0] == 1:
-        samples = np.repeat(samples, 2, axis=0)
     total = samples.shape[1]
     if total == 0:
         return []
     tasks = [Task(0, total, -FRAME, total + FRAME)] if whole else plan(samples, parts or workers())
-    guarded = samples + DENORMAL_GUARD  # the encoder's filters slow down on exact silence too
     if len(tasks) <= 1:
-        pieces = [_encode(guarded, *task) for task in tasks]
+        pieces = [_encode(samples, *task) for task in tasks]
     else:
         with ThreadPoolExecutor(
             min(len(tasks), parts or workers()), thread_name_prefix="aac"
         ) as pool:
-            pieces = list(pool.map(lambda task: _encode(guarded, *task), tasks))
-    found = {int(p.pts or 0): p for piece in pieces for p in piece}
+            pieces = list(pool.map(lambda task: _encode(samples, *task), tasks))
+    return splice(total, [p for piece in pieces for p in piece])
+
+
+def splice(total: int, packets: Sequence[Packet]) -> list[Packet]:
+    """The whole stream of a soundtrack ``total`` samples long: ``packets`` (each presented
+    at its pts, in samples, on the 1024-sample grid from -1024) where there are some, the
+    packet of silence everywhere else."""
+    found = {int(p.pts or 0): p for p in packets}
     last = (-(-total // FRAME) - 1) * FRAME
-    packets = []
+    whole = []
     for pts in range(-FRAME, last + FRAME, FRAME):
         packet = found.get(pts)
         if packet is None:
-            packet = _silence(pts, (total - pts) if pts == last else FRAME)
-        packets.append(packet)
-    return packets
+            packet = _silence(pts, FRAME)
+        whole.append(packet)
+    whole[-1].duration = total - last
+    return whole
+
+
+def island(sound: np.ndarray) -> tuple[list[bytes], int]:
+    """``sound`` (a narration: mono or stereo at ``RATE``, silence before and after it)
+    encoded on its own: the packets that carry it, and how many of them come before its
+    first sample. Placed with its first sample on a frame boundary of a soundtrack that is
+    silent around it (``splice``), they decode as an encoder running over the whole would
+    have written them there: the encoder saw ``ROLL`` of silence on either side."""
+    frames = -(-sound.shape[1] // FRAME)
+    roll = ROLL // FRAME
+    padded = np.zeros((sound.shape[0], (frames + 2 * roll) * FRAME), np.float32)
+    padded[:, ROLL : ROLL + sound.shape[1]] = sound
+    before = min(_BEFORE, roll)
+    keep = ((roll - before) * FRAME, (roll + frames + _AFTER) * FRAME)
+    packets = _encode(padded, 0, padded.shape[1], *keep)
+    return [bytes(packet) for packet in packets], before
 
 
 def _sounding_frames(samples: np.ndarray) -> np.ndarray:
     """Per AAC frame of the input (1024 samples, the last one padded), whether any sample
     is not exactly zero."""
-    frames = -(-samples.shape[1] // FRAME)
-    padded = np.zeros((samples.shape[0], frames * FRAME), np.float32)
-    padded[:, : samples.shape[1]] = samples
-    found: np.ndarray = np.any(padded.reshape(samples.shape[0], frames, FRAME) != 0, axis=(0, 2))
+    channels, total = samples.shape
+    full = total // FRAME
+    found: np.ndarray = np.any(
+        samples[:, : full * FRAME].reshape(channels, full, FRAME), axis=(0, 2)
+    )
+    if full * FRAME < total:
+        found = np.append(found, np.any(samples[:, full * FRAME :]))
     return found
 
 
@@ -194,24 +219,32 @@ def _tasks(sound: np.ndarray, total: int, parts: int) -> list[Task]:
 def silent_packet() -> bytes:
     """What the encoder writes for a frame of silence between frames of silence (a long
     window, every band zero): taken from the encoder itself, not written down."""
-    silence = np.full((2, 8 * FRAME), DENORMAL_GUARD, np.float32)
+    silence = np.zeros((2, 8 * FRAME), np.float32)
     packets = _encode(silence, 0, silence.shape[1], 0, silence.shape[1])
     return bytes(packets[4])
 
 
+def packet(data: bytes, pts: int, duration: int = FRAME) -> Packet:
+    """An AAC packet of ``data`` presented at ``pts`` (samples)."""
+    made = av.Packet(data)
+    made.pts = made.dts = pts
+    made.duration = duration
+    made.time_base = Fraction(1, RATE)
+    return made
+
+
 def _silence(pts: int, duration: int) -> Packet:
-    packet = av.Packet(silent_packet())
-    packet.pts = packet.dts = pts
-    packet.duration = duration
-    packet.time_base = Fraction(1, RATE)
-    return packet
+    return packet(silent_packet(), pts, duration)
 
 
 def _encode(
     samples: np.ndarray, begin: int, end: int, keep_from: int, keep_to: int
 ) -> list[Packet]:
-    """Encode ``samples[:, begin:end]`` with a fresh encoder; the packets whose presentation
-    time (in samples of the whole) lies in ``[keep_from, keep_to)``."""
+    """Encode ``samples[:, begin:end]`` (mono is written to both channels) with a fresh
+    encoder; the packets whose presentation time (in samples of the whole) lies in
+    ``[keep_from, keep_to)``."""
+    # the encoder's filters slow down on exact silence too
+    span = np.broadcast_to(samples[:, begin:end], (2, end - begin)) + DENORMAL_GUARD
     context = encoder()
     packets: list[Packet] = []
 
@@ -224,7 +257,7 @@ def _encode(
                 packets.append(packet)
 
     for at in range(begin, end, RATE):
-        part = np.ascontiguousarray(samples[:, at : min(end, at + RATE)], dtype=np.float32)
+        part = np.ascontiguousarray(span[:, at - begin : min(end, at + RATE) - begin])
         frame = av.AudioFrame.from_ndarray(part, format="fltp", layout="stereo")
         frame.sample_rate = RATE
         frame.pts = at - begin

@@ -8,17 +8,23 @@ soundtrack and soft captions are; only burned-in captions re-encode it.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from shared.media.audio import cores
+import numpy as np
+
 from shared.media.burn import burn
 from shared.media.captions import Cue, shot_cues
 from shared.media.mux import mux
-from shared.media.soundtrack import LEAD_S, TAIL_S, ShotAudio, Soundtrack, mix, speech
+from shared.media.narration import Prepared, load, splice
+from shared.media.soundtrack import LEAD_S, TAIL_S, ShotAudio, Soundtrack, mix
 from shared.media.stitch import StitchReport, stitch
+
+if TYPE_CHECKING:
+    import av
+
+    Packet = av.Packet[Any]  # generic in PyAV's stubs only
 
 CaptionMode = Literal["off", "soft", "burned"]
 
@@ -29,6 +35,8 @@ class ShotInput:
     narration: str = ""
     voice: Path | None = None
     """The voiced narration (WAV); None: nothing voiced (no text, or the voice is off)."""
+    prepared: Path | None = None
+    """The narration as ``narration.prepare`` left it for this shot, when it did."""
 
 
 @dataclass(frozen=True)
@@ -53,22 +61,8 @@ def final_cut(
     """Write ``out`` (MP4: H.264, AAC, and a mov_text track when captions are soft); ``work``
     is a scratch folder. Raises ``NarrationTooLong`` for a voice that cannot fit its shot."""
     video = work / "video.mp4"
-    with ThreadPoolExecutor(cores(), thread_name_prefix="final-cut") as pool:
-        # the video is remuxed while the narrations are decoded and levelled (all mostly in
-        # FFmpeg, which releases the GIL)
-        stitched = pool.submit(stitch, [s.clip for s in shots], video)
-        voiced = [pool.submit(speech, s.voice, i) if s.voice else None for i, s in enumerate(shots)]
-        speeches = [job.result() if job else None for job in voiced]
-        report = stitched.result()
-    soundtrack = mix(
-        [
-            ShotAudio(start, end, voice=s.voice, clip=s.clip if sounds else None)
-            for s, (start, end), sounds in zip(shots, report.bounds, report.with_audio, strict=True)
-        ],
-        report.duration,
-        music,
-        speeches,
-    )
+    report = stitch([s.clip for s in shots], video)
+    soundtrack, audio = _spliced(shots, report, music) or _mixed(shots, report, music)
     cues: list[Cue] = []
     for index, (shot, (start, end)) in enumerate(zip(shots, report.bounds, strict=True)):
         placed = soundtrack.narration[index]
@@ -81,8 +75,43 @@ def final_cut(
     mux(
         video,
         out,
-        audio=soundtrack.samples,
+        audio=audio,
         cues=cues if captions == "soft" else (),
         language=language,
     )
     return FinalCut(report, soundtrack, tuple(cues), captions)
+
+
+def _spliced(
+    shots: Sequence[ShotInput], report: StitchReport, music: Path | None
+) -> tuple[Soundtrack, list[Packet]] | None:
+    """The soundtrack spliced from the shots' prepared narrations, when it is narration and
+    silence alone and every voice was prepared and fits the clip it got."""
+    if music is not None or any(report.with_audio):
+        return None
+    prepared: list[Prepared | None] = []
+    for shot in shots:
+        if shot.voice is None:
+            prepared.append(None)
+        elif shot.prepared is None:
+            return None
+        else:
+            try:
+                prepared.append(load(shot.prepared))
+            except ValueError:
+                return None  # not readable as one (another version): mix from the voice
+    return splice(prepared, report.bounds, report.duration)
+
+
+def _mixed(
+    shots: Sequence[ShotInput], report: StitchReport, music: Path | None
+) -> tuple[Soundtrack, np.ndarray | None]:
+    soundtrack = mix(
+        [
+            ShotAudio(start, end, voice=s.voice, clip=s.clip if sounds else None)
+            for s, (start, end), sounds in zip(shots, report.bounds, report.with_audio, strict=True)
+        ],
+        report.duration,
+        music,
+    )
+    return soundtrack, soundtrack.samples

@@ -45,12 +45,13 @@ def mux(
     video: Path,
     out: Path,
     *,
-    audio: np.ndarray | None = None,
+    audio: np.ndarray | Sequence[Packet] | None = None,
     cues: Sequence[Cue] = (),
     language: str = "",
 ) -> None:
     """Write ``out`` (atomic): the first video stream of ``video`` copied, ``audio`` (float32
-    (channels, samples) at ``RATE``) as AAC, ``cues`` as a mov_text track."""
+    (channels, samples) at ``RATE``, or the AAC packets already made by ``aac.encode`` or
+    ``aac.splice``) as AAC, ``cues`` as a mov_text track."""
     lang = ISO639_2.get(language, "und")
     with atomic_path(out) as tmp, av.open(str(video), options=HEADERS_ONLY) as src:
         ist = src.streams.video[0]
@@ -61,7 +62,7 @@ def mux(
                 ast = dst.add_stream("aac", rate=RATE)
                 aac.configure(ast)
                 ast.metadata["language"] = lang
-                packets = aac.encode(audio)
+                packets = aac.encode(audio) if isinstance(audio, np.ndarray) else list(audio)
                 for packet in packets:
                     packet.stream = ast
                 others += _timed(packets)

@@ -87,36 +87,29 @@ class Placement:
 
 @dataclass(frozen=True)
 class Soundtrack:
-    samples: np.ndarray
-    """float32 (channels, samples) at ``RATE``: exactly the cut's length."""
+    samples: np.ndarray | None
+    """float32 (channels, samples) at ``RATE``: exactly the cut's length; None when it was
+    spliced from narrations prepared ahead (``shared.media.narration``), never held whole."""
     narration: tuple[Placement | None, ...]
     loudness: Loudness
-    """Of ``samples`` (silence: -70 LUFS)."""
+    """Of the whole (silence: -70 LUFS)."""
     clips_with_audio: int
     music: bool
     limited: bool
     """The peak limiter had to act."""
-
-    @property
-    def channels(self) -> int:
-        return int(self.samples.shape[0])
 
 
 def mix(
     shots: Sequence[ShotAudio],
     duration: float,
     music: Path | None = None,
-    speeches: Sequence[np.ndarray | None] | None = None,
 ) -> Soundtrack:
     """The soundtrack of a cut ``duration`` seconds long made of ``shots`` (in order).
 
-    ``speeches``: the shots' narrations already prepared by ``speech`` (the final cut prepares
-    them while the video is being stitched); by default each shot's ``voice`` is prepared here.
     Raises ``NarrationTooLong`` for a narration that cannot fit its shot, ``NoAudio`` for a
     narration or music file without audio.
     """
-    if speeches is None:
-        speeches = [speech(s.voice, i) if s.voice else None for i, s in enumerate(shots)]
+    speeches = [speech(s.voice, i) if s.voice else None for i, s in enumerate(shots)]
     total = seconds_to_samples(duration)
     clip_audio = [decode_audio(s.clip) if s.clip is not None else None for s in shots]
     music_audio = decode_audio(music) if music is not None else None
@@ -165,16 +158,21 @@ def speech(voice: Path, index: int) -> np.ndarray | None:
     return _limit(_level(spoken, VOICE_RMS_DB), VOICE_RMS_DB + VOICE_CREST_DB)
 
 
-def _place_voice(index: int, shot: ShotAudio, speech: np.ndarray, track: np.ndarray) -> Placement:
-    room = (shot.end - shot.start) - LEAD_S - TAIL_S
+def fit(speech: np.ndarray, room: float, index: int) -> tuple[np.ndarray, float]:
+    """``speech`` made to last at most ``room`` seconds: as it is, or sped up by at most
+    ``MAX_TEMPO``; with the tempo. Raises ``NarrationTooLong`` beyond that."""
     seconds = speech.shape[1] / RATE
-    tempo = 1.0
-    if seconds > room:
-        tempo = seconds / room if room > 0 else math.inf
-        if tempo > MAX_TEMPO:
-            raise NarrationTooLong(index, seconds, max(0.0, room))
-        speech, _ = run_filters(speech, [("atempo", f"{tempo:.6f}")])
-        speech = speech[:, : seconds_to_samples(room)]
+    if seconds <= room:
+        return speech, 1.0
+    tempo = seconds / room if room > 0 else math.inf
+    if tempo > MAX_TEMPO:
+        raise NarrationTooLong(index, seconds, max(0.0, room))
+    faster, _ = run_filters(speech, [("atempo", f"{tempo:.6f}")])
+    return faster[:, : seconds_to_samples(room)], tempo
+
+
+def _place_voice(index: int, shot: ShotAudio, speech: np.ndarray, track: np.ndarray) -> Placement:
+    speech, tempo = fit(speech, (shot.end - shot.start) - LEAD_S - TAIL_S, index)
     start = shot.start + LEAD_S
     _add(track, np.broadcast_to(speech, (track.shape[0], speech.shape[1])), start)
     return Placement(start, start + speech.shape[1] / RATE, tempo)

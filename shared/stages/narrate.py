@@ -19,12 +19,18 @@ voice is there — that delivery records it and counts it.
 
 from __future__ import annotations
 
+import tempfile
 import time
 from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+import av
 
 from schemas.events import NarrationRequested, StitchRequested
 from shared.domain import markers
 from shared.domain.tale import TaleState
+from shared.media.narration import prepare
+from shared.media.soundtrack import NarrationTooLong, NoAudio
 from shared.ports.blobs import BlobStore
 from shared.ports.bus import EventBus
 from shared.ports.store import TaleStore
@@ -37,6 +43,11 @@ from shared.stages.common import require_plan, require_tale, tale_prefix
 def voice_path(tale_id: str, index: int, revision: int = 0) -> str:
     suffix = f"-v{revision}" if revision else ""
     return f"{tale_prefix(tale_id)}/voice/{index:02d}{suffix}.wav"
+
+
+def prepared_path(voice: str) -> str:
+    """Where the narration voiced at ``voice`` is kept prepared for the final cut."""
+    return str(PurePosixPath(voice).with_suffix(".m4a"))
 
 
 def narrate_shot(
@@ -64,6 +75,8 @@ def narrate_shot(
         if store.claim(tale_id, markers.handling(event.key), me) != me:
             return  # a duplicate: the holder's delivery voices it
         spoken = _speak(line, store, voices, blobs, usage) if line is not None else ""
+        if spoken:
+            _prepare(tale_id, index, spoken, store, blobs)
         store.record_voice(tale_id, index, spoken)
     result = store.fan_in(tale_id, index, 0, event.key)
     if result.fan_in_key == event.key:  # again on a redelivery, if the publish was lost
@@ -118,3 +131,26 @@ def _speak(
         )
     store.log(tale_id, "rendering", f"shot {index + 1}: narration voiced ({speech.seconds:.1f} s)")
     return path
+
+
+def _prepare(tale_id: str, index: int, spoken: str, store: TaleStore, blobs: BlobStore) -> None:
+    """Leave the shot's narration prepared for the final cut (``shared.media.narration``):
+    levelled, fitted to the planned shot and encoded here, beside the other shots, rather
+    than all at the end. A narration that cannot be prepared is mixed from its voice by the
+    final cut instead, which reports what is wrong with it."""
+    target = prepared_path(spoken)
+    if blobs.exists(target):  # an earlier delivery prepared it
+        return
+    seconds = require_plan(store, tale_id).shots[index].duration_s
+    with tempfile.TemporaryDirectory(prefix="tale-narrate-") as tmp:
+        voice = blobs.download(spoken, Path(tmp) / "voice.wav")
+        try:
+            prepared = prepare(voice, seconds, index, Path(tmp) / "prepared.m4a")
+        except (NarrationTooLong, NoAudio, av.FFmpegError) as exc:
+            store.log(tale_id, "rendering", f"shot {index + 1}: narration not prepared: {exc}")
+            return
+        blobs.put_file(target, Path(tmp) / "prepared.m4a", "audio/mp4")
+    if prepared.tempo > 1:
+        store.log(
+            tale_id, "rendering", f"shot {index + 1}: narration sped up {prepared.tempo:.2f}×"
+        )

@@ -33,6 +33,7 @@ from shared.ports.bus import EventBus
 from shared.ports.store import TaleStore
 from shared.pubsub_message import Envelope
 from shared.stages.common import cut_prefix, require_plan, require_tale
+from shared.stages.narrate import prepared_path
 
 
 def stitch_video(
@@ -73,6 +74,7 @@ def stitch_video(
                 voice=blobs.download(s.voice_path, work / f"{s.index:02d}.wav")
                 if s.voice_path
                 else None,
+                prepared=_prepared(blobs, s.voice_path, work / f"{s.index:02d}.m4a"),
             )
             for s, planned in zip(shots, plan.shots, strict=True)
         ]
@@ -133,6 +135,13 @@ def stitch_video(
     bus.publish(TaleFinished(tale_id=tale_id, outcome="completed", revision=tale.revision))
 
 
+def _prepared(blobs: BlobStore, voice: str | None, dest: Path) -> Path | None:
+    """The shot's narration as ``narrate_shot`` prepared it, when it did."""
+    if not voice or not blobs.exists(prepared_path(voice)):
+        return None
+    return blobs.download(prepared_path(voice), dest)
+
+
 def _timing(placed: Placement | None) -> str:
     if placed is None:
         return "not voiced"
@@ -155,6 +164,7 @@ def _report(cut: FinalCut) -> list[str]:
         f"{'stream copy' if video.method == 'copy' else 're-encoding'}: "
         f"{video.duration:.1f} s, {video.width}×{video.height}, {video.frames} frames",
         f"soundtrack: {len(voiced)} narrations"
+        + (" (spliced as prepared)" if sound.samples is None else "")
         + (f" ({len(faster)} sped up, at most {max(faster):.2f}×)" if faster else "")
         + f", {sound.clips_with_audio} clips with their own sound"
         + (", music" if sound.music else "")

@@ -36,6 +36,7 @@ HEAVY = (
 #: What a function's own stage (or request handler) imports when its entry module loads.
 USES = {
     "stitch_video": {"av", "PIL", "numpy"},  # every call decodes, encodes and draws
+    "narrate_shot": {"av", "numpy"},  # every voiced shot is prepared: decoded, levelled, encoded
     # shared.stages.trends holds both trend handlers and imports the YouTube client (httpx):
     # analyze_trends pays for it too until the stage module loads it on first use.
     "collect_trends": {"httpx"},
