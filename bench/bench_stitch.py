@@ -2,9 +2,16 @@
 ``concatenate_videoclips`` + ``write_videofile`` (what popular open-source story-video
 generators do), wall time and peak memory, medians of ``--runs``; and the same with the
 soundtrack: ours (``final_cut``: the clips stream-copied, each shot's espeak-ng narration
-placed at its start, the mix measured and brought to -14 LUFS, AAC, a mov_text caption track)
-against moviepy doing the same job (the clips concatenated, the narrations composited at the
-same times with ``CompositeAudioClip``, the file written with libx264 and AAC).
+placed at its start at -14 LUFS, AAC, a mov_text caption track) against moviepy doing the same
+job (the clips concatenated, the narrations composited at the same times with
+``CompositeAudioClip``, the file written with libx264 and AAC).
+
+Ours runs the stitch stage as it runs in production: ``narrate_shot`` has already prepared each
+shot's narration (``shared.media.narration.prepare``: fitted, levelled, AAC-encoded with
+silence around it), so ``ours+sound`` splices packets; that preparation is timed once, per
+shot, and reported on its own line (it runs in the shots' stages, beside one another, not at
+the end). ``ours+mix`` is the final cut from the voices alone (what a tale with music or clip
+sound gets: decoded, fitted, mixed, measured, normalised, encoded there).
 
     .venv/bin/python bench/bench_stitch.py [--runs 3] [--clips 8] [--seconds 8] [--size 720x1280]
         [--no-soundtrack]
@@ -13,7 +20,7 @@ moviepy is not a dependency of Tale; install it for this benchmark only, without
 dependencies (moviepy 2.2 pins Pillow below 12, and pip would downgrade the project's; it runs
 this job with the newer one):
 ``.venv/bin/pip install --no-deps 'moviepy>=2' decorator imageio imageio-ffmpeg proglog
-python-dotenv tqdm``. The ``+sound`` contenders need espeak-ng (``install.sh`` installs it).
+python-dotenv tqdm``. The contenders with sound need espeak-ng (``install.sh`` installs it).
 
 The input clips (a moving gradient, 24 fps, portrait 720×1280 by default) are written once
 into a temporary folder by the project's own encoder (``shared.media.encode.write_h264``, as
@@ -56,7 +63,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import numpy as np
 
 CONTENDERS = ("ours", "moviepy")
-SOUND_CONTENDERS = ("ours+sound", "moviepy+sound")
+SOUND_CONTENDERS = ("ours+sound", "ours+mix", "moviepy+sound")
 LEAD_S = 0.15  # where a shot's narration starts (shared.media.soundtrack.LEAD_S)
 LINES = (
     "On a windy cape stood a white lighthouse.",
@@ -153,16 +160,29 @@ def stitch_moviepy(clips: list[Path], out: Path) -> str:
     return "re-encode (libx264, preset medium)"
 
 
-def sound_ours(clips: list[Path], voices: list[Path], out: Path) -> str:
+def sound_ours(clips: list[Path], voices: list[Path], out: Path, prepared: list[Path]) -> str:
     from shared.media.final_cut import ShotInput, final_cut
 
     shots = [
-        ShotInput(clip, LINES[i % len(LINES)], voice)
+        ShotInput(clip, LINES[i % len(LINES)], voice, prepared[i] if prepared else None)
         for i, (clip, voice) in enumerate(zip(clips, voices, strict=True))
     ]
     with tempfile.TemporaryDirectory(prefix="tale-bench-cut-") as work:
         cut = final_cut(shots, out, Path(work), language="en", captions="soft")
-    return f"{cut.video.method}, AAC, mov_text"
+    sound = "AAC spliced" if cut.soundtrack.samples is None else "mixed, AAC"
+    return f"{cut.video.method}, {sound}, mov_text"
+
+
+def prepare_voices(voices: list[Path], folder: Path, seconds: float) -> list[float]:
+    """Each shot's narration prepared as ``narrate_shot`` leaves it; seconds per shot."""
+    from shared.media.narration import prepare
+
+    took = []
+    for i, voice in enumerate(voices):
+        started = time.perf_counter()
+        prepare(voice, seconds, i, folder / f"{voice.stem}.m4a")
+        took.append(time.perf_counter() - started)
+    return took
 
 
 def sound_moviepy(clips: list[Path], voices: list[Path], out: Path) -> str:
@@ -197,14 +217,18 @@ def _import(contender: str) -> None:
 
 def one(contender: str, clip_dir: Path, out: Path) -> None:
     """The child: stitch every ``*.mp4`` of ``clip_dir`` in name order (with the narrations
-    in ``clip_dir/../voices`` for the ``+sound`` contenders); print JSON."""
+    in ``clip_dir/../voices`` and ``../prepared`` for the contenders with sound); print JSON."""
     clips = sorted(clip_dir.glob("*.mp4"))
     voices = sorted((clip_dir.parent / "voices").glob("*.wav"))
+    prepared = sorted((clip_dir.parent / "prepared").glob("*.m4a"))
     _import(contender)  # imports are not part of the stitch time (the process time has them)
     started = time.perf_counter()
-    if contender.endswith("+sound"):
-        run_sound = sound_ours if contender.startswith("ours") else sound_moviepy
-        method = run_sound(clips, voices, out)
+    if contender == "ours+sound":
+        method = sound_ours(clips, voices, out, prepared)
+    elif contender == "ours+mix":
+        method = sound_ours(clips, voices, out, [])
+    elif contender == "moviepy+sound":
+        method = sound_moviepy(clips, voices, out)
     else:
         method = (stitch_ours if contender == "ours" else stitch_moviepy)(clips, out)
     print(json.dumps({"stitch_s": time.perf_counter() - started, "method": method}))
@@ -353,7 +377,8 @@ def report(
             + ", ".join(f"{r['max_rss_mib']:.0f}" for r in rows)
             + " MiB"
         )
-    for mine, other in (("ours", "moviepy"), ("ours+sound", "moviepy+sound")):
+    pairs = (("ours", "moviepy"), ("ours+sound", "moviepy+sound"), ("ours+mix", "moviepy+sound"))
+    for mine, other in pairs:
         if mine not in results:
             continue
         ours, theirs = results[mine], results[other]
@@ -403,9 +428,12 @@ def main() -> int:
         out_dir.mkdir()
         started = time.perf_counter()
         make_clips(clip_dir, args.clips, args.seconds, args.fps, args.width, args.height)
+        prep: list[float] = []
         if args.soundtrack:
             (Path(tmp) / "voices").mkdir()
-            make_voices(Path(tmp) / "voices", args.clips)
+            (Path(tmp) / "prepared").mkdir()
+            voices = make_voices(Path(tmp) / "voices", args.clips)
+            prep = prepare_voices(voices, Path(tmp) / "prepared", args.seconds)
         gen_s = time.perf_counter() - started
         results: dict[str, list[dict[str, Any]]] = {c: [] for c in contenders}
         for run in range(args.runs):
@@ -415,6 +443,12 @@ def main() -> int:
                     measure(contender, clip_dir, out_dir / f"{contender}.mp4")
                 )
         report(args, results, gen_s)
+        if prep:
+            print(
+                f"narrations prepared by narrate_shot (once, before the runs): "
+                f"{statistics.median(prep):.3f} s a shot (median), {sum(prep):.2f} s for all "
+                f"{len(prep)} one after another"
+            )
         ok = check(args, contenders, out_dir)
     return 0 if ok else 1
 
@@ -428,7 +462,7 @@ def check(args: argparse.Namespace, contenders: tuple[str, ...], out_dir: Path) 
         frames, seconds, width, height = decode(out_dir / f"{contender}.mp4")
         good = frames == expected and (width, height) == (args.width, args.height)
         sound = ""
-        if contender.endswith("+sound"):
+        if contender in SOUND_CONTENDERS:
             audio_s, lufs = decode_audio(out_dir / f"{contender}.mp4")
             good = good and abs(audio_s - seconds) <= 0.05
             sound = f", audio {audio_s:.3f} s at {lufs:.1f} LUFS"

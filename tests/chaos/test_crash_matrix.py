@@ -51,6 +51,7 @@ EFFECTS: dict[str, tuple[str, ...]] = {
         "store.claim",
         "voices.synthesize",
         "blobs.put_bytes",
+        "blobs.put_file",  # the narration prepared for the final cut
         "store.record_voice",
         "store.fan_in",
         "bus.publish",
