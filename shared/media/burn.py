@@ -63,12 +63,16 @@ class Caption:
     """uint8 (h, w, 4)."""
 
 
-def render(text: str, width: int, height: int, font: Path | None = None) -> Caption:
+def render(
+    text: str, width: int, height: int, font: Path | None = None, language: str | None = None
+) -> Caption:
     """The caption patch of ``text`` for a width × height frame: white text on a translucent
-    dark box, centred in the safe area's width, its bottom on the safe area's bottom."""
+    dark box, centred in the safe area's width, its bottom on the safe area's bottom.
+    ``language`` picks the face of a CJK collection (a Chinese story's 直 is drawn as Chinese
+    writes it, not as Japanese does)."""
     area = safe_area(width, height)
     size = max(8, round(width * _FONT_SCALE))
-    face = load_font(size, bold=True, preferred=font)
+    face = load_font(size, bold=True, preferred=font, language=language)
     pad = max(2, size // 3)
     line_h = round(size * 1.25)
     lines = fit_text(text.replace("\n", " "), face, area.right - area.left - 2 * pad, MAX_LINES)
@@ -106,16 +110,22 @@ def draw(frame: np.ndarray, caption: Caption) -> np.ndarray:
     return out
 
 
-def burn(video: Path, cues: Sequence[Cue], out: Path, font: Path | None = None) -> None:
+def burn(
+    video: Path,
+    cues: Sequence[Cue],
+    out: Path,
+    font: Path | None = None,
+    language: str | None = None,
+) -> None:
     """``video`` re-encoded (H.264, same size and rate) with every cue drawn on the frames
-    it covers."""
+    it covers, in the face of the story's ``language``."""
     info = probe(video)
     fps = max(1, round(float(info.fps))) if info.fps else 24
     width, height = info.width, info.height
 
     @lru_cache(maxsize=4)
     def caption(index: int) -> Caption:
-        return render(cues[index].text, width, height, font)
+        return render(cues[index].text, width, height, font, language)
 
     def frames() -> Iterator[np.ndarray]:
         with av.open(str(video)) as box:

@@ -70,7 +70,7 @@ def final_cut(
         cues.extend(shot_cues(index, shot.narration, language, *window))
     if captions == "burned" and cues:
         burned = work / "burned.mp4"
-        burn(video, cues, burned, font)
+        burn(video, cues, burned, font, language)
         video = burned
     mux(
         video,

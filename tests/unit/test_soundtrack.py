@@ -371,6 +371,20 @@ def test_a_burned_frame_differs_only_inside_the_caption_box(
     assert diff[inside].mean() > 10 * diff[~near].mean()
 
 
+def test_a_burned_caption_is_drawn_in_the_face_of_the_storys_language() -> None:
+    """Noto CJK draws 直 and 骨 differently for Chinese and Japanese: a Chinese story's
+    caption is drawn in the Simplified Chinese face, not the collection's first (Japanese)."""
+    from shared.media.fonts import load_font
+
+    if "CJK" not in load_font(40, bold=True, language="zh").path:
+        missing_peer("Noto Sans CJK is missing (install.sh installs fonts-noto-cjk)")
+    chinese = render("直骨", 720, 1280, language="zh")
+    japanese = render("直骨", 720, 1280, language="ja")
+    assert chinese.box == japanese.box
+    assert not np.array_equal(chinese.patch, japanese.patch)
+    assert np.array_equal(render("直骨", 720, 1280).patch, japanese.patch)  # the default face
+
+
 def test_a_drawn_caption_stays_in_its_box_inside_the_safe_area() -> None:
     rng = np.random.default_rng(3)
     frame = rng.integers(0, 255, (1920, 1080, 3), dtype=np.uint8)
