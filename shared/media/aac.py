@@ -11,7 +11,11 @@ cut (about half its time). Two things make it cheaper without changing what is h
   packets are spliced into one stream.
 
 A narrated minute (8 shots, a third of it speech): 0.46 s with one encoder over everything,
-0.37 s without the silence, 0.21 s on two cores (``bench/bench_stitch.py``'s inputs).
+0.31 s without the silence, 0.19 s on two cores (``bench/bench_stitch.py``'s inputs).
+
+The same two facts let a narration be encoded on its own, ahead of the cut (``island``), and
+placed later on a soundtrack that is silent around it (``splice``): see
+``shared.media.narration``.
 
 The splice is seamless because each encoder sees ``ROLL`` samples of real signal on either
 side of its span: before it, so that the first packet kept is not the encoder's priming
