@@ -43,7 +43,7 @@ fi
 if [ ! -x .venv/bin/python ]; then
   python3 -m venv .venv
 fi
-.venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+.venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[dev,local]'
 
 # The web app (web/): `tale serve` serves its build at / and terraform uploads the same files.
 # Without npm everything else still works: say so and go on (/ then says how to build it).

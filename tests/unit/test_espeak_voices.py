@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import os
 import shutil
+import subprocess
 import wave
 
 import numpy as np
@@ -14,6 +15,7 @@ import pytest
 
 from shared.domain.errors import PermanentError
 from shared.ports.voices import VoiceGenerator
+from shared.providers.offline.kana import to_kana
 from shared.providers.offline.voices import VOICES, EspeakVoices
 from tests.peers import missing_peer
 
@@ -67,3 +69,26 @@ def test_every_listed_voice_speaks_and_an_unknown_one_is_refused(espeak: EspeakV
 def test_text_is_never_read_as_an_option(espeak: EspeakVoices) -> None:
     speech = espeak.synthesize("--version -w /tmp/not-here.wav", "en", "")
     assert speech.seconds > 0.5 and not os.path.exists("/tmp/not-here.wav")
+
+
+def test_japanese_kanji_are_read_as_they_are_pronounced(espeak: EspeakVoices) -> None:
+    """espeak-ng's Japanese voice reads kana only: for 「月」 it says "Chinese letter" in
+    English. The line is rewritten in kana first (Janome), so every word is Japanese speech."""
+    assert to_kana("月の兎は森で暮らした。Moonです、2026年") == (
+        "ツキノウサギワモリデクラシタ。Moonデス、2026ネン"
+    )
+    assert to_kana("The fox ran home.") == "The fox ran home."
+
+    def phonemes(text: str) -> str:
+        exe = shutil.which("espeak-ng")
+        assert exe is not None
+        done = subprocess.run(
+            [exe, "-v", "ja", "-q", "-x", "--stdin"], input=text.encode(), capture_output=True
+        )
+        return done.stdout.decode()
+
+    assert "(en)" in phonemes(LINES["ja"])  # as it was: kanji named in English
+    assert "(en)" not in phonemes(to_kana(LINES["ja"]))
+    with_kanji = espeak.synthesize("森の奥で静かに暮らしていました。", "ja", "")
+    in_kana = espeak.synthesize("モリノオクデシズカニクラシテイマシタ。", "ja", "")
+    assert with_kanji.seconds == pytest.approx(in_kana.seconds, rel=0.1)

@@ -3,9 +3,10 @@ speech model (robotic, but every word is there, in the story's language).
 
 It speaks no slower than the reading budget (``shared.domain.reading``): a line that fits its
 shot on paper fits it in sound. espeak-ng's own pace differs by language — its Mandarin voice
-takes each character as a word, its Japanese voice names each kanji it has no reading for —
-so a line that comes out slower than the budget is spoken again, faster, at the rate that
-matches it (up to ``MAX_WORDS_PER_MINUTE``)."""
+takes each character as a word, its Japanese voice reads kana only (``kana.to_kana``
+rewrites a Japanese line as it is pronounced first) — so a line that comes out slower than
+the budget is spoken again, faster, at the rate that matches it (up to
+``MAX_WORDS_PER_MINUTE``)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from pathlib import Path
 from shared.domain.errors import PermanentError
 from shared.domain.reading import reading_seconds
 from shared.ports.voices import Speech, VoiceGenerator, default_first
+from shared.providers.offline.kana import to_kana
 
 #: espeak-ng voices per language, default first (``espeak-ng --voices=<lang>`` lists more).
 VOICES: dict[str, tuple[str, ...]] = {
@@ -62,11 +64,12 @@ class EspeakVoices(VoiceGenerator):
             raise RuntimeError(
                 "espeak-ng is not installed (install.sh installs it: apt-get install espeak-ng)"
             )
-        data, seconds = self._speak(exe, chosen, text, WORDS_PER_MINUTE)
+        spoken = to_kana(text) if language == "ja" else text  # its Japanese voice reads kana
+        data, seconds = self._speak(exe, chosen, spoken, WORDS_PER_MINUTE)
         budget = reading_seconds(text, language)
         if budget > 0 and seconds > budget:
             rate = min(MAX_WORDS_PER_MINUTE, int(WORDS_PER_MINUTE * seconds / budget * 1.05) + 1)
-            data, seconds = self._speak(exe, chosen, text, rate)
+            data, seconds = self._speak(exe, chosen, spoken, rate)
         return Speech(data, seconds, {"characters": float(len(text)), "audio_seconds": seconds})
 
     def _speak(self, exe: str, voice: str, text: str, rate: int) -> tuple[bytes, float]:
