@@ -8,7 +8,7 @@ import type { components, paths } from "./schema";
 import { ApiError, type Problem, networkProblem } from "./problem";
 
 export type Schemas = components["schemas"];
-type Method = "get" | "post" | "patch";
+type Method = "get" | "post" | "patch" | "put" | "delete";
 
 type Operation<P extends keyof paths, M extends Method> = NonNullable<paths[P][M]>;
 type JsonOf<R> = R extends { content: { "application/json": infer B } } ? B : never;
@@ -39,6 +39,17 @@ export interface Options<O> {
   query?: QueryOf<O>;
   body?: BodyOf<O>;
   headers?: Record<string, string>;
+  signal?: AbortSignal;
+}
+
+export interface UploadOptions<O> {
+  path: PathOf<O>;
+  /** The file, sent as it is (not JSON). */
+  body: Blob;
+  /** What it is sent as; a type the endpoint does not take is its 415 to answer. */
+  contentType: string;
+  /** Bytes sent so far and in all, as the browser reports them. */
+  onProgress?: (sent: number, total: number) => void;
   signal?: AbortSignal;
 }
 
@@ -113,6 +124,37 @@ export class ApiClient {
   }
 
   /**
+   * PUT a file as the raw request body (`Content-Type` as given), reporting the upload's
+   * progress. Answers the JSON body with its status (201 created, 200 replaced).
+   */
+  async upload<P extends PathsWith<"put">>(
+    path: P,
+    options: UploadOptions<Operation<P, "put">>,
+  ): Promise<Answer<Success<Operation<P, "put">>>> {
+    const url = this.config.base + fillPath(path, options.path as Record<string, unknown>);
+    const headers: Record<string, string> = {
+      Accept: "application/json, application/problem+json",
+      ...(await this.authHeaders()),
+      "Content-Type": options.contentType,
+    };
+    // A test's fetch stands in for the network; a browser uploads with progress events.
+    const response =
+      this.config.fetch || typeof XMLHttpRequest === "undefined"
+        ? await this.transmit(url, { method: "PUT", headers, body: options.body, signal: options.signal ?? null })
+        : await xhrUpload("PUT", url, headers, options);
+    await this.check(response);
+    const data = (await response.json()) as Success<Operation<P, "put">>;
+    return { data, status: response.status, etag: response.headers.get("ETag") };
+  }
+
+  /** DELETE; its status (204: done, also when there was nothing to delete). */
+  async delete<P extends PathsWith<"delete">>(path: P, options: Options<Operation<P, "delete">> = {}): Promise<number> {
+    const url = this.config.base + fillPath(path, options.path as Record<string, unknown> | undefined);
+    const response = await this.send("DELETE", url, undefined, options);
+    return response.status;
+  }
+
+  /**
    * A request to an endpoint the OpenAPI document does not list yet (billing, captions):
    * the same token and problem handling, an untyped answer.
    */
@@ -136,20 +178,62 @@ export class ApiClient {
       headers["Content-Type"] = "application/json";
       init.body = JSON.stringify(body);
     }
-    let response: Response;
+    const response = await this.transmit(url, init);
+    await this.check(response);
+    return response;
+  }
+
+  private async transmit(url: string, init: RequestInit): Promise<Response> {
     try {
-      response = await (this.config.fetch ?? fetch)(url, init);
+      return await (this.config.fetch ?? fetch)(url, init);
     } catch (exc) {
       if ((exc as Error).name === "AbortError") throw exc;
       throw new ApiError(networkProblem(String(exc)));
     }
-    if (!response.ok) {
-      const problem = await readProblem(response);
-      if (response.status === 401) this.config.onUnauthorized?.();
-      throw new ApiError(problem, response.headers.get("ETag"));
-    }
-    return response;
   }
+
+  /** A problem document as an ApiError (and a refused token as the end of the session). */
+  private async check(response: Response): Promise<void> {
+    if (response.ok) return;
+    const problem = await readProblem(response);
+    if (response.status === 401) this.config.onUnauthorized?.();
+    throw new ApiError(problem, response.headers.get("ETag"));
+  }
+}
+
+/** An upload by XMLHttpRequest, whose `upload` reports progress, answered as a Response. */
+function xhrUpload(
+  method: string,
+  url: string,
+  headers: Record<string, string>,
+  options: { body: Blob; onProgress?: (sent: number, total: number) => void; signal?: AbortSignal },
+): Promise<Response> {
+  return new Promise((resolve, reject) => {
+    const { body, onProgress, signal } = options;
+    if (signal?.aborted) {
+      reject(new DOMException("The upload was aborted.", "AbortError"));
+      return;
+    }
+    const xhr = new XMLHttpRequest();
+    xhr.open(method, url);
+    for (const [name, value] of Object.entries(headers)) xhr.setRequestHeader(name, value);
+    xhr.upload.onprogress = (e) => onProgress?.(e.loaded, e.lengthComputable ? e.total : body.size);
+    xhr.onload = () => {
+      const answer = new Headers();
+      for (const line of xhr.getAllResponseHeaders().trim().split(/[\r\n]+/)) {
+        const at = line.indexOf(":");
+        if (at > 0) answer.append(line.slice(0, at).trim(), line.slice(at + 1).trim());
+      }
+      const empty = xhr.status === 204 || xhr.status === 205 || xhr.status === 304;
+      resolve(
+        new Response(empty ? null : xhr.responseText, { status: xhr.status, statusText: xhr.statusText, headers: answer }),
+      );
+    };
+    xhr.onerror = () => reject(new ApiError(networkProblem(`${method} ${url} failed`)));
+    xhr.onabort = () => reject(new DOMException("The upload was aborted.", "AbortError"));
+    signal?.addEventListener("abort", () => xhr.abort(), { once: true });
+    xhr.send(body);
+  });
 }
 
 async function readProblem(response: Response): Promise<Problem> {
