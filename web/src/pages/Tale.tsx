@@ -1,11 +1,13 @@
 import { useEffect, useState } from "preact/hooks";
 import { ApiError } from "../api/problem";
 import { useApp } from "../app-context";
+import type { Schemas } from "../api/client";
 import { useI18n } from "../i18n";
 import { StoryboardEditor } from "../storyboard/Editor";
 import { Loading, ProblemBox } from "../ui/Problem";
 import { useTitle } from "../ui/hooks";
 import { Player } from "../tale/Player";
+import { MusicPanel } from "../tale/Music";
 import { ProgressPanel } from "../tale/Progress";
 import { Revisions } from "../tale/Revisions";
 import { ACTIVE } from "../tale/stages";
@@ -54,6 +56,22 @@ export function TalePage({ id }: { id: string }) {
     act(() => api.post("/v1/tales/{tale_id}/cancel", { path: { tale_id: id } })).then(() => setConfirmCancel(false));
   const regenerate = (n: number) =>
     act(() => api.post("/v1/tales/{tale_id}/shots/{shot}/regenerate", { path: { tale_id: id, shot: String(n) } }));
+  const finished = status === "completed" && Boolean(board?.data.video_url);
+  // Before approval beside the storyboard, while it renders under its progress, and on a
+  // finished tale above the revision that would mix it in.
+  const music = (
+    <MusicPanel
+      api={api}
+      taleId={id}
+      music={tale.data.music}
+      status={status}
+      hasVideo={tale.data.has_video}
+      onChange={(track: Schemas["MusicView"] | null) => {
+        if (tale.data) tale.set({ ...tale.data, music: track });
+        if (board) view.setBoard({ ...board, data: { ...board.data, music: track } });
+      }}
+    />
+  );
 
   return (
     <article class="tale stack">
@@ -98,6 +116,7 @@ export function TalePage({ id }: { id: string }) {
           compact={status === "completed"}
         />
       )}
+      {!finished && music}
       {slow && (
         <p class="notice slow" role="status">
           {t("tale.slow", {
@@ -123,9 +142,10 @@ export function TalePage({ id }: { id: string }) {
           </ul>
         </section>
       )}
-      {status === "completed" && board?.data.video_url && (
+      {finished && board?.data.video_url && (
         <>
           <Player api={api} taleId={id} storyboard={board.data} videoUrl={board.data.video_url} />
+          {music}
           <Revisions api={api} taleId={id} storyboard={board.data} onStarted={tale.reload} />
         </>
       )}
