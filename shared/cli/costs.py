@@ -210,6 +210,11 @@ def _comparison(c: Comparison, period: str) -> Table:
     )
     if c.unpriced:
         table.add_row("unpriced engine units", ", ".join(c.unpriced), "", style="yellow")
+    n = c.profile.narration
+    table.caption = (
+        f"narration: {n.lines:g} lines, {n.characters:,.0f} characters, {n.seconds:,.1f} s of "
+        f"speech a video ({n.source}); a tale with voice none has none"
+    )
     return table
 
 

@@ -39,11 +39,16 @@ _CALLER = {
 }
 
 
+def function_of(record: Usage) -> str:
+    """The function that made the call, or ran the operations, the record counts ("" if
+    unknown)."""
+    prefix, _, rest = record.key.partition(":")
+    return rest.split(":", 1)[0] if prefix == "ops" else _CALLER.get(prefix, "")
+
+
 def stage_of(record: Usage) -> str:
     """The registry stage of the function that produced the record ("other" if unknown)."""
-    prefix, _, rest = record.key.partition(":")
-    function = rest.split(":", 1)[0] if prefix == "ops" else _CALLER.get(prefix, "")
-    spec = BY_NAME.get(function)
+    spec = BY_NAME.get(function_of(record))
     return spec.stage if spec is not None else "other"
 
 
@@ -57,6 +62,8 @@ class Line:
     unit: str
     quantity: float
     usd: float
+    function: str = ""
+    """The function whose call (or operations) it prices (``function_of``)."""
 
 
 @dataclass(frozen=True)
@@ -67,6 +74,8 @@ class Quantity:
     model: str
     unit: str
     quantity: float
+    function: str = ""
+    """The function whose call (or operations) used it; "" once merged across functions."""
 
 
 @dataclass
@@ -107,7 +116,7 @@ class Costs:
 
     def counted(self) -> list[Quantity]:
         """Every quantity, priced or not."""
-        priced = [Quantity(x.provider, x.model, x.unit, x.quantity) for x in self.lines]
+        priced = [Quantity(x.provider, x.model, x.unit, x.quantity, x.function) for x in self.lines]
         return [*priced, *self.unpriced]
 
     def merged_unpriced(self) -> list[Quantity]:
@@ -133,15 +142,19 @@ def price_usage(records: Iterable[Usage], prices: PriceTable) -> Costs:
     """Price every unit of every record."""
     costs = Costs()
     for record in records:
-        stage = stage_of(record)
+        stage, function = stage_of(record), function_of(record)
         for unit, quantity in sorted(record.units.items()):
             if not quantity:
                 continue
             usd = prices.usd(record.provider, record.model, unit, quantity)
             if usd is None:
-                costs.unpriced.append(Quantity(record.provider, record.model, unit, quantity))
+                costs.unpriced.append(
+                    Quantity(record.provider, record.model, unit, quantity, function)
+                )
             else:
-                costs.lines.append(Line(stage, record.provider, record.model, unit, quantity, usd))
+                costs.lines.append(
+                    Line(stage, record.provider, record.model, unit, quantity, usd, function)
+                )
     return costs
 
 

@@ -12,7 +12,7 @@ data, not code: prices of external models change, so no figure lives in the logi
   vCPU-seconds and sixteen GiB-seconds). A meter with no charges prices a unit at zero on
   purpose (e.g. tokens of a planner that is a fixed monthly cost); a unit with no meter is
   *unpriced* and reported as such, never silently dropped.
-- ``scenarios``: the planner, image and video engines of scenario A and B.
+- ``scenarios``: the planner, image, video and voice (narrator) engines of scenario A and B.
 - ``fixed_monthly``: what a scenario costs a month whatever the volume.
 - ``assumptions``: the numbers the models need that no price page gives (tokens per plan,
   GPU-seconds per second of video, …), each with its source.
@@ -78,6 +78,8 @@ class ScenarioSpec(_Strict):
     planner: Engine
     images: Engine
     videos: Engine
+    voice: Engine
+    """The narrator (``narrate_shot``): a speech model (A), or the GPU worker's (B)."""
 
 
 class FixedItem(_Strict):

@@ -109,7 +109,10 @@ def to_json(report: Report) -> dict[str, Any]:
         "by_provider": costs.by_provider(),
         "platform_usd": costs.platform_usd,
         "platform_share": costs.overhead_share,
-        "unpriced": [asdict(q) for q in costs.merged_unpriced()],
+        "unpriced": [
+            {"provider": q.provider, "model": q.model, "unit": q.unit, "quantity": q.quantity}
+            for q in costs.merged_unpriced()
+        ],
     }
     out["scenarios"] = comparison_json(report.comparison)
     return out
@@ -143,6 +146,12 @@ def comparison_json(c: Comparison) -> dict[str, Any]:
             "input_tokens": _amount(p.input_tokens),
             "output_tokens": _amount(p.output_tokens),
             "platform_usd": _amount(p.platform_usd),
+            "narration": {
+                "lines": p.narration.lines,
+                "characters": p.narration.characters,
+                "speech_seconds": p.narration.seconds,
+                "basis": p.narration.source,
+            },
         },
         "A": _scenario(c.a, c.volume),
         "B": _scenario(c.b, c.volume),

@@ -7,12 +7,17 @@ planner server, weights, images — ``fixed_monthly`` in the price table) and A 
     break-even = (fixed_B − fixed_A) / (variable_A − variable_B)
                  (none when variable_A ≤ variable_B: B is then never cheaper)
 
-- A's variable cost: planner tokens (Gemini), one reference image per character (Imagen),
-  every second of video (Veo), and the platform's cloud operations.
+- A's variable cost: planner tokens (Gemini), one reference image per character (the Gemini
+  image model), every second of video (Veo), the narration (Gemini TTS: the lines' text tokens
+  in, ``tts_audio_tokens_per_second`` audio tokens out per second of speech), and the
+  platform's cloud operations.
 - B's variable cost: GPU-seconds of the worker job — ``gpu_seconds_per_video_second`` per
   second of video, ``gpu_seconds_per_image`` per reference image, ``gpu_seconds_per_tale`` to
-  start — at the L4 job rate, plus the same platform cost. Planner tokens cost B nothing more:
-  its planner server is in the fixed cost.
+  start, ``voice_gpu_seconds_per_speech_second`` of Bark per second of narration — at the L4
+  job rate, plus the same platform cost. Planner tokens cost B nothing more: its planner
+  server is in the fixed cost.
+
+A tale whose voice is ``none`` has no narration, and its ``narration`` stage costs nothing.
 
 The two decision signals of the business plan: the monthly volume is above break-even; and
 A's external-API cost per video is above ``api_cost_share_threshold`` (60 %) of the revenue a
@@ -108,7 +113,8 @@ class Comparison:
 
 def engines_from(prices: PriceTable, **models: str | None) -> dict[str, ScenarioSpec]:
     """The table's engines, with the models a deployment uses (settings) where given:
-    ``gemini``, ``image``, ``veo`` (scenario A) and ``planner``, ``video`` (scenario B)."""
+    ``gemini``, ``image``, ``veo``, ``tts`` (scenario A) and ``planner``, ``video``,
+    ``gpu_voice`` (scenario B)."""
 
     def swap(engine: Engine, model: str | None) -> Engine:
         return engine if not model else engine.model_copy(update={"model": model})
@@ -119,11 +125,13 @@ def engines_from(prices: PriceTable, **models: str | None) -> dict[str, Scenario
             planner=swap(a.planner, models.get("gemini")),
             images=swap(a.images, models.get("image")),
             videos=swap(a.videos, models.get("veo")),
+            voice=swap(a.voice, models.get("tts")),
         ),
         "B": ScenarioSpec(
             planner=swap(b.planner, models.get("planner")),
             images=b.images,
             videos=swap(b.videos, models.get("video")),
+            voice=swap(b.voice, models.get("gpu_voice")),
         ),
     }
 
@@ -135,8 +143,10 @@ def deployment_engines(prices: PriceTable, settings: Settings) -> dict[str, Scen
         gemini=settings.gemini_model,
         image=settings.image_model,
         veo=settings.veo_model,
+        tts=settings.tts_model,
         planner=settings.planner_model,
         video=settings.gpu_pipeline,
+        gpu_voice=settings.gpu_voice,
     )
 
 
@@ -162,7 +172,9 @@ def _basis(profile: WorkProfile, engine: Engine, unit: str) -> tuple[float | Non
     return (used, "observed") if used else (None, "modelled")
 
 
-def scenario_a(profile: WorkProfile, spec: ScenarioSpec, price: Pricer) -> ScenarioCost:
+def scenario_a(
+    profile: WorkProfile, spec: ScenarioSpec, price: Pricer, prices: PriceTable
+) -> ScenarioCost:
     tokens_in, tokens_out = profile.input_tokens, profile.output_tokens
     planning = price(spec.planner, "input_tokens", tokens_in.value) + price(
         spec.planner, "output_tokens", tokens_out.value
@@ -194,6 +206,7 @@ def scenario_a(profile: WorkProfile, spec: ScenarioSpec, price: Pricer) -> Scena
                 seconds_basis,
                 f"{n_seconds:g} s of video, {spec.videos.model}",
             ),
+            _narration_a(profile, spec.voice, price, prices),
             _platform(profile),
         ],
         {},
@@ -235,10 +248,49 @@ def scenario_b(
                 f"{video_gpu:,.0f} GPU-s for {profile.video_seconds.value:g} s of video, "
                 f"{spec.videos.model}",
             ),
+            _narration_b(profile, spec.voice, price, prices),
             _platform(profile),
         ],
         prices.fixed_usd("B"),
     )
+
+
+def _speech(profile: WorkProfile) -> str:
+    n = profile.narration
+    return f"{n.lines:g} lines, {n.seconds:,.1f} s of speech"
+
+
+def _narration_a(
+    profile: WorkProfile, voice: Engine, price: Pricer, prices: PriceTable
+) -> Component:
+    """The speech model's text tokens in and audio tokens out: recorded by ``narrate_shot``
+    where they exist, else the narration's characters and seconds of speech."""
+    a, n = prices.assumption, profile.narration
+    audio = profile.narrator_used(voice.provider, "audio_tokens")
+    basis: Basis = "observed" if audio else "modelled"
+    if audio:
+        text = profile.narrator_used(voice.provider, "input_tokens") or 0.0
+    else:
+        text = n.characters * a("story_tokens_per_char") + n.lines * a(
+            "narration_style_tokens_per_line"
+        )
+        audio = n.seconds * a("tts_audio_tokens_per_second")
+    usd = price(voice, "input_tokens", text) + price(voice, "audio_tokens", audio)
+    detail = f"{_speech(profile)}: {text:,.0f} text + {audio:,.0f} audio tokens, {voice.model}"
+    return Component("narration", usd, basis, detail)
+
+
+def _narration_b(
+    profile: WorkProfile, voice: Engine, price: Pricer, prices: PriceTable
+) -> Component:
+    """Bark's GPU-seconds on the worker: recorded by the worker (``voice:<index>``) where
+    they exist, else the seconds of speech at ``voice_gpu_seconds_per_speech_second``."""
+    gpu = profile.narrator_used(voice.provider, "gpu_seconds")
+    basis: Basis = "observed" if gpu else "modelled"
+    if not gpu:
+        gpu = profile.narration.seconds * prices.assumption("voice_gpu_seconds_per_speech_second")
+    detail = f"{_speech(profile)}: {gpu:,.0f} GPU-s, {voice.model}"
+    return Component("narration", price(voice, "gpu_seconds", gpu), basis, detail)
 
 
 def _platform(profile: WorkProfile) -> Component:
@@ -270,7 +322,7 @@ def compare(
     """``revenue``: revenue per video and its basis, instead of the table's plan prices."""
     specs = specs or engines_from(prices)
     price = Pricer(prices)
-    a = scenario_a(profile, specs["A"], price)
+    a = scenario_a(profile, specs["A"], price, prices)
     b = scenario_b(profile, specs["B"], price, prices)
     return Comparison(
         volume=volume,

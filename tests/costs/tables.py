@@ -41,6 +41,8 @@ SMALL: dict[str, Any] = {
         _price("img", "image", 0.05),
         _price("vid", "second of video", 0.50),
         _price("gpu", "GPU-second", 0.001),
+        _price("tts-in", "input text token", 1.0, per=1_000_000),  # $0.000001 a token
+        _price("tts-audio", "output audio token", 10.0, per=1_000_000),  # $0.00001 a token
         _price("req", "request", 0.40, per=1_000_000),
         _price("vcpu", "vCPU-second", 0.00002),
         _price("gib", "GiB-second", 0.000002),
@@ -53,6 +55,8 @@ SMALL: dict[str, Any] = {
         _meter("gem", "m-gem", "output_tokens", ("gem-out", 1)),
         _meter("img", "m-img", "images", ("img", 1)),
         _meter("vid", "m-vid", "video_seconds", ("vid", 1)),
+        _meter("tts", "m-tts", "input_tokens", ("tts-in", 1)),
+        _meter("tts", "m-tts", "audio_tokens", ("tts-audio", 1)),
         _meter("self", "*", "input_tokens"),
         _meter("self", "*", "output_tokens"),
         _meter("self", "*", "gpu_seconds", ("gpu", 1)),
@@ -65,11 +69,13 @@ SMALL: dict[str, Any] = {
             "planner": {"provider": "gem", "model": "m-gem"},
             "images": {"provider": "img", "model": "m-img"},
             "videos": {"provider": "vid", "model": "m-vid"},
+            "voice": {"provider": "tts", "model": "m-tts"},
         },
         "B": {
             "planner": {"provider": "self", "model": "llm"},
             "images": {"provider": "self", "model": "sdxl"},
             "videos": {"provider": "self", "model": "cogvideox"},
+            "voice": {"provider": "self", "model": "bark"},
         },
     },
     "fixed_monthly": [
@@ -88,6 +94,11 @@ SMALL: dict[str, Any] = {
         _assume("gpu_seconds_per_video_second", 10),
         _assume("gpu_seconds_per_image", 5),
         _assume("gpu_seconds_per_tale", 100),
+        _assume("narration_fill_ratio", 0.5),
+        _assume("narration_chars_per_second", 10),
+        _assume("narration_style_tokens_per_line", 20),
+        _assume("tts_audio_tokens_per_second", 25),
+        _assume("voice_gpu_seconds_per_speech_second", 2),
         _assume("platform_usd_per_shot", 0.01),
         _assume("platform_usd_per_tale", 0.02),
         _assume("api_cost_share_threshold", 0.6),

@@ -55,7 +55,7 @@ def test_the_table_shows_costs_and_the_comparison(home: Path) -> None:
     assert result.exit_code == 0, result.output
     for text in ("Cost by stage", "gcp (platform)", "platform overhead", "Scenario A vs B"):
         assert text in result.output
-    for text in ("break-even", "observed", "modelled", "signal: API cost"):
+    for text in ("break-even", "observed", "modelled", "signal: API cost", "narration"):
         assert text in result.output
 
 
@@ -77,7 +77,18 @@ def test_json_has_the_months_costs_and_the_ab_model(home: Path) -> None:
     assert profile["video_seconds"] == {"value": 8, "basis": "tales"}
     assert profile["input_tokens"]["basis"] == "modelled"
     assert profile["platform_usd"]["basis"] == "usage"
+    narration = profile["narration"]  # the storyboard's 2 lines, in the default voice
+    assert narration["basis"] == "tales" and narration["lines"] == 2
+    assert 0 < narration["speech_seconds"] <= 8
     a, b = s["A"], s["B"]
+    for scenario in (a, b):
+        stages = [c["stage"] for c in scenario["components"]]
+        assert stages == ["planning", "characters", "rendering", "narration", "platform"]
+        total = sum(c["usd"] for c in scenario["components"])
+        assert total == pytest.approx(scenario["variable_usd_per_video"])
+        spoken = {c["stage"]: c for c in scenario["components"]}["narration"]
+        assert spoken["usd"] > 0 and spoken["basis"] == "modelled"  # espeak-ng is neither
+    assert s["unpriced"] == []
     rendering = {c["stage"]: c for c in a["components"]}["rendering"]
     veo = load_prices().usd("veo", "veo-3.1-generate-001", "video_seconds", 8)
     assert rendering["usd"] == pytest.approx(veo) and rendering["basis"] == "modelled"

@@ -1,11 +1,14 @@
 """The A/B model reproduces a case worked out by hand from the small table's values.
 
 The small table (``tables.py``): Gemini $1 / $2 per million input / output tokens, an image
-$0.05, a second of video $0.50, a GPU-second $0.001; B's fixed month is 100,000 GPU-seconds
-($100) plus 10 GB-months of weights at $0.50 ($5) = $105. Assumptions: a 1,000-token prompt,
-0.5 tokens per story character, a 2,000-character story, 500 + 100 per shot + 50 per character
-output tokens, 10 GPU-seconds per second of video, 5 per image, 100 per tale, platform $0.01
-per shot + $0.02 per tale. Revenue: only pro videos, $20 a month for 10 tales = $2 a video.
+$0.05, a second of video $0.50, a GPU-second $0.001, the speech model $1 / $10 per million
+text / audio tokens; B's fixed month is 100,000 GPU-seconds ($100) plus 10 GB-months of
+weights at $0.50 ($5) = $105. Assumptions: a 1,000-token prompt, 0.5 tokens per story
+character, a 2,000-character story, 500 + 100 per shot + 50 per character output tokens, 10
+GPU-seconds per second of video, 5 per image, 100 per tale; narration filling half of each
+shot at 10 characters a second, 20 style tokens a line, 25 audio tokens and 2 GPU-seconds per
+second of speech; platform $0.01 per shot + $0.02 per tale. Revenue: only pro videos, $20 a
+month for 10 tales = $2 a video.
 """
 
 from __future__ import annotations
@@ -23,13 +26,18 @@ TOKENS_OUT = 500 + 4 * 100 + 2 * 50  # 1,000
 A_PLANNING = TOKENS_IN * 1e-6 + TOKENS_OUT * 2e-6  # 0.004
 A_CHARACTERS = 2 * 0.05  # 0.10
 A_RENDERING = 20 * 0.50  # 10.00
+SPEECH_S = 4 * 5 * 0.5  # 10 s of speech: 4 lines, half of each 5-second shot
+TEXT_TOKENS = SPEECH_S * 10 * 0.5 + 4 * 20  # 100 characters × 0.5 + the style: 130
+AUDIO_TOKENS = SPEECH_S * 25  # 250
+A_NARRATION = TEXT_TOKENS * 1e-6 + AUDIO_TOKENS * 10e-6  # 0.00263
 PLATFORM = 4 * 0.01 + 0.02  # 0.06
-VAR_A = A_PLANNING + A_CHARACTERS + A_RENDERING + PLATFORM  # 10.164
+VAR_A = A_PLANNING + A_CHARACTERS + A_RENDERING + A_NARRATION + PLATFORM  # 10.16663
 B_CHARACTERS = 2 * 5 * 0.001  # 0.01
 B_RENDERING = (20 * 10 + 100) * 0.001  # 0.30
-VAR_B = B_CHARACTERS + B_RENDERING + PLATFORM  # 0.37
+B_NARRATION = SPEECH_S * 2 * 0.001  # 0.02
+VAR_B = B_CHARACTERS + B_RENDERING + B_NARRATION + PLATFORM  # 0.39
 FIXED_B = 100_000 * 0.001 + 10 * 0.5  # 105
-BREAK_EVEN = FIXED_B / (VAR_A - VAR_B)  # 10.72…
+BREAK_EVEN = FIXED_B / (VAR_A - VAR_B)  # 10.74…
 
 
 def test_the_ab_model_reproduces_the_hand_computed_case() -> None:
@@ -42,6 +50,7 @@ def test_the_ab_model_reproduces_the_hand_computed_case() -> None:
             "planning": A_PLANNING,
             "characters": A_CHARACTERS,
             "rendering": A_RENDERING,
+            "narration": A_NARRATION,
             "platform": PLATFORM,
         }
     )
@@ -50,18 +59,19 @@ def test_the_ab_model_reproduces_the_hand_computed_case() -> None:
             "planning": 0.0,
             "characters": B_CHARACTERS,
             "rendering": B_RENDERING,
+            "narration": B_NARRATION,
             "platform": PLATFORM,
         }
     )
-    assert c.a.variable_usd == pytest.approx(10.164)
-    assert c.b.variable_usd == pytest.approx(0.37)
+    assert c.a.variable_usd == pytest.approx(10.16663)
+    assert c.b.variable_usd == pytest.approx(0.39)
     assert (c.a.fixed_usd, c.b.fixed_usd) == (0, pytest.approx(105))
     assert c.b.fixed == pytest.approx({"planner": 100.0, "weights": 5.0})
     assert c.break_even == pytest.approx(BREAK_EVEN)
-    assert c.break_even == pytest.approx(10.7208, abs=1e-4)
-    assert c.a.monthly(12) == pytest.approx(12 * VAR_A)  # 121.968
-    assert c.b.monthly(12) == pytest.approx(105 + 12 * VAR_B)  # 109.44
-    assert c.above_break_even  # 12 > 10.72
+    assert c.break_even == pytest.approx(10.7398, abs=1e-4)
+    assert c.a.monthly(12) == pytest.approx(12 * VAR_A)  # 122.0
+    assert c.b.monthly(12) == pytest.approx(105 + 12 * VAR_B)  # 109.68
+    assert c.above_break_even  # 12 > 10.74
     assert c.revenue_per_video == pytest.approx(2.0)
     assert c.api_share == pytest.approx((VAR_A - PLATFORM) / 2.0)  # 505 %
     assert c.api_over_threshold
@@ -73,9 +83,9 @@ def test_below_break_even_and_affordable_apis_raise_no_signal() -> None:
     table = small_table()
     profile = default_profile(table, shots=4, seconds_per_shot=5, characters=2)
     c = compare(profile, 10, table, {"free": 2, "pro": 1, "business": 100})
-    assert not c.above_break_even  # 10 < 10.72
+    assert not c.above_break_even  # 10 < 10.74
     assert c.revenue_per_video == pytest.approx(20.0)
-    assert c.api_share == pytest.approx(10.104 / 20)
+    assert c.api_share == pytest.approx((VAR_A - PLATFORM) / 20)
     assert not c.api_over_threshold  # 50.5 % ≤ 60 %
 
 
@@ -132,6 +142,7 @@ def test_the_estimate_before_generation_is_the_same_model_by_stage() -> None:
             "planning": A_PLANNING,
             "characters": A_CHARACTERS,
             "rendering": A_RENDERING,
+            "narration": A_NARRATION,
             "platform": PLATFORM,
         }
     )
