@@ -12,8 +12,10 @@ from shared.domain.tale import TaleRecord
 
 
 def estimate_of(container: Container, tale: TaleRecord) -> Estimate:
-    """The tale's estimate, from its storyboard once it has one."""
-    return budget.estimate_of(container.settings, tale, container.store.plan(tale.tale_id))
+    """The tale's estimate, from its storyboard once it has one, with its voice option."""
+    store = container.store
+    plan = store.plan(tale.tale_id)
+    return budget.estimate_of(container.settings, tale, plan, store.options(tale.tale_id).voice)
 
 
 def view(estimate: Estimate) -> CostEstimate:

@@ -99,7 +99,7 @@ def edit_storyboard(
     edited = storyboard.apply_edits(plan, command.edit.operations)
     check_renderable(edited, settings)
     credits = seconds_cost(edited.total_seconds)
-    estimate = budget.estimate_of(settings, tale, edited)
+    estimate = budget.estimate_of(settings, tale, edited, store.options(tale.tale_id).voice)
     reserved = tale.owner != settings.owner and ledger.reserve_more(
         tale.owner,
         tale.tale_id,

@@ -99,7 +99,8 @@ def revise_tale(
     credits = max(1, math.ceil(seconds / SECONDS_PER_CREDIT))
     now = clock()
     key = ledger_key(tale.tale_id, revision)
-    expected = budget.estimate(settings, len(indexes), round(seconds / len(indexes)), 0)
+    voice = store.options(tale.tale_id).voice
+    expected = budget.estimate_revision(settings, edited, indexes, renarrated, voice)
     admitted = command.charge and ledger.admit(
         command.owner,
         key,

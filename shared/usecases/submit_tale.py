@@ -87,7 +87,11 @@ def submit_tale(
     ensure_account(ledger, settings, owner, command.email, period, command.anonymous)
     credits = tale_cost(submission.shot_count, submission.shot_seconds)
     expected = budget.estimate(
-        settings, submission.shot_count, submission.shot_seconds, budget.DEFAULT_CHARACTERS
+        settings,
+        submission.shot_count,
+        submission.shot_seconds,
+        budget.DEFAULT_CHARACTERS,
+        voice=submission.options.voice,
     )
     admitted = ledger.admit(
         owner,

@@ -15,6 +15,7 @@ import pytest
 from shared import bootstrap
 from shared.config import Settings
 from shared.costs.estimate import estimate_tale
+from shared.costs.narration import of_plan, silent
 from shared.costs.prices import load_prices
 from shared.domain.credits import period_of
 from shared.domain.errors import SpendingCapExceeded
@@ -72,7 +73,8 @@ def test_the_estimate_comes_with_the_tale_and_then_with_its_storyboard(
     before = client.get(f"/v1/tales/{tale_id}", headers=me).json["estimate"]
     assert before["scenario"] == "A" and before["price_table"] == load_prices().version
     assert abs(before["usd"] - estimate_tale(4, 8, 2, "A", load_prices()).usd) < 1e-5
-    assert set(before["by_stage"]) >= {"planning", "rendering"}
+    assert set(before["by_stage"]) >= {"planning", "rendering", "narration"}
+    assert before["by_stage"]["narration"] > 0  # every shot narrated, at the typical fill
     # Plan it offline (the embedded planner), stopping at the storyboard.
     bootstrap.configure(api_settings.model_copy(update={"scenario": "offline"}))
     with LocalRuntime(bootstrap.container()) as runtime:
@@ -84,9 +86,30 @@ def test_the_estimate_comes_with_the_tale_and_then_with_its_storyboard(
     scenario_a(api_settings)
     after = client.get(f"/v1/tales/{tale_id}", headers=me).json["estimate"]
     seconds = round(sum(s.duration_s for s in plan.shots) / len(plan.shots))
-    expected = estimate_tale(len(plan.shots), seconds, len(plan.characters), "A", load_prices())
+    voiced = of_plan(plan, "")  # the storyboard's own lines, in the default voice
+    expected = estimate_tale(
+        len(plan.shots), seconds, len(plan.characters), "A", load_prices(), narration=voiced
+    )
     assert abs(after["usd"] - expected.usd) < 1e-5
+    assert after["by_stage"]["narration"] == pytest.approx(expected.by_stage["narration"], abs=1e-6)
     assert container.settings.scenario == "A"
+
+
+def test_a_tale_without_narration_is_admitted_without_its_price(
+    client: Any, token: Tokens, api_settings: Settings
+) -> None:
+    """The estimate a tale is admitted with follows its voice option: with a cap between
+    the two, the narrated tale is refused and the same tale with voice ``none`` admitted."""
+    prices = load_prices()
+    narrated = estimate_tale(4, 8, 2, "A", prices)
+    quiet = estimate_tale(4, 8, 2, "A", prices, narration=silent())
+    assert narrated.usd - quiet.usd == pytest.approx(narrated.by_stage["narration"])
+    scenario_a(api_settings, spend_cap_usd=(narrated.usd + quiet.usd) / 2)
+    me = token()
+    refused = client.post("/v1/tales", headers=me, json=STORY)
+    assert refused.status_code == 402, refused.data
+    body = {**STORY, "options": {"voice": "none"}}
+    assert client.post("/v1/tales", headers=me, json=body).status_code == 201
 
 
 def test_only_this_months_admissions_are_committed(
