@@ -10,16 +10,28 @@ import re
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from typing import get_args
 
 from shared.domain import admission
-from shared.ports.ledger import EntryKind, InsufficientCredits, Ledger, LedgerEntry, Plan, Profile
+from shared.domain.errors import SubmissionExpired
+from shared.ports.ledger import (
+    EntryKind,
+    InsufficientCredits,
+    Ledger,
+    LedgerEntry,
+    OpenReservation,
+    Plan,
+    Profile,
+)
 
 PERIOD = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 
 
 class MemoryLedger(Ledger):
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+        self.clock = clock
+        """When entries are made (a test moves it to age a reservation)."""
         self._lock = threading.Lock()
         self._profiles: dict[str, tuple[str, Plan]] = {}
         self._entries: list[LedgerEntry] = []
@@ -44,7 +56,7 @@ class MemoryLedger(Ledger):
         return held is not None
 
     def _add(self, user_id: str, kind: EntryKind, amount: int, tale: str | None = None) -> None:
-        self._entries.append(LedgerEntry(user_id, kind, amount, tale, None, time.time()))
+        self._entries.append(LedgerEntry(user_id, kind, amount, tale, None, self.clock()))
 
     def _committed(self, user_id: str, period: str) -> int:
         admitted = [(user, micro, when) for user, micro, when in self._admitted.values()]
@@ -100,7 +112,7 @@ class MemoryLedger(Ledger):
                 for e in self._entries
             ):
                 return False
-            self._entries.append(LedgerEntry(user_id, "grant", amount, None, period, time.time()))
+            self._entries.append(LedgerEntry(user_id, "grant", amount, None, period, self.clock()))
             return True
 
     def admit(
@@ -117,6 +129,8 @@ class MemoryLedger(Ledger):
         request = admission.Request(credits, estimate_usd, period, cap_usd, max_running)
         with self._lock:
             if self._reserved(user_id, tale_id):
+                if self._closed(tale_id):
+                    raise SubmissionExpired(tale_id)
                 return False
             reserves = [e for e in self._entries if e.user_id == user_id and e.kind == "reserve"]
             running = sum(1 for e in reserves if not self._closed(e.tale_id))
@@ -182,6 +196,26 @@ class MemoryLedger(Ledger):
 
     def refund(self, tale_id: str) -> bool:
         return self._close(tale_id, "refund")
+
+    def open_reservations(
+        self, opened_before: float, *, after: str = "", limit: int = 500
+    ) -> list[OpenReservation]:
+        if limit < 1:
+            raise ValueError(f"a page holds at least one reservation, not {limit!r}")
+        with self._lock:
+            found = sorted(
+                (
+                    OpenReservation(e.tale_id, e.user_id, -e.amount, e.at)
+                    for e in self._entries
+                    if e.kind == "reserve"
+                    and e.tale_id is not None
+                    and e.at < opened_before
+                    and e.tale_id > after
+                    and not self._closed(e.tale_id)
+                ),
+                key=lambda r: r.tale_id,
+            )
+            return found[:limit]
 
     def entries(self, user_id: str) -> list[LedgerEntry]:
         with self._lock:

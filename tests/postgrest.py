@@ -10,7 +10,8 @@ make, executed on a real PostgreSQL (``tests.pg.Database``) the way PostgREST ex
   and ``request.jwt.claims`` set, so grants, RLS and ``auth.*()`` apply as on Supabase;
 * only the ``public`` schema is exposed (``Accept-Profile``/``Content-Profile`` → 406);
 * ``POST /rest/v1/rpc/<fn>``: JSON object of named arguments → ``select public.<fn>(a => $1::type,
-  …)`` with the types from the catalog; a scalar result comes back as a bare JSON value;
+  …)`` with the types from the catalog; a scalar result comes back as a bare JSON value, the
+  rows of a set-returning function (``returns table``/``setof``) as a JSON array of objects;
 * ``GET /rest/v1/<table>?select=a,b&col=op.value&order=col.asc&limit=n&offset=n`` and
   ``PATCH`` with a JSON object and the same filters (``Prefer: return=representation`` →
   the updated rows, else 204); operators ``eq neq gt gte lt lte is``;
@@ -240,21 +241,27 @@ class PostgrestStandIn:
         args = json.loads(request.content or b"{}")
         if not isinstance(args, dict):
             raise Problem(400, "PGRST102", "An RPC call takes a JSON object of named arguments")
-        signature = self._resolve(cur, fn, set(args))
-        if signature is None:
+        resolved = self._resolve(cur, fn, set(args))
+        if resolved is None:
             names = ", ".join(sorted(args))
             raise Problem(
                 404,
                 "PGRST202",
                 f"Could not find the function public.{fn}({names}) in the schema cache",
             )
+        signature, returns_set = resolved
         call = sql.SQL(", ").join(
             sql.SQL("{} => {}::{}").format(
                 sql.Identifier(name), sql.Placeholder(), sql.SQL(signature[name])
             )
             for name in args
         )
-        query = sql.SQL("select to_json({}({}))").format(sql.Identifier("public", fn), call)
+        template = (
+            "select coalesce(json_agg(to_json(r)), '[]'::json) from {}({}) r"
+            if returns_set
+            else "select to_json({}({}))"
+        )
+        query = sql.SQL(template).format(sql.Identifier("public", fn), call)
         # JSON objects and arrays are the text of a json/jsonb argument, as PostgREST passes them
         values = [json.dumps(v) if isinstance(v, dict | list) else v for v in args.values()]
         cur.execute(query, values)
@@ -263,8 +270,11 @@ class PostgrestStandIn:
         return httpx.Response(200, json=row[0])
 
     @staticmethod
-    def _resolve(cur: psycopg.Cursor[Any], fn: str, given: set[str]) -> dict[str, str] | None:
-        """The named arguments' types of the overload of ``public.fn`` these arguments fit."""
+    def _resolve(
+        cur: psycopg.Cursor[Any], fn: str, given: set[str]
+    ) -> tuple[dict[str, str], bool] | None:
+        """The named arguments' types of the overload of ``public.fn`` these arguments fit,
+        and whether it returns a set of rows."""
         cur.execute(
             """
             select p.proargnames,
@@ -278,9 +288,10 @@ class PostgrestStandIn:
         )
         for names, types, defaults, returns_set in cur.fetchall():
             names = list(names or [])
-            required = set(names[: len(names) - defaults])
-            if required <= given <= set(names) and not returns_set:
-                return dict(zip(names, types, strict=True))
+            inputs = names[: len(types)]  # a ``returns table`` also names its columns
+            required = set(inputs[: len(inputs) - defaults])
+            if required <= given <= set(inputs):
+                return dict(zip(inputs, types, strict=True)), bool(returns_set)
         return None
 
     # -- tables ----------------------------------------------------------------------------

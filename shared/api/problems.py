@@ -25,6 +25,7 @@ from shared.domain.errors import (
     InvalidStory,
     Refused,
     SpendingCapExceeded,
+    SubmissionExpired,
     TooManyRunningTales,
     UnknownVoice,
     UnsupportedRequest,
@@ -211,6 +212,8 @@ def refusal(exc: Exception) -> Problem:
         return Problem(400, "bad-idempotency-key", "Bad Idempotency-Key", str(exc))
     if isinstance(exc, IdempotencyKeyReused):
         return Problem(422, "idempotency-key-reused", "Idempotency-Key reused", str(exc))
+    if isinstance(exc, SubmissionExpired):  # a retry after the sweep returned its credits
+        return said(409, "submission-expired", "submission-expired")
     if isinstance(exc, InsufficientCredits):
         return Problem(
             402,

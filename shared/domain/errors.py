@@ -208,3 +208,21 @@ class SpendingCapExceeded(Refused):
         self.cap_usd = cap_usd
         self.month = month
         """``YYYY-MM`` (UTC)."""
+
+
+class SubmissionExpired(Refused):
+    """The tale (or revision) was admitted once and its reservation has since been settled
+    or refunded, so it is not admitted again. What makes it happen: a request under an
+    ``Idempotency-Key`` reserved the credits and died before creating its tale, and the
+    sweep returned them once the grace period had passed (``shared.usecases.return_orphans``);
+    a retry under the same key names the same tale, which must neither run without a
+    reservation nor be charged a second time. Send the request again with a new key (HTTP
+    409, CLI exit 2)."""
+
+    def __init__(self, tale_id: str) -> None:
+        super().__init__(
+            f"the reservation of {tale_id} is closed (the request that made it did not create "
+            "the tale, and its credits were returned): send the request again with a new "
+            "Idempotency-Key"
+        )
+        self.tale_id = tale_id

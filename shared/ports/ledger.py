@@ -14,6 +14,13 @@ Credits move only through these operations, each atomic and idempotent:
   the finished storyboard costs, only that much is kept and the rest is returned with it;
 - ``refund``: the tale failed or was cancelled — everything reserved for it is returned, at
   most once, and never after a settle.
+A reservation is *open* from its ``admit`` (or ``reserve``) until its settle or refund;
+``open_reservations`` lists the open ones older than a moment (the sweep returns those whose
+tale was never created: ``shared.usecases.return_orphans``). A closed reservation is never
+opened again: ``admit`` of a tale whose reservation was settled or refunded raises
+``SubmissionExpired`` (a retry under the ``Idempotency-Key`` of a request that died before
+creating its tale, after the sweep returned the credits, must neither create the tale
+without a reservation nor reserve a second time).
 Paid plans add two kinds of entry, written by the billing book (``shared.ports.billing``) in
 the same database: ``paid`` (the credits of a paid invoice) and ``revoke`` (credits taken back
 after a refund or a lost dispute, never below a zero balance).
@@ -42,6 +49,7 @@ __all__ = [
     "InsufficientCredits",
     "Ledger",
     "LedgerEntry",
+    "OpenReservation",
     "Plan",
     "Profile",
 ]
@@ -72,6 +80,19 @@ class LedgerEntry:
     tale_id: str | None
     period: str | None
     at: float
+
+
+@dataclass(frozen=True)
+class OpenReservation:
+    """A reservation neither settled nor refunded (``Ledger.open_reservations``)."""
+
+    tale_id: str
+    """The ledger key: a tale id, or a revision's (``shared.domain.credits.ledger_key``)."""
+    user_id: str
+    credits: int
+    """What the reservation took (without what storyboard edits added)."""
+    opened_at: float
+    """When it was made (seconds since the epoch, the ledger's clock)."""
 
 
 class Ledger(ABC):
@@ -107,8 +128,9 @@ class Ledger(ABC):
         max_running: int,
     ) -> bool:
         """Admit a new tale and reserve its credits, in one transaction. True when this call
-        admitted it, False when the tale was already admitted or reserved (idempotent: no
-        limit is checked again).
+        admitted it, False when the tale's reservation exists and is still open (idempotent:
+        no limit is checked again). ``SubmissionExpired`` when it exists and was settled or
+        refunded: a closed reservation is never reused nor made again, and nothing is written.
 
         Checked against the account as it stands in that transaction, in this order:
         ``TooManyRunningTales`` when ``max_running`` reservations are neither settled nor
@@ -157,6 +179,16 @@ class Ledger(ABC):
     @abstractmethod
     def refund(self, tale_id: str) -> bool:
         """True when this call refunded the tale's reservation (all it holds)."""
+
+    @abstractmethod
+    def open_reservations(
+        self, opened_before: float, *, after: str = "", limit: int = 500
+    ) -> list[OpenReservation]:
+        """Reservations of every account that are neither settled nor refunded and were made
+        before ``opened_before`` (seconds since the epoch), in tale-id order: at most
+        ``limit`` of them, from the first tale id after ``after`` (the next page starts after
+        the last one returned). Read-only; a reservation settled or refunded meanwhile is
+        simply absent from the next page."""
 
     @abstractmethod
     def entries(self, user_id: str) -> list[LedgerEntry]:

@@ -35,6 +35,7 @@ BILLING_CALLS = {
     "settle_credits": "settle_credits('tale-a')",
     "refund_credits": "refund_credits('tale-a')",
     "reserve_more_credits": "reserve_more_credits(%(user)s, 'tale-a', 2, 5, 0, '2026-11', 0)",
+    "open_reservations": "open_reservations(now())",
 }
 
 

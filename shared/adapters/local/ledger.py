@@ -20,7 +20,16 @@ from pathlib import Path
 from typing import cast
 
 from shared.domain import admission
-from shared.ports.ledger import EntryKind, InsufficientCredits, Ledger, LedgerEntry, Plan, Profile
+from shared.domain.errors import SubmissionExpired
+from shared.ports.ledger import (
+    EntryKind,
+    InsufficientCredits,
+    Ledger,
+    LedgerEntry,
+    OpenReservation,
+    Plan,
+    Profile,
+)
 
 from .sqlite import Database
 
@@ -78,6 +87,14 @@ HELD = (
     "FROM credit_ledger WHERE tale_id=? AND kind IN ('reserve', 'reserve_more')"
 )
 """What a tale holds: its reservation and what edits added, in credits and micro-dollars."""
+OPEN_RESERVATIONS = (
+    "SELECT r.tale_id, r.user_id, -r.amount AS credits, r.at FROM credit_ledger r "
+    "WHERE r.kind='reserve' AND r.at < ? AND r.tale_id > ? "
+    "AND NOT EXISTS (SELECT 1 FROM credit_ledger o WHERE o.tale_id=r.tale_id "
+    "AND o.kind IN ('settle', 'refund')) ORDER BY r.tale_id LIMIT ?"
+)
+"""Reservations neither settled nor refunded, made before a moment, a page in tale-id order
+(both lookups by tale id use the ``one_per_tale`` index)."""
 
 
 class SqliteLedger(Ledger):
@@ -230,6 +247,8 @@ class SqliteLedger(Ledger):
         request = admission.Request(credits, estimate_usd, period, cap_usd, max_running)
         with self.db.transaction() as db:  # BEGIN IMMEDIATE: one admission at a time
             if self._reserved(db, user_id, tale_id):
+                if self._closed(db, tale_id):
+                    raise SubmissionExpired(tale_id)
                 return False
             admission.check(self._standing(db, user_id, period), request)
             db.execute(
@@ -327,6 +346,17 @@ class SqliteLedger(Ledger):
 
     def refund(self, tale_id: str) -> bool:
         return self._close(tale_id, "refund")
+
+    def open_reservations(
+        self, opened_before: float, *, after: str = "", limit: int = 500
+    ) -> list[OpenReservation]:
+        if limit < 1:
+            raise ValueError(f"a page holds at least one reservation, not {limit!r}")
+        rows = self.db.read(OPEN_RESERVATIONS, (opened_before, after, limit))
+        return [
+            OpenReservation(r["tale_id"], r["user_id"], int(r["credits"]), float(r["at"]))
+            for r in rows
+        ]
 
     def entries(self, user_id: str) -> list[LedgerEntry]:
         rows = self.db.read("SELECT * FROM credit_ledger WHERE user_id=? ORDER BY id", (user_id,))

@@ -29,26 +29,28 @@ from typing import Any, cast, get_args
 from postgrest.exceptions import APIError
 
 from shared.domain import admission
-from shared.domain.errors import SpendingCapExceeded, TooManyRunningTales
+from shared.domain.errors import SpendingCapExceeded, SubmissionExpired, TooManyRunningTales
 from shared.ports.ledger import (
     EntryKind,
     InsufficientCredits,
     Ledger,
     LedgerEntry,
+    OpenReservation,
     Plan,
     Profile,
 )
 
-from .client import SupabaseAdapter, epoch
+from .client import SupabaseAdapter, epoch, rows, timestamptz
 from .client import user_id as _user
 
 PLANS: frozenset[str] = frozenset(get_args(Plan))
 KINDS: frozenset[str] = frozenset(get_args(EntryKind))
 ENTRY_COLUMNS = "id,user_id,kind,amount,tale_id,period,created_at"
 PAGE_SIZE = 1000  # Supabase's default max_rows; a lower server limit only means more pages
-REFUSALS = frozenset({"TA001", "TA002", "TA003"})
-"""``billing.admit_tale``'s refusals (``supabase/migrations/20261216000000_admission.sql``),
-and ``billing.reserve_more_credits``'s (TA002, TA003: ``…_storyboard_edits.sql``)."""
+REFUSALS = frozenset({"TA001", "TA002", "TA003", "TA004"})
+"""``billing.admit_tale``'s refusals (``supabase/migrations/20261216000000_admission.sql``;
+TA004, a closed reservation: ``…_orphan_reservations.sql``), and
+``billing.reserve_more_credits``'s (TA002, TA003: ``…_storyboard_edits.sql``)."""
 
 
 class SupabaseLedger(SupabaseAdapter, Ledger):
@@ -170,6 +172,22 @@ class SupabaseLedger(SupabaseAdapter, Ledger):
     def refund(self, tale_id: str) -> bool:
         return bool(self._rpc("refund_credits", {"p_tale": tale_id}))
 
+    def open_reservations(
+        self, opened_before: float, *, after: str = "", limit: int = 500
+    ) -> list[OpenReservation]:
+        if limit < 1:
+            raise ValueError(f"a page holds at least one reservation, not {limit!r}")
+        params = {"p_before": timestamptz(opened_before), "p_after": after, "p_limit": limit}
+        return [
+            OpenReservation(
+                tale_id=str(row["tale_id"]),
+                user_id=str(row["user_id"]),
+                credits=int(row["credits"]),
+                opened_at=epoch(row["opened_at"]),
+            )
+            for row in rows(self._rpc("open_reservations", params))
+        ]
+
     def entries(self, user_id: str) -> list[LedgerEntry]:
         uid = _user(user_id)
         out: list[LedgerEntry] = []
@@ -211,9 +229,11 @@ class SupabaseLedger(SupabaseAdapter, Ledger):
 
 
 def refusal(exc: APIError, cap_usd: float) -> Exception:
-    """A refusal of ``admit_tale`` (its figures are a JSON object in ``details``) as the
-    domain's error."""
+    """A refusal of ``admit_tale`` or ``reserve_more_credits`` (its figures are a JSON object
+    in ``details``) as the domain's error."""
     figures = json.loads(exc.details or "{}")
+    if exc.code == "TA004":
+        return SubmissionExpired(str(figures["tale"]))
     if exc.code == "TA001":
         return TooManyRunningTales(int(figures["running"]), int(figures["limit"]))
     if exc.code == "TA002":
