@@ -17,7 +17,8 @@ from schemas.events import EVENT_TYPES
 
 DEAD_LETTER_TOPIC = "tale.dead-letter"
 SWEEP_TOPIC = "tale.sweep"
-"""Cloud Scheduler publishes ``{}`` here; the ``sweep_stuck`` function fails stuck tales."""
+"""Cloud Scheduler publishes ``{}`` here; the ``sweep_stuck`` function fails stuck tales and
+returns orphan reservations."""
 TRENDS_COLLECT_TOPIC = "trends.collect"
 """Cloud Scheduler publishes ``{}`` (every region) or ``{"region": "KR"}``: collect trends."""
 TRENDS_COLLECTED_TOPIC = "trends.collected"
@@ -165,7 +166,8 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         "sweep_stuck",
         SWEEP_TOPIC,
         "sweep",
-        needs=("store", "bus", "records"),
+        # The ledger: orphan reservations (credits reserved for a tale never created).
+        needs=("store", "bus", "records", "ledger"),
         memory="256Mi",
         timeout_s=300,
         schedule="*/5 * * * *",

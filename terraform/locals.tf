@@ -109,7 +109,7 @@ locals {
       timeout_s             = 300
       concurrency           = 1
       max_delivery_attempts = 5
-      needs                 = ["store", "bus", "records"]
+      needs                 = ["store", "bus", "records", "ledger"]
       schedule              = "*/5 * * * *"
     }
     collect_trends = {

@@ -94,12 +94,18 @@ def retry(
 
 
 def sweep_command() -> None:
-    """Fail tales stuck past their stage's deadline now (the runtime also does it every
+    """Fail tales stuck past their stage's deadline and return the credits reserved for
+    tales that were never created, now (the runtime also does it every
     TALE_SWEEP_INTERVAL_S; Cloud Scheduler on GCP)."""
     with local_runtime() as runtime:
-        found = runtime.sweep()
-        drive(runtime, [t for t, _ in found], quiet=True)
+        swept = runtime.sweep()
+        drive(runtime, [t for t, _ in swept.stuck], quiet=True)
+    found = swept.stuck
     out.print(f"{len(found)} stuck tale(s) failed" + "".join(f"\n  {t} ({s})" for t, s in found))
+    out.print(
+        f"{len(swept.returned)} orphan reservation(s) returned"
+        + "".join(f"\n  {key}" for key in swept.returned)
+    )
 
 
 def register(app: typer.Typer) -> None:

@@ -9,6 +9,7 @@ business: 100) so that "2 tales a month" stays true if the default length change
 from __future__ import annotations
 
 import math
+import re
 from datetime import UTC, datetime
 
 SECONDS_PER_CREDIT = 8
@@ -28,6 +29,24 @@ def ledger_key(tale_id: str, revision: int = 0) -> str:
     """What the ledger reserves, settles and refunds under: the tale, or one revision of it
     (each revision is paid for, settled and refunded on its own)."""
     return tale_id if revision == 0 else f"{tale_id}.r{revision}"
+
+
+_REVISION_KEY = re.compile(r"(?P<tale>.+)\.r(?P<revision>[1-9][0-9]*)")
+
+
+def key_parts(key: str) -> tuple[str, int]:
+    """The tale and revision a ledger key names (``ledger_key`` read back; tale ids have no
+    dots, so the suffix is never part of one)."""
+    found = _REVISION_KEY.fullmatch(key)
+    return (found["tale"], int(found["revision"])) if found else (key, 0)
+
+
+def orphaned(revision: int, started: int | None) -> bool:
+    """Whether a reservation for ``revision`` of a tale (0: its first cut) pays for nothing
+    that exists: the tale was never created (``started`` is None), or the latest revision it
+    started (``started``) is an earlier one — the request that reserved died before starting
+    it."""
+    return started is None or started < revision
 
 
 def period_of(ts: float) -> str:

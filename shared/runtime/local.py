@@ -42,6 +42,15 @@ class RuntimeBusy(RuntimeError):
     """Another runtime holds this home directory."""
 
 
+@dataclass(frozen=True)
+class Swept:
+    """What one sweep did: the stuck tales it failed (tale id, state) and the orphan
+    reservations it returned (their ledger keys)."""
+
+    stuck: list[tuple[str, str]]
+    returned: list[str]
+
+
 @dataclass
 class RunStats:
     delivered: int = 0
@@ -166,14 +175,19 @@ class LocalRuntime:
         self.sweep()
         return time.monotonic() + self.container.settings.sweep_interval_s
 
-    def sweep(self) -> list[tuple[str, str]]:
-        """Fail tales stuck past their stage's deadline (see ``service.sweep``)."""
+    def sweep(self) -> Swept:
+        """Fail tales stuck past their stage's deadline (see ``service.sweep``) and return
+        orphan reservations (``shared.usecases.return_orphans``), as ``sweep_stuck`` does."""
         from shared.service import sweep
+        from shared.usecases.return_orphans import return_orphans
 
-        stuck = sweep(store=self.store, bus=self.bus, now=time.time())
+        now = time.time()
+        stuck = sweep(store=self.store, bus=self.bus, now=now)
         for tale_id, state in stuck:
             log.warning("tale %s was stuck in %s and has been failed", tale_id, state)
-        return stuck
+        ledger = self.container.ledger
+        returned = return_orphans(store=self.store, bus=self.bus, ledger=ledger, now=now)
+        return Swept(stuck, [r.tale_id for r in returned])
 
     def _settle(self, delivery: Delivery, future: Future[None]) -> None:
         error = future.exception()

@@ -22,11 +22,6 @@ LATER = 3600.0
 """Far enough ahead that every reservation made in a test is older."""
 
 
-def open_keys(ledger: Ledger, before: float | None = None, **page: object) -> list[str]:
-    moment = time.time() + LATER if before is None else before
-    return [r.tale_id for r in ledger.open_reservations(moment, **page)]  # type: ignore[arg-type]
-
-
 def mine(ledger: Ledger, *users: str) -> list[OpenReservation]:
     """The open reservations of these accounts (a Supabase database may hold others')."""
     return [r for r in ledger.open_reservations(time.time() + LATER) if r.user_id in users]
@@ -73,7 +68,7 @@ def test_open_reservations_come_in_pages(bench: Bench) -> None:
     for key in reversed(keys):
         assert admit(ledger, user, key, running=10)
     pages, after = [], ""
-    while page := [r for r in ledger.open_reservations(time.time() + LATER, after=after, limit=2)]:
+    while page := ledger.open_reservations(time.time() + LATER, after=after, limit=2):
         pages.append([r.tale_id for r in page if r.user_id == user])
         after = page[-1].tale_id
     assert [k for page in pages for k in page] == keys

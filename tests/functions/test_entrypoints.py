@@ -227,3 +227,34 @@ def test_the_scheduled_sweep_fails_stuck_tales_through_the_function(
     assert isinstance(bus, SqliteEventBus)
     failed = [d for _, _, d in bus.published(TaleFinished.TYPE) if b'"outcome":"failed"' in d]
     assert len(failed) == 1
+
+
+def test_the_scheduled_sweep_returns_orphan_reservations_through_the_function(
+    tale_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Credits reserved for a tale that was never created (the request died in between) are
+    returned by the sweep once they are ``ORPHAN_GRACE_S`` old, once however often the
+    message is delivered; a reservation whose tale exists stays."""
+    from shared.stages import sweep as sweep_stage
+    from shared.usecases.return_orphans import ORPHAN_GRACE_S
+
+    container = bootstrap.container()
+    ledger, user = container.ledger, "6f1c1c4e-0000-4000-8000-000000000001"
+    assert ledger.ensure_profile(user, "u@example.com")
+    assert ledger.grant_monthly(user, "2026-11", 10)
+    assert ledger.reserve(user, "tale-orphan01", 4)  # its request died before creating it
+    running = submit(tale_home)
+    assert ledger.reserve(user, running, 2)
+    attrs, body = pubsub_event(b"{}", {}, topic="tale.sweep", subscription="sweep_stuck")
+    sweeper = client("sweep_stuck")
+    assert post_structured(sweeper, attrs, body).status_code == 200
+    assert [e.kind for e in ledger.entries(user)][-1] == "reserve"  # within the grace period
+
+    later = time.time() + ORPHAN_GRACE_S + 1
+    monkeypatch.setattr(sweep_stage, "now", lambda: later)
+    for _ in range(2):
+        assert post_structured(sweeper, attrs, body).status_code == 200
+    refunds = [(e.tale_id, e.amount) for e in ledger.entries(user) if e.kind == "refund"]
+    assert refunds == [("tale-orphan01", 4)]
+    profile = ledger.profile(user)
+    assert profile is not None and profile.balance == 8
