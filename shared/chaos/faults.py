@@ -12,7 +12,9 @@ every injected fault is counted by kind:
   effect — claiming a shot, recording its operation, finishing it, a state transition, the
   fan-in, a blob write, a publish, a provider call, a settlement. "After" means the effect
   happened and the handler died before its delivery was acked: exactly what at-least-once
-  delivery must survive;
+  delivery must survive. The API's submission has its own (``Chaos.submitting``): dying
+  just after the reservation leaves credits reserved for a tale never created, which the
+  sweep must return;
 - **provider** (``ChaosVideos``, paid): a start refused (``NotStarted``), a start whose
   answer was lost (``TransientError`` — the generation did start), an invalid request
   (``PermanentError``), a poll that errs, an operation that fails (a new attempt), one that
@@ -87,6 +89,7 @@ SITES: tuple[str, ...] = (
     "store.record_voice",
     "store.take_over_shot",
     "store.replace_plan",
+    "ledger.reserve",
     "ledger.settle",
     "ledger.refund",
 )
@@ -276,6 +279,20 @@ class Chaos:
     ) -> Iterator[_Context]:
         ctx = _Context(delivery.subscription, delivery.attributes.get("tale_id"), 0, die_at, on_die)
         previous = getattr(self._local, "ctx", None)
+        self._local.ctx = ctx
+        try:
+            yield ctx
+        finally:
+            self._local.ctx = previous
+
+    @contextmanager
+    def submitting(self, tale_id: str) -> Iterator[_Context]:
+        """The API starting a tale (function ``api``): its crash points are the process
+        dying between the request's effects — after the credits are reserved and before the
+        tale is created, the reservation is left with no tale (an orphan, which the sweep
+        returns)."""
+        previous = getattr(self._local, "ctx", None)
+        ctx = _Context("api", tale_id)
         self._local.ctx = ctx
         try:
             yield ctx
@@ -479,11 +496,16 @@ class CrashingBlobs(FilesystemBlobStore):
 
 
 class CrashingLedger(SqliteLedger):
-    """The SQLite ledger with crash points around settle and refund."""
+    """The SQLite ledger with crash points around reserve (the API's admission), settle and
+    refund."""
 
     def __init__(self, path: Path, chaos: Chaos) -> None:
         super().__init__(path)
         self.chaos = chaos
+
+    def reserve(self, user_id: str, tale_id: str, amount: int) -> bool:
+        with self.chaos.around("ledger.reserve", tale_id):
+            return super().reserve(user_id, tale_id, amount)
 
     def settle(self, tale_id: str, cost: int | None = None) -> bool:
         with self.chaos.around("ledger.settle", tale_id):

@@ -121,6 +121,8 @@ def stitched_once(world: ChaosWorld) -> list[str]:
 
 def _tale_credits(spec: TaleSpec, state: TaleState | None, mine: list[LedgerEntry]) -> list[str]:
     """The ledger entries of one tale against its outcome."""
+    if spec.lost:
+        return _lost_credits(spec, mine)
     if not spec.submitted:
         return [f"{spec.tale_id}: refused (402) but has ledger entries"] if mine else []
     out = []
@@ -141,6 +143,16 @@ def _tale_credits(spec: TaleSpec, state: TaleState | None, mine: list[LedgerEntr
     if closed != want:
         out.append(f"{spec.tale_id}: {state} with {closed[0]} settlements and {closed[1]} refunds")
     return out
+
+
+def _lost_credits(spec: TaleSpec, mine: list[LedgerEntry]) -> list[str]:
+    """A tale the API never created holds no credits once the sweep ran: nothing reserved
+    (it died before the reservation), or its reservation returned once (after it)."""
+    kinds = Counter(e.kind for e in mine)
+    if not mine or (kinds == {"reserve": 1, "refund": 1} and sum(e.amount for e in mine) == 0):
+        return []
+    held = -sum(e.amount for e in mine)
+    return [f"{spec.tale_id}: never created, but its ledger has {dict(kinds)} ({held} held)"]
 
 
 def _revision_credits(
@@ -177,8 +189,10 @@ def _revision_credits(
 def credits_balanced(world: ChaosWorld) -> list[str]:
     """Credits: each tale reserved once (its cost), then settled once if it completed or
     refunded once if it failed or was cancelled — never both; each revision likewise under its
-    own key; every balance is the sum of its ledger, equals the grants less the cost of every
-    tale and revision that was not refunded, and is never below zero."""
+    own key; a tale the API never created (it died at the submission) holds nothing once the
+    sweep returned its orphan reservation; every balance is the sum of its ledger, equals the
+    grants less the cost of every tale and revision that was not refunded, and is never below
+    zero."""
     out = []
     tales = {spec.tale_id: tale for spec, tale in _tales(world)}
     for user, granted in sorted(world.grants.items()):

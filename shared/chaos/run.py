@@ -2,10 +2,11 @@
 
 ``run_chaos`` builds a home whose adapters inject faults (``shared.chaos.faults``), creates
 users with profiles and this month's grant in the local ledger, reserves and submits each
-tale as the API does (``tale_cost``, ``ledger.reserve``, ``service.submit``), runs the
-runtime — killing it and starting a new one on the same home a seeded number of times —
-until the bus is idle or a deadline passes, and then checks the invariants
-(``shared.chaos.invariants``).
+tale as the API does (``tale_cost``, ``ledger.reserve``, ``service.submit``; the API may die
+at the reservation, leaving no tale), runs the runtime — killing it and starting a new one on
+the same home a seeded number of times — until the bus is idle or a deadline passes, sweeps
+the orphan reservations as the sweep does once their grace period has passed, and then checks
+the invariants (``shared.chaos.invariants``).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from shared.chaos.faults import (
     CrashingBlobs,
     CrashingLedger,
     FaultPlan,
+    InjectedCrash,
     VirtualClock,
     crashing,
 )
@@ -49,6 +51,7 @@ from shared.ports.ledger import InsufficientCredits, Plan
 from shared.ports.records import public_view
 from shared.ports.store import TaleStore
 from shared.registry import DEAD_LETTER_TOPIC, subscriptions
+from shared.usecases.return_orphans import ORPHAN_GRACE_S, return_orphans
 from shared.usecases.revise_tale import ReviseTale, ShotChange, revise_tale
 
 STORIES: tuple[str, ...] = (
@@ -249,16 +252,20 @@ def submit_tale(
     poison: bool = False,
 ) -> TaleSpec:
     """Reserve and submit one tale as ``POST /v1/tales`` does; a short balance is a 402 (the
-    tale is not created). ``cancel_at``: the owner cancels it at that crash-point visit of
-    its handlers; ``poison``: a malformed message for it is published too."""
+    tale is not created), and the API may die at the reservation (crash points of the
+    ``api`` function: the tale is not created, and a reservation made is an orphan).
+    ``cancel_at``: the owner cancels it at that crash-point visit of its handlers;
+    ``poison``: a malformed message for it is published too."""
     tale_id = tale_id or f"tale-{world.chaos.random.getrandbits(48):012x}"
     shots, seconds = submission.shot_count, submission.shot_seconds
     cost = tale_cost(shots, seconds)
     aspect = submission.aspect_ratio
     try:
-        world.ledger.reserve(owner, tale_id, cost)
-    except InsufficientCredits:
-        spec = TaleSpec(tale_id, owner, shots, seconds, aspect, cost, submitted=False)
+        with world.chaos.submitting(tale_id):
+            world.ledger.reserve(owner, tale_id, cost)
+    except (InsufficientCredits, InjectedCrash) as exc:
+        lost = isinstance(exc, InjectedCrash)  # no retry: the client gave up
+        spec = TaleSpec(tale_id, owner, shots, seconds, aspect, cost, submitted=False, lost=lost)
         world.tales.append(spec)
         return spec
     service.submit(
@@ -385,7 +392,19 @@ def drive(
     world.elapsed_s += time.monotonic() - start
 
 
+def return_orphans_later(world: ChaosWorld) -> int:
+    """The sweep once the orphans' grace period has passed (``ORPHAN_GRACE_S``): the credits
+    reserved for tales the API never created are returned. How many were."""
+    later = time.time() + ORPHAN_GRACE_S + 1
+    returned = return_orphans(store=world.store, bus=world.bus, ledger=world.ledger, now=later)
+    if returned:
+        world.chaos.count("orphan returned", len(returned))
+    return len(returned)
+
+
 def outcome_of(world: ChaosWorld, spec: TaleSpec) -> str:
+    if spec.lost:
+        return "lost at submission"
     if not spec.submitted:
         return "refused (402)"
     tale = world.store.find(spec.tale_id)
@@ -459,5 +478,6 @@ def run_chaos(
     drive(world, deadline_s=deadline_s, kills=kills)
     if plan.revise and revise_tales(world):
         drive(world, deadline_s=max(1.0, deadline_s - (time.monotonic() - started)))
+    return_orphans_later(world)
     world.elapsed_s = time.monotonic() - started
     return report(world, seed)

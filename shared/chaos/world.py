@@ -25,7 +25,11 @@ class TaleSpec:
     aspect_ratio: str
     cost: int
     submitted: bool = True
-    """False when the reservation was refused (402): the tale was never created."""
+    """False when the tale was never created: its reservation was refused (402), or the API
+    died at the submission (``lost``)."""
+    lost: bool = False
+    """The API died at the submission, just before or just after reserving the credits: no
+    tale was created, and a reservation made is an orphan the sweep returns."""
 
 
 @dataclass(frozen=True)

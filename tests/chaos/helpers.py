@@ -6,7 +6,15 @@ from pathlib import Path
 
 from schemas.story import StorySubmission
 from shared.chaos.faults import Chaos, FaultPlan
-from shared.chaos.run import STORIES, add_users, check, drive, open_world, submit_tale
+from shared.chaos.run import (
+    STORIES,
+    add_users,
+    check,
+    drive,
+    open_world,
+    return_orphans_later,
+    submit_tale,
+)
 from shared.chaos.world import ChaosWorld
 
 
@@ -28,7 +36,9 @@ def small_world(
 
 
 def run_world(world: ChaosWorld, kills: list[int] | None = None) -> ChaosWorld:
+    """Run it to the end, then sweep as the sweep does once the orphans' grace has passed."""
     drive(world, deadline_s=120, kills=kills)
+    return_orphans_later(world)
     return world
 
 

@@ -20,6 +20,7 @@ from shared.ports.generators import VideoGenerator
 from shared.ports.notifier import Notification
 from shared.ports.store import TaleStore
 from shared.stages import shots
+from tests.chaos import helpers
 from tests.chaos.helpers import run_world, small_world, violations
 
 
@@ -99,6 +100,22 @@ def test_settled_and_refunded(world: ChaosWorld) -> None:
     assert list(broken) == ["credits"]
     assert f"{tale.tale_id}: completed with 1 settlements and 1 refunds" in broken["credits"]
     assert any("expected" in v for v in broken["credits"])  # the balance is off by the refund
+
+
+def test_credits_held_for_a_tale_never_created(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The API dies after reserving; a sweep that never returns orphans leaves them held.
+    monkeypatch.setattr(helpers, "return_orphans_later", lambda world: 0)
+    plan = FaultPlan(crash_at=(("api", "ledger.reserve", "after"),))
+    world = run_world(small_world(tmp_path / "home", plan))
+    lost = world.tales[0]
+    broken = violations(world)
+    assert list(broken) == ["credits"]
+    assert broken["credits"][0] == (
+        f"{lost.tale_id}: never created, but its ledger has {{'reserve': 1}} ({lost.cost} held)"
+    )
+    assert any("expected" in v for v in broken["credits"])  # the balance is short too
 
 
 def test_a_balance_below_zero(world: ChaosWorld) -> None:
