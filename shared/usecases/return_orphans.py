@@ -17,7 +17,10 @@ refused by ``Ledger.admit`` (``SubmissionExpired``: the tale would otherwise run
 reservation) and creates nothing. One arriving *during* a sweep — its admission read the
 reservation still open just before the refund, its tale created just after — is caught by
 reading the tale again after the refund: the tale is failed (it holds nothing to pay for it)
-and its owner told, like any failed tale.
+and its owner told, like any failed tale. Only a creation that lands after that second read
+escapes (the ledger and the tale store share no transaction); it needs a retry more than
+``ORPHAN_GRACE_S`` late interleaved with a sweep within milliseconds, and that tale runs
+uncharged.
 """
 
 from __future__ import annotations
