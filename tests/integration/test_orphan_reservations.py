@@ -7,6 +7,7 @@ stand-in, each thread on its own connection), and the in-memory fake."""
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 import uuid
@@ -97,7 +98,9 @@ def world(bench: Bench, tmp_path: Path) -> World:
     return World(bench.ledger, bench.account(), tmp_path)
 
 
-def test_an_orphan_is_returned_after_the_grace_period_and_not_before(world: World) -> None:
+def test_an_orphan_is_returned_after_the_grace_period_and_not_before(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
     world.submit()  # opens the account with this month's grant
     assert world.ledger.settle(world.open()[0])
     granted = balance(world.ledger, world.owner)
@@ -110,10 +113,18 @@ def test_an_orphan_is_returned_after_the_grace_period_and_not_before(world: Worl
     assert world.sweep(ORPHAN_GRACE_S - 60) == []  # within the grace period: kept
     assert world.open() == [orphan] and world.kinds(orphan) == {"reserve": 1}
 
+    caplog.set_level(logging.INFO, logger="tale")
     assert world.sweep(ORPHAN_GRACE_S + 1) == [orphan]
     assert world.kinds(orphan) == {"reserve": 1, "refund": 1}
     assert balance(world.ledger, world.owner) == granted
     assert world.open() == []
+    records = [getattr(r, "tale_fields", {}) for r in caplog.records]
+    assert {
+        "event": "credits.refunded",
+        "tale_id": orphan,
+        "outcome": "refunded",
+        "credits": 1,
+    } in records
     created = world.submit("k-2")  # the slot and the credits are free again
     assert created.created and world.open() == [created.tale.tale_id]
     assert balance(world.ledger, world.owner) == granted - 1
