@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from shared import bootstrap
+from shared.media.narration import SLACK_S
 from shared.runtime.local import LocalRuntime
 from tests.api.test_api import STORY, Tokens, post, problem
 
@@ -26,7 +29,12 @@ def test_the_owner_gets_the_captions_once_the_tale_is_finished(client: Any, toke
     assert text.startswith("WEBVTT\n\n")
     # Two shots, one short sentence each: a cue each, inside its 4 seconds.
     assert srt.data.decode("utf-8").count(" --> ") == text.count(" --> ") == 2
-    assert "00:00:00.150 --> 00:00:0" in text and "00:00:04.150 --> 00:00:0" in text
+    # each voice starts on the first AAC frame at or after 150 ms into its shot (spliced as
+    # narrate_shot prepared it: shared.media.narration), its cue with it
+    starts = [float(line[6:12]) for line in text.splitlines() if " --> " in line]
+    assert [round(start - shot, 3) for start, shot in zip(starts, (0, 4), strict=True)] == [
+        pytest.approx(0.15, abs=SLACK_S + 0.001)
+    ] * 2
     other = token()
     problem(client.get(f"/v1/tales/{tale_id}/captions.srt", headers=other), 404)
     problem(client.get(f"/v1/tales/{tale_id}/captions.vtt"), 401)

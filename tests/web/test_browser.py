@@ -117,6 +117,13 @@ def check_storyboard_images(visit: Visit) -> None:
     reference.wait_for()
     thumbs = page.locator(".storyboard img.thumb")
     assert thumbs.count() == 2
+    for n in range(thumbs.count()):  # lazy images load once they come into view
+        thumbs.nth(n).scroll_into_view_if_needed()
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.storyboard img')]"
+        ".every(i => i.complete && i.naturalWidth > 0)",
+        timeout=10_000,
+    )
     loaded = page.evaluate(
         "() => [...document.querySelectorAll('.storyboard img')]"
         ".map(i => i.complete && i.naturalWidth > 0)"
