@@ -27,13 +27,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from schemas.events import TaleSubmitted
 from schemas.story import StorySubmission
 from shared import service
 from shared.config import Settings
 from shared.costs import budget
 from shared.domain.credits import period_of, tale_cost
 from shared.domain.errors import IdempotencyKeyReused, InvalidIdempotencyKey
-from shared.domain.tale import TaleRecord
+from shared.domain.tale import TaleRecord, TaleState
 from shared.observability.events import credits_changed
 from shared.ports import claims as keys
 from shared.ports.bus import EventBus
@@ -81,6 +82,10 @@ def submit_tale(
     tale_id = _tale_id(command, claims)
     existing = store.find(tale_id)
     if existing is not None:
+        if existing.state is TaleState.SUBMITTED:
+            # The request that created it may have died before announcing it; announcing
+            # twice is harmless (the planner claims the work once).
+            bus.publish(TaleSubmitted(tale_id=tale_id))
         return Submitted(existing, created=False)
     now = clock()
     period = period_of(now)

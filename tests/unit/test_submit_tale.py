@@ -24,7 +24,7 @@ from shared.domain.errors import (
     TaleError,
     TooManyRunningTales,
 )
-from shared.domain.tale import TaleRecord
+from shared.domain.tale import TaleRecord, TaleState
 from shared.usecases.submit_tale import SubmitTale, Submitted, submit_tale
 from tests.conftest import make_submission
 from tests.fake_ledger import MemoryLedger
@@ -104,6 +104,27 @@ def test_an_idempotency_key_returns_the_same_tale(world: World) -> None:
             world.submit(me, key=bad)
     assert world.submit(user(), key="k-1").created  # keys are per user
     assert len(world.tales(me)) == 1 and world.reserved(me) == [-1]
+
+
+def test_a_retry_announces_a_tale_its_first_request_created_but_never_announced(
+    world: World,
+) -> None:
+    """The first request died between creating the tale and publishing ``tale.submitted``:
+    the retry under its key announces it (announcing twice is harmless), once it has
+    moved on it is not announced again."""
+    me = user()
+    first = world.submit(me, key="k-1")
+    world.bus.published.clear()  # as if the publish had been lost with the process
+    again = world.submit(me, key="k-1")
+    assert not again.created
+    assert world.bus.of(TaleSubmitted) == [TaleSubmitted(tale_id=first.tale.tale_id)]
+    world.store.transition(
+        first.tale.tale_id, {TaleState.SUBMITTED}, TaleState.PLANNING, stage="planning"
+    )
+    world.bus.published.clear()
+    world.submit(me, key="k-1")
+    assert world.bus.of(TaleSubmitted) == []
+    assert world.reserved(me) == [-1]
 
 
 def test_a_story_over_the_limit_is_refused_before_anything(world: World) -> None:
