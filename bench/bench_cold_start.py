@@ -126,7 +126,7 @@ def main() -> None:
     )
     print(f"bare functions-framework function: {ms('bare')} ms, {modules['bare']} modules")
     print(
-        f"eager main.py (all 13 entry points), target render_shot: {ms('eager')} ms, "
+        f"eager main.py (all {len(FUNCTIONS)} entry points), target render_shot: {ms('eager')} ms, "
         f"{modules['eager']} modules\n"
     )
     print(
