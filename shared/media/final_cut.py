@@ -7,7 +7,7 @@ soundtrack and soft captions are; only burned-in captions re-encode it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -57,12 +57,19 @@ def final_cut(
     captions: CaptionMode = "soft",
     music: Path | None = None,
     font: Path | None = None,
+    fetch_voices: Callable[[], object] | None = None,
 ) -> FinalCut:
     """Write ``out`` (MP4: H.264, AAC, and a mov_text track when captions are soft); ``work``
-    is a scratch folder. Raises ``NarrationTooLong`` for a voice that cannot fit its shot."""
+    is a scratch folder. ``fetch_voices``: called once before the soundtrack is mixed from
+    the voices, when the shots' ``voice`` files are not there yet (the stitch stage fetches
+    them only when splicing the prepared narrations cannot do). Raises ``NarrationTooLong``
+    for a voice that cannot fit its shot."""
     video = work / "video.mp4"
     report = stitch([s.clip for s in shots], video)
-    soundtrack, audio = _spliced(shots, report, music) or _mixed(shots, report, music)
+    spliced = _spliced(shots, report, music)
+    if spliced is None and fetch_voices is not None:
+        fetch_voices()
+    soundtrack, audio = spliced or _mixed(shots, report, music)
     cues: list[Cue] = []
     for index, (shot, (start, end)) in enumerate(zip(shots, report.bounds, strict=True)):
         placed = soundtrack.narration[index]

@@ -74,9 +74,9 @@ def narrate_shot(
         me = envelope.message_id
         if store.claim(tale_id, markers.handling(event.key), me) != me:
             return  # a duplicate: the holder's delivery voices it
-        spoken = _speak(line, store, voices, blobs, usage) if line is not None else ""
+        spoken, wav = _speak(line, store, voices, blobs, usage) if line is not None else ("", None)
         if spoken:
-            _prepare(tale_id, index, spoken, store, blobs)
+            _prepare(tale_id, index, spoken, wav, store, blobs)
         store.record_voice(tale_id, index, spoken)
     result = store.fan_in(tale_id, index, 0, event.key)
     if result.fan_in_key == event.key:  # again on a redelivery, if the publish was lost
@@ -116,11 +116,11 @@ def _speak(
     voices: VoiceGenerator,
     blobs: BlobStore,
     usage: UsageRecorder,
-) -> str:
-    """The blob path of the shot's voiced narration."""
+) -> tuple[str, bytes | None]:
+    """The blob path of the shot's voiced narration, and its WAV when this call spoke it."""
     tale_id, index, path = line.tale_id, line.index, line.path
     if blobs.exists(path):  # spoken by an earlier delivery (or the GPU worker)
-        return path
+        return path, None
     speech = voices.synthesize(line.text, line.language, line.voice, tale_id=tale_id)
     blobs.put_bytes(path, speech.wav, "audio/wav")
     if speech.units:
@@ -130,20 +130,27 @@ def _speak(
             )
         )
     store.log(tale_id, "rendering", f"shot {index + 1}: narration voiced ({speech.seconds:.1f} s)")
-    return path
+    return path, speech.wav
 
 
-def _prepare(tale_id: str, index: int, spoken: str, store: TaleStore, blobs: BlobStore) -> None:
+def _prepare(
+    tale_id: str, index: int, spoken: str, wav: bytes | None, store: TaleStore, blobs: BlobStore
+) -> None:
     """Leave the shot's narration prepared for the final cut (``shared.media.narration``):
     levelled, fitted to the planned shot and encoded here, beside the other shots, rather
-    than all at the end. A narration that cannot be prepared is mixed from its voice by the
+    than all at the end. ``wav``: the voice when this delivery spoke it (else it is read back
+    from ``spoken``). A narration that cannot be prepared is mixed from its voice by the
     final cut instead, which reports what is wrong with it."""
     target = prepared_path(spoken)
     if blobs.exists(target):  # an earlier delivery prepared it
         return
     seconds = require_plan(store, tale_id).shots[index].duration_s
     with tempfile.TemporaryDirectory(prefix="tale-narrate-") as tmp:
-        voice = blobs.download(spoken, Path(tmp) / "voice.wav")
+        voice = Path(tmp) / "voice.wav"
+        if wav is None:
+            blobs.download(spoken, voice)
+        else:
+            voice.write_bytes(wav)
         try:
             prepared = prepare(voice, seconds, index, Path(tmp) / "prepared.m4a")
         except (NarrationTooLong, NoAudio, av.FFmpegError) as exc:

@@ -28,7 +28,7 @@ from shared.media.final_cut import FinalCut, ShotInput, final_cut
 from shared.media.probe import frame_at, probe
 from shared.media.sheets import StoryboardEntry, poster, storyboard_sheet
 from shared.media.soundtrack import NarrationTooLong, NoAudio, Placement
-from shared.ports.blobs import BlobStore
+from shared.ports.blobs import BlobNotFound, BlobStore
 from shared.ports.bus import EventBus
 from shared.ports.store import TaleStore
 from shared.pubsub_message import Envelope
@@ -71,13 +71,18 @@ def stitch_video(
             ShotInput(
                 clip=blobs.download(s.clip_path or "", work / f"{s.index:02d}.mp4"),
                 narration=planned.narration,
-                voice=blobs.download(s.voice_path, work / f"{s.index:02d}.wav")
-                if s.voice_path
-                else None,
+                # downloaded only if the soundtrack is mixed from the voices (fetch_voices)
+                voice=work / f"{s.index:02d}.wav" if s.voice_path else None,
                 prepared=_prepared(blobs, s.voice_path, work / f"{s.index:02d}.m4a"),
             )
             for s, planned in zip(shots, plan.shots, strict=True)
         ]
+
+        def fetch_voices() -> None:
+            for shot in shots:
+                if shot.voice_path:
+                    blobs.download(shot.voice_path, work / f"{shot.index:02d}.wav")
+
         # the owner's track, as recorded when the tale moved to stitching (it cannot change
         # while the tale stitches: ``TaleAggregate.set_music``)
         track = blobs.download(tale.music.path, work / "music") if tale.music else None
@@ -89,6 +94,7 @@ def stitch_video(
                 language=plan.language,
                 captions=captions,
                 music=track,
+                fetch_voices=fetch_voices,
             )
         except (NarrationTooLong, NoAudio) as exc:
             raise PermanentError(f"cannot mix the soundtrack: {exc}") from exc
@@ -137,9 +143,12 @@ def stitch_video(
 
 def _prepared(blobs: BlobStore, voice: str | None, dest: Path) -> Path | None:
     """The shot's narration as ``narrate_shot`` prepared it, when it did."""
-    if not voice or not blobs.exists(prepared_path(voice)):
+    if not voice:
         return None
-    return blobs.download(prepared_path(voice), dest)
+    try:
+        return blobs.download(prepared_path(voice), dest)
+    except BlobNotFound:
+        return None
 
 
 def _timing(placed: Placement | None) -> str:

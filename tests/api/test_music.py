@@ -172,3 +172,44 @@ def test_the_track_plays_under_the_stitched_video(client: Any, token: Tokens) ->
 
     # finished: the track may still change, for the next revision (which re-stitches)
     assert put(client, with_music, me, wav_tone(2.0), "audio/wav").status_code == 200
+
+
+def test_the_stitcher_fetches_the_voices_only_to_mix_under_music(
+    client: Any, token: Tokens, monkeypatch: Any
+) -> None:
+    """Two narrated tales: the stitch of the one without music splices the narrations
+    ``narrate_shot`` prepared and never downloads a voice (nor does ``narrate_shot`` read
+    back the voice it has just spoken); the one with music has its voices fetched to mix."""
+    from shared.adapters.local.blobs import FilesystemBlobStore
+
+    fetched: list[str] = []
+    download = FilesystemBlobStore.download
+
+    def counting(self: FilesystemBlobStore, path: str, dest: Path) -> Path:
+        fetched.append(path)
+        return download(self, path, dest)
+
+    monkeypatch.setattr(FilesystemBlobStore, "download", counting)
+    me = token()
+    narrated = {"voice": "", "captions": "soft"}
+    spliced, mixed = created(client, me, **narrated), created(client, me, **narrated)
+    assert put(client, mixed, me, wav_tone(1.5), "audio/wav").status_code == 201
+    run()
+    for tale_id in (spliced, mixed):
+        assert client.post(f"/v1/tales/{tale_id}/approve", headers=me).status_code == 200
+    run()
+    container = bootstrap.container()
+    for tale_id in (spliced, mixed):
+        tale = container.store.find(tale_id)
+        assert tale is not None and tale.state == "completed", tale
+    voices = [p for p in fetched if "/voice/" in p]
+    assert [p for p in voices if spliced in p] == [
+        f"tales/{spliced}/voice/00.m4a",
+        f"tales/{spliced}/voice/01.m4a",
+    ]
+    assert sorted(p for p in voices if mixed in p and p.endswith(".wav")) == [
+        f"tales/{mixed}/voice/00.wav",
+        f"tales/{mixed}/voice/01.wav",
+    ]
+    log = " ".join(e.message for e in container.store.events(spliced))
+    assert "spliced as prepared" in log
