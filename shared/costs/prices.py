@@ -14,8 +14,12 @@ data, not code: prices of external models change, so no figure lives in the logi
   *unpriced* and reported as such, never silently dropped.
 - ``scenarios``: the planner, image, video and voice (narrator) engines of scenario A and B.
 - ``fixed_monthly``: what a scenario costs a month whatever the volume.
+- ``video_models``: per self-hosted video model (the ids of
+  ``shared/providers/selfhosted/video_models.py``), the clip the worker renders (frames, fps,
+  size) and the GPU-seconds one second of that clip takes on the job's GPU, each with its
+  source and whether the source measured it or we derived it.
 - ``assumptions``: the numbers the models need that no price page gives (tokens per plan,
-  GPU-seconds per second of video, …), each with its source.
+  GPU-seconds per reference image, …), each with its source.
 - ``revenue``: plan prices (as prices) and the assumed mix of videos by plan.
 """
 
@@ -66,6 +70,9 @@ class Meter(_Strict):
     model: str = Field(default=ANY_MODEL, min_length=1)
     unit: str = Field(min_length=1)
     charges: list[Charge]
+    gpu: str | None = None
+    """For a GPU-second meter: the accelerator one unit is a second of (Cloud Run's
+    ``nvidia-l4``…). A video model rated on another GPU is not priced by it."""
     note: str = ""
 
 
@@ -98,6 +105,49 @@ class Assumption(_Strict):
     note: str = ""
 
 
+class VideoModelRate(_Strict):
+    """What one clip of a self-hosted video model costs on the GPU the job gives it.
+
+    ``gpu_seconds_per_video_second`` is per second of the *clip the model renders*
+    (``frames / fps``), not of the shot: the worker renders one clip per shot, at most
+    ``frames`` long, and stretches it to the shot's length."""
+
+    model: str = Field(min_length=1, description="An id of the worker's model table.")
+    gpu: str = Field(min_length=1, description="The job's accelerator for this model.")
+    gpu_seconds_per_video_second: float = Field(gt=0)
+    width: int = Field(gt=0)
+    height: int = Field(gt=0)
+    frames: int = Field(gt=0, description="Frames of the longest clip the worker asks for.")
+    fps: int = Field(gt=0)
+    steps: int = Field(gt=0)
+    fixed_frames: bool = False
+    """True when the model always renders ``frames`` (CogVideoX), whatever the shot."""
+    basis: Literal["measured", "derived"]
+    """``measured``: the source timed this model on this GPU; ``derived``: we scaled a
+    measurement from another GPU (``note`` says how)."""
+    source: str = Field(min_length=1)
+    as_of: date
+    evidence: str | None = None
+    note: str = ""
+
+    @property
+    def clip_seconds(self) -> float:
+        return self.frames / self.fps
+
+    def clip_frames(self, shot_seconds: float) -> int:
+        """The frames the worker asks for a shot of ``shot_seconds``: all of them for a
+        fixed-length model, else fps × seconds as k·4 + 1, at most ``frames``
+        (``worker/tale_worker/wrappers.py``, ``model_frames``)."""
+        if self.fixed_frames:
+            return self.frames
+        wanted = max(1, min(round(self.fps * shot_seconds), self.frames))
+        return min(4 * max(1, (wanted + 1) // 4) + 1, self.frames)
+
+    def rendered_seconds(self, shot_seconds: float) -> float:
+        """Seconds of clip the GPU renders for one shot."""
+        return self.clip_frames(shot_seconds) / self.fps
+
+
 class PlanRevenue(_Strict):
     plan: Literal["free", "pro", "business"]
     price: str
@@ -117,6 +167,7 @@ class PriceTable(_Strict):
     meters: list[Meter]
     scenarios: dict[Literal["A", "B"], ScenarioSpec]
     fixed_monthly: list[FixedItem]
+    video_models: list[VideoModelRate] = Field(default_factory=list)
     assumptions: list[Assumption]
     revenue: Revenue
 
@@ -148,6 +199,10 @@ class PriceTable(_Strict):
             return None
         return quantity * sum(self.price(c.price).usd_per_unit * c.factor for c in meter.charges)
 
+    def video_model(self, model: str) -> VideoModelRate | None:
+        """The self-hosted video model's clip and GPU-seconds, or None when not rated."""
+        return {v.model: v for v in self.video_models}.get(model)
+
     def assumption(self, assumption_id: str) -> float:
         try:
             return self._assumptions()[assumption_id].value
@@ -178,6 +233,7 @@ def _duplicates(table: PriceTable) -> list[str]:
         ("price", [p.id for p in table.prices]),
         ("meter", [(m.provider, m.model, m.unit) for m in table.meters]),
         ("fixed item", [f.id for f in table.fixed_monthly]),
+        ("video model", [v.model for v in table.video_models]),
         ("assumption", [a.id for a in table.assumptions]),
     ):
         seen: set[object] = set()

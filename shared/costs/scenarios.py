@@ -11,11 +11,12 @@ planner server, weights, images — ``fixed_monthly`` in the price table) and A 
   image model), every second of video (Veo), the narration (Gemini TTS: the lines' text tokens
   in, ``tts_audio_tokens_per_second`` audio tokens out per second of speech), and the
   platform's cloud operations.
-- B's variable cost: GPU-seconds of the worker job — ``gpu_seconds_per_video_second`` per
-  second of video, ``gpu_seconds_per_image`` per reference image, ``gpu_seconds_per_tale`` to
-  start, ``voice_gpu_seconds_per_speech_second`` of Bark per second of narration — at the L4
-  job rate, plus the same platform cost. Planner tokens cost B nothing more: its planner
-  server is in the fixed cost.
+- B's variable cost: GPU-seconds of the worker job — the video model's GPU-seconds per
+  second of the clip it renders for each shot (``video_models`` in the table, for the
+  deployment's model: ``rendering``), ``gpu_seconds_per_image`` per reference image,
+  ``gpu_seconds_per_tale`` to start, ``voice_gpu_seconds_per_speech_second`` of Bark per
+  second of narration — at the L4 job rate, plus the same platform cost. Planner tokens cost
+  B nothing more: its planner server is in the fixed cost.
 
 A tale whose voice is ``none`` has no narration, and its ``narration`` stage costs nothing.
 
@@ -35,6 +36,7 @@ from typing import Literal
 from shared.config import Settings
 from shared.costs.prices import Engine, PriceTable, ScenarioSpec
 from shared.costs.profile import WorkProfile
+from shared.costs.rendering import rendering_work
 
 Basis = Literal["observed", "modelled"]
 
@@ -160,11 +162,14 @@ class Pricer:
     def __call__(self, engine: Engine, unit: str, quantity: float) -> float:
         usd = self.prices.usd(engine.provider, engine.model, unit, quantity)
         if usd is None:
-            name = f"{engine.provider}/{engine.model}/{unit}"
-            if name not in self.unpriced:
-                self.unpriced.append(name)
+            self.missing(f"{engine.provider}/{engine.model}/{unit}")
             return 0.0
         return usd
+
+    def missing(self, name: str) -> None:
+        """Note something the table cannot price (``provider/model/unit``)."""
+        if name not in self.unpriced:
+            self.unpriced.append(name)
 
 
 def _basis(profile: WorkProfile, engine: Engine, unit: str) -> tuple[float | None, Basis]:
@@ -223,12 +228,15 @@ def scenario_b(
     gpu, gpu_basis = _basis(profile, spec.videos, "gpu_seconds")
     chars = profile.characters.value
     image_gpu = 0.0 if gpu is not None else chars * a("gpu_seconds_per_image")
-    video_gpu = (
-        gpu
-        if gpu is not None
-        else profile.video_seconds.value * a("gpu_seconds_per_video_second")
-        + a("gpu_seconds_per_tale")
-    )
+    seconds = profile.video_seconds.value
+    if gpu is not None:
+        video_gpu, rendered = gpu, f"{seconds:g} s of video, {spec.videos.model}"
+    else:
+        work = rendering_work(profile, spec.videos, prices)
+        if work.unpriced:
+            price.missing(work.unpriced)
+        video_gpu = work.gpu_seconds + a("gpu_seconds_per_tale")
+        rendered = work.describe(seconds, spec.videos.model)
     return ScenarioCost(
         "B",
         [
@@ -245,8 +253,7 @@ def scenario_b(
                 "rendering",
                 price(spec.videos, "gpu_seconds", video_gpu),
                 gpu_basis,
-                f"{video_gpu:,.0f} GPU-s for {profile.video_seconds.value:g} s of video, "
-                f"{spec.videos.model}",
+                f"{video_gpu:,.0f} GPU-s: {rendered}",
             ),
             _narration_b(profile, spec.voice, price, prices),
             _platform(profile),

@@ -28,6 +28,25 @@ def _meter(provider: str, model: str, unit: str, *charges: tuple[str, float]) ->
     }
 
 
+def video_model(model: str, rate: float, **clip: Any) -> dict[str, Any]:
+    """A video model's entry: by default a 5-second clip (40 frames at 8 fps, always all of
+    them), so that a 5 s shot is 5 s of clip."""
+    return {
+        "model": model,
+        "gpu": "gpu-x",
+        "gpu_seconds_per_video_second": rate,
+        "width": 720,
+        "height": 480,
+        "frames": 40,
+        "fps": 8,
+        "steps": 50,
+        "fixed_frames": True,
+        "basis": "derived",
+        "source": f"https://example.test/{model}",
+        "as_of": "2026-11-01",
+    } | clip
+
+
 def _assume(aid: str, value: float) -> dict[str, Any]:
     return {"id": aid, "value": value, "unit": "-", "source": "test", "as_of": "2026-11-01"}
 
@@ -59,7 +78,7 @@ SMALL: dict[str, Any] = {
         _meter("tts", "m-tts", "audio_tokens", ("tts-audio", 1)),
         _meter("self", "*", "input_tokens"),
         _meter("self", "*", "output_tokens"),
-        _meter("self", "*", "gpu_seconds", ("gpu", 1)),
+        _meter("self", "*", "gpu_seconds", ("gpu", 1)) | {"gpu": "gpu-x"},
         _meter("gcp", "*", "invocations", ("req", 1)),
         _meter("gcp", "*", "vcpu_seconds", ("vcpu", 1)),
         _meter("gcp", "*", "gib_seconds", ("gib", 1)),
@@ -82,6 +101,7 @@ SMALL: dict[str, Any] = {
         {"id": "planner", "scenario": "B", "charges": [{"price": "gpu", "factor": 100_000}]},
         {"id": "weights", "scenario": "B", "charges": [{"price": "gb-month", "factor": 10}]},
     ],
+    "video_models": [video_model("cogvideox", 10)],
     "assumptions": [
         _assume("planner_prompt_tokens", 1000),
         _assume("story_tokens_per_char", 0.5),
@@ -91,7 +111,6 @@ SMALL: dict[str, Any] = {
         _assume("plan_output_tokens_per_character", 50),
         _assume("planner_thinking_tokens", 0),
         _assume("characters_per_tale", 2),
-        _assume("gpu_seconds_per_video_second", 10),
         _assume("gpu_seconds_per_image", 5),
         _assume("gpu_seconds_per_tale", 100),
         _assume("narration_fill_ratio", 0.5),

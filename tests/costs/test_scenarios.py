@@ -3,12 +3,13 @@
 The small table (``tables.py``): Gemini $1 / $2 per million input / output tokens, an image
 $0.05, a second of video $0.50, a GPU-second $0.001, the speech model $1 / $10 per million
 text / audio tokens; B's fixed month is 100,000 GPU-seconds ($100) plus 10 GB-months of
-weights at $0.50 ($5) = $105. Assumptions: a 1,000-token prompt, 0.5 tokens per story
-character, a 2,000-character story, 500 + 100 per shot + 50 per character output tokens, 10
-GPU-seconds per second of video, 5 per image, 100 per tale; narration filling half of each
-shot at 10 characters a second, 20 style tokens a line, 25 audio tokens and 2 GPU-seconds per
-second of speech; platform $0.01 per shot + $0.02 per tale. Revenue: only pro videos, $20 a
-month for 10 tales = $2 a video.
+weights at $0.50 ($5) = $105. B's video model renders a 5-second clip per shot at 10
+GPU-seconds a second of clip. Assumptions: a 1,000-token prompt, 0.5 tokens per story
+character, a 2,000-character story, 500 + 100 per shot + 50 per character output tokens, 5
+GPU-seconds per image, 100 per tale; narration filling half of each shot at 10 characters a
+second, 20 style tokens a line, 25 audio tokens and 2 GPU-seconds per second of speech;
+platform $0.01 per shot + $0.02 per tale. Revenue: only pro videos, $20 a month for 10 tales
+= $2 a video.
 """
 
 from __future__ import annotations
