@@ -80,7 +80,7 @@ def test_the_packaged_table_prices_what_tale_records() -> None:
 
 def test_a_gpu_second_of_the_worker_is_gpu_plus_its_cpu_and_memory() -> None:
     table = load_prices()
-    expected = 0.0001867 + 4 * 0.000018 + 16 * 0.000002
+    expected = 0.0001867 + 8 * 0.000018 + 32 * 0.000002  # 1 L4, 8 vCPU, 32 GiB
     assert table.usd("self-hosted", "cogvideox", "gpu_seconds", 1) == pytest.approx(expected)
 
 

@@ -16,6 +16,7 @@ from shared.costs.profile import default_profile
 from shared.costs.scenarios import compare, deployment_engines, engines_from
 from shared.providers.selfhosted.video_models import DEFAULT_MODEL, MODELS
 from tests.costs.tables import TALES_PER_MONTH, raw_table, small_table, video_model
+from tests.infra.hcl import load
 
 AS_OF = "2026-12-02"
 
@@ -133,3 +134,32 @@ def test_a_model_that_takes_fewer_frames_renders_only_what_the_shot_needs() -> N
     # 4 shots of 4 s: 65 frames each (4.06 s of clip), 10 GPU-s a second, 100 to start.
     rendering = (4 * 65 / 16 * 10 + 100) * 0.001
     assert estimate_tale(4, 4, 2, "B", table).by_stage["rendering"] == pytest.approx(rendering)
+
+
+def test_a_job_second_is_the_task_terraform_gives_each_l4_model() -> None:
+    """The GPU-second meter prices the GPU, vCPU and memory of the job's task; the planner's
+    fixed month the service terraform runs always on."""
+    table, config = load_prices(), load()
+    meter = table.meter("self-hosted", DEFAULT_MODEL, "gpu_seconds")
+    assert meter is not None and meter.gpu == "nvidia-l4"
+    factors = {c.price: c.factor for c in meter.charges}
+    for model_id, sized in config.locals["gpu_models"].items():
+        if sized["gpu"] != meter.gpu:
+            rate = table.video_model(model_id)
+            assert rate is not None and rate.gpu == sized["gpu"]  # reported unpriced
+            continue
+        assert factors == {
+            "run-l4-gpu-second": 1,
+            "run-instance-vcpu-second": int(sized["cpu"]),
+            "run-instance-gib-second": int(sized["memory"].removesuffix("Gi")),
+        }, model_id
+    planner = config.resource("google_cloud_run_v2_service.planner")
+    (container,) = planner.block("template")["containers"]
+    limits = container["resources"][0]["limits"]
+    month = 730 * 3600
+    (fixed,) = (f for f in table.fixed_monthly if f.id == "planner-service")
+    assert {c.price: c.factor for c in fixed.charges} == {
+        "run-l4-gpu-second": month * int(limits["nvidia.com/gpu"]),
+        "run-instance-vcpu-second": month * int(limits["cpu"]),
+        "run-instance-gib-second": month * int(limits["memory"].removesuffix("Gi")),
+    }
