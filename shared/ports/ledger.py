@@ -21,9 +21,10 @@ opened again: ``admit`` of a tale whose reservation was settled or refunded rais
 ``SubmissionExpired`` (a retry under the ``Idempotency-Key`` of a request that died before
 creating its tale, after the sweep returned the credits, must neither create the tale
 without a reservation nor reserve a second time).
-Paid plans add two kinds of entry, written by the billing book (``shared.ports.billing``) in
-the same database: ``paid`` (the credits of a paid invoice) and ``revoke`` (credits taken back
-after a refund or a lost dispute, never below a zero balance).
+Paid plans add three kinds of entry, written by the billing book (``shared.ports.billing``) in
+the same database: ``paid`` (the credits of a paid invoice), ``revoke`` (credits taken back
+after a refund or a dispute, never below a zero balance) and ``reinstate`` (what a dispute's
+``revoke`` entries took, given back once when the dispute is closed in our favour).
 The balance is the sum of the append-only ledger (grants, refunds and what a settlement
 returns positive, reservations negative), so it can always be audited; a tale's reserved
 credits move exactly once, by its one settlement or refund.
@@ -55,8 +56,10 @@ __all__ = [
 ]
 
 Plan = Literal["free", "pro", "business"]
-EntryKind = Literal["grant", "paid", "revoke", "reserve", "reserve_more", "settle", "refund"]
-GRANT_KINDS: frozenset[str] = frozenset({"grant", "paid", "revoke"})
+EntryKind = Literal[
+    "grant", "paid", "revoke", "reinstate", "reserve", "reserve_more", "settle", "refund"
+]
+GRANT_KINDS: frozenset[str] = frozenset({"grant", "paid", "revoke", "reinstate"})
 """Entries that change what an account was given, not what its tales used."""
 
 

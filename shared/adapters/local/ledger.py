@@ -8,7 +8,8 @@ A database made before admissions existed gets their columns when it is opened
 against a spending cap. One made before storyboard edits has its ledger table rebuilt once
 (in one transaction, every row kept) so that its kinds include ``reserve_more``: SQLite
 cannot change a table's CHECK constraint in place; so does one made before paid plans (whose
-kinds lack ``paid`` and ``revoke``), and its profiles get the ``subscribed`` column."""
+kinds lack ``paid`` and ``revoke``), and its profiles get the ``subscribed`` column, and one
+made before disputes won gave credits back (whose kinds lack ``reinstate``)."""
 
 from __future__ import annotations
 
@@ -38,8 +39,8 @@ _PERIOD = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 LEDGER_TABLE = """CREATE TABLE IF NOT EXISTS {name} (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     user_id TEXT NOT NULL REFERENCES profiles(user_id),
-    kind TEXT NOT NULL CHECK (kind IN ('grant', 'paid', 'revoke', 'reserve', 'reserve_more',
-        'settle', 'refund')),
+    kind TEXT NOT NULL CHECK (kind IN ('grant', 'paid', 'revoke', 'reinstate', 'reserve',
+        'reserve_more', 'settle', 'refund')),
     amount INTEGER NOT NULL, tale_id TEXT, period TEXT, at REAL NOT NULL
 )"""
 LEDGER_RULES = (
@@ -75,7 +76,7 @@ ADMISSION_COLUMNS = {
 """Kept on a reservation made by ``admit`` or ``reserve_more``: the estimate it commits and
 the month that counts in; on ``reserve_more``, the plan version of the edit too."""
 PAYMENT_COLUMNS = {"invoice_id": "TEXT"}
-"""Kept on ``paid`` and ``revoke`` entries: the invoice they are for."""
+"""Kept on ``paid``, ``revoke`` and ``reinstate`` entries: the invoice they are for."""
 ADMISSION_INDEXES = (
     "CREATE INDEX IF NOT EXISTS spend_per_period ON credit_ledger(user_id, spend_period) "
     "WHERE spend_period IS NOT NULL",
@@ -109,7 +110,7 @@ class SqliteLedger(Ledger):
             table = db.execute(
                 "SELECT sql FROM sqlite_master WHERE type='table' AND name='credit_ledger'"
             ).fetchone()
-            if "'revoke'" not in table["sql"]:
+            if "'reinstate'" not in table["sql"]:
                 self._rebuild(db)
             self._add_columns(db, "credit_ledger")
             profiles = {row["name"] for row in db.execute("PRAGMA table_info(profiles)")}
