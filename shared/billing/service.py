@@ -25,6 +25,7 @@ from shared.domain import billing
 from shared.domain.billing import (
     ChargeRefunded,
     CheckoutCompleted,
+    DisputeClosed,
     DisputeOpened,
     Ignored,
     Notice,
@@ -159,8 +160,10 @@ def _account_of(event: PaymentEvent, book: BillingBook, ledger: Ledger) -> str |
 
 
 def _resolved(event: PaymentEvent, payments: Payments) -> PaymentEvent:
-    """A refund or dispute with the invoice its payment paid (and that invoice's customer)."""
-    if not isinstance(event, ChargeRefunded | DisputeOpened) or event.payment_intent is None:
+    """A refund or dispute (opened or closed) with the invoice its payment paid (and that
+    invoice's customer)."""
+    resolvable = ChargeRefunded | DisputeOpened | DisputeClosed
+    if not isinstance(event, resolvable) or event.payment_intent is None:
         return event
     paid = payments.invoice_of_payment(event.payment_intent)
     if paid is None:

@@ -1,18 +1,20 @@
 """The billing state as the book stores it: one JSON document per account.
 
-Subscriptions and invoices are few per account (one invoice a month), so an account's whole
-billing state is one document, loaded and replaced as a unit under its version. Unknown keys
-are ignored and missing ones take their defaults, so a document written by an earlier
-version still loads.
+Subscriptions, invoices and disputes are few per account (one invoice a month), so an
+account's whole billing state is one document, loaded and replaced as a unit under its
+version. Unknown keys are ignored and missing ones take their defaults, so a document written
+by an earlier version still loads (one without disputes has none: the disputes it applied are
+counted in their invoices' figures, and are never restored). Disputes keep their order, the
+order they were opened in (``shared.domain.billing._settle`` shares credits out in it).
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, fields
+from dataclasses import asdict, fields, replace
 from typing import Any, TypeVar, cast
 
-from shared.domain.billing import Account, Invoice, Notice, Subscription
+from shared.domain.billing import Account, Dispute, Invoice, Notice, Subscription
 from shared.ports.ledger import Plan
 
 T = TypeVar("T")
@@ -29,6 +31,7 @@ def dump(account: Account) -> str:
         {
             "subscriptions": [asdict(s) for s in account.subscriptions.values()],
             "invoices": [asdict(i) for i in account.invoices.values()],
+            "disputes": [asdict(d) for d in account.disputes.values()],
         },
         sort_keys=True,
         separators=(",", ":"),
@@ -47,6 +50,7 @@ def load(
     raw: dict[str, Any] = json.loads(state) if isinstance(state, str) else dict(state or {})
     subs = [_build(Subscription, s) for s in raw.get("subscriptions", [])]
     invoices = [_build(Invoice, i) for i in raw.get("invoices", [])]
+    disputes = [_build(Dispute, d) for d in raw.get("disputes", [])]
     return Account(
         user_id,
         cast(Plan, plan),
@@ -55,6 +59,7 @@ def load(
         {i.id: i for i in invoices},
         language,
         version,
+        {d.id: replace(d, lines=tuple(d.lines)) for d in disputes},
     )
 
 

@@ -21,7 +21,15 @@ Rules:
   an upgrade's invoice in the same period the difference, and nothing is granted twice.
 - **Refunds and disputes**: the share of an invoice's credits matching the share of its amount
   refunded or disputed is withdrawn; the book takes at most the balance (never below zero) and
-  records the rest as a loss (credits already spent).
+  records the rest as a loss (credits already spent). Each dispute's withdrawals are lines of
+  their own, named in its state (``Dispute.lines``).
+- **Disputes closed in our favour**: ``won``, or ``warning_closed`` (an inquiry that never
+  became a chargeback: no funds left us). The payment stands, so the dispute stops counting
+  against its invoice and the book gives back exactly what its lines took from the balance
+  (not what was lost: those credits were spent) — once, whatever the order or repetition of
+  the events. ``lost`` changes nothing more, and is not final: a decision against us may be
+  appealed and won later. A close in our favour is final; a close older than the one
+  applied is stale.
 """
 
 from __future__ import annotations
@@ -47,6 +55,27 @@ _STAGE = {
 the same second, the later stage is the newer one (``canceled`` is final)."""
 RecordKind = Literal["payment", "refund", "dispute", "dispute_won", "withdrawal"]
 NoticeKind = Literal["payment_failed", "downgraded"]
+KEPT = frozenset({"won", "warning_closed"})
+"""A dispute's statuses at ``charge.dispute.closed`` that leave the payment with us.
+
+Stripe sends that event when "the dispute status changes to ``lost``, ``warning_closed``, or
+``won``" (https://docs.stripe.com/api/events/types). ``warning_*`` statuses are an inquiry
+(https://docs.stripe.com/api/disputes/object, ``status``), and for an inquiry, "unlike a formal
+dispute, no funds have been withdrawn" (https://stripe.com/docs/disputes, "Inquiries and
+retrievals"): ``warning_closed`` is an inquiry that ended without a chargeback, so the payment
+stands as when a dispute is won. Since API 2026-10-28 (the one the ``stripe`` library pins) a
+decision against us may be appealed (``appeal_needs_response``, ``appeal_under_review``:
+https://docs.stripe.com/changelog/endive/2026-10-28/evidence-submission-appeal-dispute-decisions),
+so ``lost`` is not final; no status turns a close in our favour around. ``prevented`` (a
+chargeback blocked or resolved by a prevention programme,
+https://docs.stripe.com/changelog/basil/2025-08-27/add-preventions-to-dispute) is not a close
+Stripe announces with this event, and a resolution refunds the cardholder: it restores nothing.
+
+``charge.dispute.funds_reinstated`` is not used: it says money came back to our Stripe balance,
+not who won — Stripe sends it "after a dispute is closed", including for "partially refunded
+payments" (https://docs.stripe.com/api/events/types), so it is no sign that the payment
+stands, and it never comes for an inquiry (no funds moved). One signal, the close, keeps the
+restoration exactly once without pairing two events."""
 
 
 @dataclass(frozen=True)
@@ -92,6 +121,39 @@ class Invoice:
 
 
 @dataclass(frozen=True)
+class Dispute:
+    """A dispute of the payment of an invoice, as far as its events told of it (in any order)."""
+
+    id: str
+    invoice_id: str | None = None
+    amount: int = 0
+    currency: str = "usd"
+    opened: bool = False
+    """Its opening was applied (its amount counts in the invoice's ``disputed`` until it is
+    closed in our favour)."""
+    status: str = ""
+    """Stripe's status when it was closed (``won``, ``lost``, ``warning_closed``); empty while
+    no close was seen."""
+    closed_at: int = 0
+    """The ``created`` of the close applied (a later one replaces it, an older one is stale)."""
+    withdrawn: int = 0
+    """Credits withdrawn for it (taken from the balance or lost)."""
+    lines: tuple[str, ...] = ()
+    """Its withdrawal lines (their object ids): their credits are what it took from the
+    balance, what a close in our favour gives back."""
+
+    @property
+    def kept(self) -> bool:
+        """Closed in our favour: the payment stands."""
+        return self.status in KEPT
+
+    @property
+    def counts(self) -> bool:
+        """It takes back a share of its invoice's credits."""
+        return self.opened and not self.kept
+
+
+@dataclass(frozen=True)
 class Account:
     user_id: str
     plan: Plan = "free"
@@ -101,6 +163,7 @@ class Account:
     invoices: dict[str, Invoice] = field(default_factory=dict)
     language: str | None = None
     version: int = 0
+    disputes: dict[str, Dispute] = field(default_factory=dict)
 
 
 # -- events ----------------------------------------------------------------------------------
@@ -162,6 +225,9 @@ class DisputeClosed(PaymentEvent):
     status: str = ""
     amount: int = 0
     currency: str = "usd"
+    payment_intent: str | None = None
+    invoice_id: str | None = None
+    """Resolved from the payment before deciding (the account is found through it)."""
 
 
 @dataclass(frozen=True)
@@ -190,6 +256,9 @@ class Record:
     """Credits to grant with it (a payment)."""
     withdraw: int = 0
     """Credits to take back with it (at most the balance; the rest is recorded lost)."""
+    restore: tuple[str, ...] = ()
+    """Lines (object ids) whose credits taken from the balance are given back with it (a
+    dispute closed in our favour: what its withdrawals took, never what was lost)."""
 
 
 @dataclass(frozen=True)
@@ -277,32 +346,45 @@ def _granted_in_period(account: Account, invoice: Invoice) -> int:
     )
 
 
-def _withdrawal(invoice: Invoice) -> int:
-    """Credits of the invoice still to withdraw for what was refunded or disputed of it."""
+def _share(invoice: Invoice, taken_back: int) -> int:
+    """The invoice's credits matching ``taken_back`` of its amount (refunded or disputed)."""
     if invoice.credits == 0 or invoice.amount <= 0:
         return 0
-    taken_back = min(invoice.amount, invoice.refunded + invoice.disputed)
-    target = invoice.credits * taken_back // invoice.amount
-    return max(0, target - invoice.withdrawn)
+    return invoice.credits * min(invoice.amount, taken_back) // invoice.amount
+
+
+def _withdraw(invoice: Invoice, line: str, more: int, out: list[Record]) -> None:
+    out.append(
+        Record("withdrawal", line, 0, invoice.currency, invoice.id, invoice.plan, withdraw=more)
+    )
 
 
 def _settle(account: Account, invoice: Invoice, records: list[Record]) -> Account:
-    """Withdraw what the invoice's refunds and disputes call for (once), store the invoice."""
-    more = _withdrawal(invoice)
-    if more:
-        invoice = replace(invoice, withdrawn=invoice.withdrawn + more)
-        records.append(
-            Record(
-                "withdrawal",
-                f"{invoice.id}:withdrawn:{invoice.withdrawn}",
-                0,
-                invoice.currency,
-                invoice.id,
-                invoice.plan,
-                withdraw=more,
-            )
-        )
-    return replace(account, invoices={**account.invoices, invoice.id: invoice})
+    """Withdraw what the invoice's refunds and disputes call for (once), store the invoice.
+
+    Refunds (and disputes from before disputes were kept one by one) come first, then each
+    dispute that counts in the order they were opened; each takes the share its amount adds,
+    in lines of its own, so that a dispute closed in our favour knows what it took."""
+    disputes = [d for d in account.disputes.values() if d.invoice_id == invoice.id and d.counts]
+    untracked = max(0, invoice.disputed - sum(d.amount for d in disputes))
+    taken_back = invoice.refunded + untracked
+    base = invoice.withdrawn - sum(d.withdrawn for d in disputes)
+    target = _share(invoice, taken_back)
+    if target > base:
+        _withdraw(invoice, f"{invoice.id}:withdrawn:{target}", target - base, records)
+        base = target
+    kept = dict(account.disputes)
+    for dispute in disputes:
+        taken_back += dispute.amount
+        share, target = _share(invoice, taken_back) - target, _share(invoice, taken_back)
+        if share > dispute.withdrawn:
+            line = f"{dispute.id}:withdrawn:{share}"
+            _withdraw(invoice, line, share - dispute.withdrawn, records)
+            dispute = replace(dispute, withdrawn=share, lines=(*dispute.lines, line))
+            kept[dispute.id] = dispute
+        base += dispute.withdrawn
+    invoice = replace(invoice, withdrawn=base)
+    return replace(account, invoices={**account.invoices, invoice.id: invoice}, disputes=kept)
 
 
 def _paid(account: Account, event: InvoicePaid, policy: Policy, out: list[Record]) -> Account:
@@ -370,10 +452,24 @@ def _refunded(account: Account, event: ChargeRefunded, out: list[Record]) -> Acc
     return _settle(account, replace(invoice, refunded=event.refunded), out)
 
 
-def _disputed(account: Account, event: DisputeOpened, out: list[Record]) -> Account:
-    invoice = account.invoices.get(event.invoice_id or "") or Invoice(
-        event.invoice_id or event.dispute_id, currency=event.currency
+def _invoice_of(account: Account, invoice_id: str | None, fallback: str, currency: str) -> Invoice:
+    return account.invoices.get(invoice_id or "") or Invoice(
+        invoice_id or fallback, currency=currency
     )
+
+
+def _disputed(account: Account, event: DisputeOpened, out: list[Record]) -> Account:
+    seen = account.disputes.get(event.dispute_id)
+    if seen is not None and seen.opened:
+        return account  # opened once (Stripe sends one such event per dispute)
+    dispute = replace(
+        seen or Dispute(event.dispute_id),
+        invoice_id=event.invoice_id,
+        amount=event.amount,
+        currency=event.currency,
+        opened=True,
+    )
+    invoice = _invoice_of(account, event.invoice_id, event.dispute_id, event.currency)
     out.append(
         Record(
             "dispute",
@@ -384,9 +480,48 @@ def _disputed(account: Account, event: DisputeOpened, out: list[Record]) -> Acco
             invoice.plan,
         )
     )
-    if event.invoice_id is None:
-        return account
+    account = replace(account, disputes={**account.disputes, dispute.id: dispute})
+    if event.invoice_id is None or dispute.kept:
+        return account  # no credits of ours, or closed in our favour before this arrived
     return _settle(account, replace(invoice, disputed=invoice.disputed + event.amount), out)
+
+
+def _closed(account: Account, event: DisputeClosed, out: list[Record]) -> Account:
+    """A dispute's close: in our favour, what its withdrawals took comes back (once)."""
+    seen = account.disputes.get(event.dispute_id)
+    if seen is not None and (seen.kept or event.created < seen.closed_at):
+        return account  # a close in our favour is final; an older close is stale
+    dispute = replace(
+        seen
+        or Dispute(
+            event.dispute_id, event.invoice_id, amount=event.amount, currency=event.currency
+        ),
+        status=event.status,
+        closed_at=event.created,
+    )
+    account = replace(account, disputes={**account.disputes, dispute.id: dispute})
+    if not dispute.kept:
+        return account  # lost (perhaps not for good: an appeal may still win it)
+    invoice = _invoice_of(account, dispute.invoice_id, dispute.id, dispute.currency)
+    out.append(
+        Record(
+            "dispute_won",
+            f"{dispute.id}:{dispute.status}",
+            dispute.amount,
+            dispute.currency,
+            dispute.invoice_id,
+            invoice.plan,
+            restore=dispute.lines,
+        )
+    )
+    if dispute.invoice_id is None or not dispute.opened:
+        return account  # nothing was taken back for it
+    invoice = replace(
+        invoice,
+        disputed=max(0, invoice.disputed - dispute.amount),
+        withdrawn=max(0, invoice.withdrawn - dispute.withdrawn),
+    )
+    return _settle(account, invoice, out)
 
 
 def decide(account: Account, event: PaymentEvent, policy: Policy) -> Changes:
@@ -416,10 +551,8 @@ def decide(account: Account, event: PaymentEvent, policy: Policy) -> Changes:
         after = _refunded(account, event, records)
     elif isinstance(event, DisputeOpened):
         after = _disputed(account, event, records)
-    elif isinstance(event, DisputeClosed) and event.status == "won":
-        records.append(
-            Record("dispute_won", f"{event.dispute_id}:won", event.amount, event.currency)
-        )
+    elif isinstance(event, DisputeClosed):
+        after = _closed(account, event, records)
     return _with_entitlement(account, after, policy, records, notices)
 
 

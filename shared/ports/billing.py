@@ -13,6 +13,10 @@ decides, and applies; ``Conflict`` means another event changed the account meanw
 and decide again), ``Duplicate`` that this event id was applied before (nothing changes).
 The book itself enforces one rule of its own, because it needs the balance as it stands in
 that transaction: a withdrawal takes at most the balance, and the rest is recorded as lost.
+Its mirror needs what the book wrote: a line with ``restore`` (a dispute closed in our favour)
+gives back the credits its named withdrawal lines of the account actually took — a
+``reinstate`` entry of that sum, never what was lost — once, since the line itself is written
+once.
 
 Adapters: SQLite (embedded default, beside ``ledger.db``'s tables) and Supabase (the
 ``billing.*`` functions of ``supabase/migrations``).
@@ -45,7 +49,7 @@ class PaymentRecord:
     invoice_id: str | None
     plan: str | None
     credits: int
-    """Granted (positive) or taken back (negative)."""
+    """Granted or given back (positive), or taken back (negative)."""
     credits_lost: int
     """Credits a refund or dispute could not take back: they were spent."""
     at: float

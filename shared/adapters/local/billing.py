@@ -3,7 +3,8 @@
 Its tables sit beside ``profiles`` and ``credit_ledger`` in ``ledger.db`` and share the
 ledger's connection, so ``apply`` writes the event id, the billing state, the plan, the credit
 entries and the accounting lines in one ``BEGIN IMMEDIATE`` transaction — the same rules as
-``billing.apply_payment_event`` in ``supabase/migrations``.
+``billing.apply_payment_event`` in ``supabase/migrations`` (a withdrawal takes at most the
+balance; a dispute closed in our favour gives back what its withdrawal lines took).
 """
 
 from __future__ import annotations
@@ -139,8 +140,9 @@ class SqliteBilling(BillingBook):
             return Outcome.APPLIED
 
     def _write(self, db: sqlite3.Connection, user_id: str, record: Record, now: float) -> None:
-        """One accounting line with its credits: a grant, or a withdrawal of at most the
-        balance (the rest lost). A line written before (its object id) changes nothing."""
+        """One accounting line with its credits: a grant, a withdrawal of at most the balance
+        (the rest lost), or what earlier lines of the account took given back. A line written
+        before (its object id) changes nothing."""
         if db.execute("SELECT 1 FROM payments WHERE object_id=?", (record.object_id,)).fetchone():
             return
         credits, lost = record.grant, 0
@@ -150,6 +152,15 @@ class SqliteBilling(BillingBook):
                 "VALUES (?, 'paid', ?, ?, ?)",
                 (user_id, record.grant, record.invoice_id, now),
             )
+        if record.restore:
+            restored = self._taken(db, user_id, record.restore)
+            credits += restored
+            if restored:
+                db.execute(
+                    "INSERT INTO credit_ledger (user_id, kind, amount, invoice_id, at) "
+                    "VALUES (?, 'reinstate', ?, ?, ?)",
+                    (user_id, restored, record.invoice_id, now),
+                )
         if record.withdraw:
             taken = min(record.withdraw, max(0, SqliteLedger._balance(db, user_id)))
             credits, lost = -taken, record.withdraw - taken
@@ -176,6 +187,17 @@ class SqliteBilling(BillingBook):
                 datetime.fromtimestamp(now, UTC).strftime("%Y-%m"),
             ),
         )
+
+    @staticmethod
+    def _taken(db: sqlite3.Connection, user_id: str, lines: tuple[str, ...]) -> int:
+        """Credits the account's lines ``lines`` took from the balance (not what they lost)."""
+        marks = ",".join("?" * len(lines))
+        row = db.execute(
+            "SELECT COALESCE(-SUM(credits), 0) AS taken FROM payments "
+            f"WHERE user_id=? AND kind='withdrawal' AND object_id IN ({marks})",
+            (user_id, *lines),
+        ).fetchone()
+        return max(0, int(row["taken"]))
 
     @staticmethod
     def _seen(db: sqlite3.Connection, event_id: str) -> bool:

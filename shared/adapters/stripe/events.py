@@ -8,7 +8,9 @@ its period under ``period``; a charge no longer names its invoice (the invoice o
 looked up, ``Payments.invoice_of_payment``). Our user id travels as the checkout session's
 ``client_reference_id`` and as ``metadata.user_id`` of the customer and the subscription.
 
-Only what the rules need is read; an event of another type is ``Ignored``. A malformed object
+A dispute, opened or closed, names its payment (``payment_intent``), through which its invoice
+and account are found. Only what the rules need is read; an event of another type is
+``Ignored``. A malformed object
 raises ``ValueError`` (the webhook answers 400; Stripe never sends one).
 """
 
@@ -48,7 +50,9 @@ HANDLED = SUBSCRIPTION_EVENTS | {
     "charge.dispute.created",
     "charge.dispute.closed",
 }
-"""The event types the webhook endpoint subscribes to (docs/deploy.md)."""
+"""The event types the webhook endpoint subscribes to (docs/deploy.md). A dispute's outcome is
+its ``charge.dispute.closed`` (status ``won``, ``lost`` or ``warning_closed``);
+``charge.dispute.funds_reinstated`` is left out on purpose (``shared.domain.billing.KEPT``)."""
 
 
 def _id(value: Any) -> str | None:
@@ -169,6 +173,7 @@ def translate(event: Mapping[str, Any], prices: Mapping[str, Plan]) -> PaymentEv
                 str(obj["status"]),
                 int(obj["amount"]),
                 str(obj["currency"]),
+                _id(obj.get("payment_intent")),
             )
         return Ignored(event_id, created, customer, None, kind)
     except (KeyError, TypeError, AttributeError) as exc:
