@@ -197,6 +197,53 @@ def charge(
     }
 
 
+DISPUTE_STATUSES = frozenset(
+    {
+        "warning_needs_response",
+        "warning_under_review",
+        "warning_closed",
+        "needs_response",
+        "under_review",
+        "appeal_needs_response",
+        "appeal_under_review",
+        "won",
+        "lost",
+        "prevented",
+    }
+)
+"""A dispute's ``status`` in API 2026-10-28 (https://docs.stripe.com/api/disputes/object; the
+``stripe`` library's ``Dispute.status``). ``warning_*`` is an inquiry: no funds have moved."""
+CLOSED_STATUSES = frozenset({"lost", "warning_closed", "won"})
+"""The statuses ``charge.dispute.closed`` is sent with (https://docs.stripe.com/api/events/types)."""
+DISPUTE_EVENTS = frozenset(
+    {
+        "charge.dispute.created",
+        "charge.dispute.updated",
+        "charge.dispute.closed",
+        "charge.dispute.funds_withdrawn",
+        "charge.dispute.funds_reinstated",
+    }
+)
+
+
+def _balance_transaction(
+    dispute_id: str, charge_id: str, amount: int, currency: str, created: int
+) -> dict[str, Any]:
+    withdrawal = amount < 0
+    return {
+        "id": new_id("txn"),
+        "object": "balance_transaction",
+        "amount": amount,
+        "created": created,
+        "currency": currency,
+        "description": f"Chargeback {'withdrawal' if withdrawal else 'reversal'} for {charge_id}",
+        "reporting_category": "dispute" if withdrawal else "dispute_reversal",
+        "source": dispute_id,
+        "status": "available",
+        "type": "adjustment",
+    }
+
+
 def dispute(
     dispute_id: str,
     charge_id: str,
@@ -207,16 +254,41 @@ def dispute(
     currency: str = "usd",
     created: int = 0,
 ) -> dict[str, Any]:
+    """A dispute as Stripe shows it: an inquiry (``warning_*``) has moved no funds, a
+    chargeback has withdrawn its amount, and a won one has put it back. ``ValueError`` for a
+    status Stripe does not have."""
+    if status not in DISPUTE_STATUSES:
+        raise ValueError(f"Stripe has no dispute status {status!r}")
+    moves: list[int] = []
+    if not status.startswith("warning_") and status != "prevented":
+        moves = [-amount, amount] if status == "won" else [-amount]
     return {
         "id": dispute_id,
         "object": "dispute",
         "amount": amount,
+        "balance_transactions": [
+            _balance_transaction(dispute_id, charge_id, move, currency, created) for move in moves
+        ],
         "charge": charge_id,
         "created": created,
         "currency": currency,
-        "is_charge_refundable": False,
+        "is_charge_refundable": status.startswith("warning_"),
         "livemode": False,
+        "metadata": {},
         "payment_intent": payment_intent,
         "reason": "fraudulent",
         "status": status,
     }
+
+
+def dispute_event(kind: str, obj: dict[str, Any], created: int) -> dict[str, Any]:
+    """A ``charge.dispute.*`` event about ``obj``; ``ValueError`` for one Stripe never sends: a
+    close, or funds reinstated ("after a dispute is closed"), with a dispute that is not
+    closed, or an opening with one that is."""
+    if kind not in DISPUTE_EVENTS:
+        raise ValueError(f"not a dispute event: {kind!r}")
+    closed = obj["status"] in CLOSED_STATUSES
+    after_close = kind in ("charge.dispute.closed", "charge.dispute.funds_reinstated")
+    if (after_close and not closed) or (kind == "charge.dispute.created" and closed):
+        raise ValueError(f"Stripe sends no {kind} with a dispute {obj['status']}")
+    return event(kind, obj, created)
