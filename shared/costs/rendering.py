@@ -34,9 +34,11 @@ class Rendering:
         if self.rate is None:
             return f"{video_seconds:g} s of video, {model} (no GPU-seconds figure)"
         r = self.rate
+        clips = f"{self.clip_seconds:,.1f} s of clip ({r.width}×{r.height}, {r.fps} fps) for "
+        if self.unpriced:
+            return f"{clips}{video_seconds:g} s of video, {model} (no price for its {r.gpu})"
         return (
-            f"{self.clip_seconds:,.1f} s of clip ({r.width}×{r.height}, {r.fps} fps) "
-            f"for {video_seconds:g} s of video at {r.gpu_seconds_per_video_second:g} "
+            f"{clips}{video_seconds:g} s of video at {r.gpu_seconds_per_video_second:g} "
             f"GPU-s a second, {model}"
         )
 

@@ -118,6 +118,11 @@ def test_a_model_on_a_gpu_the_job_meter_does_not_price_is_unpriced() -> None:
     assert estimate.unpriced == ("self-hosted/wan2.1-t2v-14b/gpu_seconds (nvidia-rtx-pro-6000)",)
     start = table.assumption("gpu_seconds_per_tale") * job_second(table, "wan2.1-t2v-14b")
     assert estimate.by_stage["rendering"] == pytest.approx(start)
+    c = compare(
+        default_profile(table), 0, table, TALES_PER_MONTH, deployment_engines(table, settings)
+    )
+    rendering = next(x for x in c.b.variable if x.stage == "rendering")
+    assert "no price for its nvidia-rtx-pro-6000" in rendering.detail
 
 
 def test_a_table_rates_a_model_once() -> None:
