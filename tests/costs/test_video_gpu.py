@@ -75,10 +75,10 @@ def test_the_default_b_model_is_the_settings_default_and_its_figure_is_used() ->
 def test_switching_the_model_setting_switches_the_figure() -> None:
     table = load_prices()
     cogvideox = table.video_model("cogvideox-5b")
-    assert cogvideox is not None and cogvideox.gpu_seconds_per_video_second == 100
+    assert cogvideox is not None and cogvideox.gpu_seconds_per_video_second == 200
     settings = Settings(scenario="B", gpu_pipeline="cogvideox-5b")
     # CogVideoX always renders its 49 frames at 8 fps (6.1 s), whatever the shot.
-    gpu = 8 * 49 / 8 * 100 + table.assumption("gpu_seconds_per_tale")
+    gpu = 8 * 49 / 8 * 200 + table.assumption("gpu_seconds_per_tale")
     expected = gpu * job_second(table, "cogvideox-5b")
     assert rendering_usd(8, 8, settings) == pytest.approx(expected)
     assert expected != pytest.approx(rendering_usd(8, 8, Settings()))
