@@ -3,9 +3,11 @@
 A tale's records (``UsageRecorder.for_tale``) are of two kinds:
 
 - provider calls — ``plan:<attempt>`` (planner tokens), ``character:<name>`` (images),
-  ``shot:<index>:<attempt>`` (seconds of video, GPU-seconds), ``voice:<index>`` (narration:
-  tokens, or GPU-seconds of the worker) — whose stage is that of the function that makes the
-  call (``plan_story``, ``render_characters``, ``render_shot``, ``narrate_shot``);
+  ``frame:<index>:<attempt>`` (the image of a shot's first frame, drawn by the video adapter
+  when it starts the shot), ``shot:<index>:<attempt>`` (seconds of video, GPU-seconds),
+  ``voice:<index>`` (narration: tokens, or GPU-seconds of the worker) — whose stage is that
+  of the function that makes the call (``plan_story``, ``render_characters``,
+  ``render_shot`` for frames and shots, ``narrate_shot``);
 - cloud operations — ``ops:<function>:<message>:<attempt>``, provider ``"gcp"``, one per
   function invocation — whose stage is the function's ``stage`` in the registry.
 
@@ -34,6 +36,7 @@ PLATFORM = "gcp"
 _CALLER = {
     "plan": "plan_story",
     "character": "render_characters",
+    "frame": "render_shot",
     "shot": "render_shot",
     "voice": "narrate_shot",
 }

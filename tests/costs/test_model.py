@@ -88,10 +88,18 @@ def test_the_stage_is_the_registry_stage_of_the_function() -> None:
     assert key("plan:2") == "planning"
     assert key("character:Mina") == "characters"
     assert key("shot:3:1") == "rendering"
+    assert key("frame:3:1") == "rendering"  # a shot's first frame, drawn by render_shot
     assert key("ops:collect_shots:abc:1") == "rendering"
     assert key("ops:settle_credits:abc:1") == "billing"
     assert key("ops:no_such_function:abc:1") == "other"
     assert key("mystery") == "other"
+
+
+def test_a_shots_first_frame_is_priced_as_rendering_by_render_shot() -> None:
+    frame = Usage(T, "frame:2:1", "img", "m-img", {"images": 1})
+    costs = price_usage([frame], small_table())
+    assert [(x.stage, x.function) for x in costs.lines] == [("rendering", "render_shot")]
+    assert costs.by_stage() == pytest.approx({"rendering": 0.05})
 
 
 @pytest.mark.parametrize("bad", ["2026-13", "2026-1", "26-01", "2026/01", "abcd-ef", ""])
