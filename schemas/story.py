@@ -20,6 +20,10 @@ ShotSeconds = Literal[4, 6, 8]
 #: The most shots a tale has (asked for, or after the storyboard was edited).
 MAX_SHOTS = 16
 
+#: What a voice name may be (``StoryOptions.voice``; also ``GET /v1/estimate?voice=``).
+VOICE_PATTERN = r"^[A-Za-z0-9_.-]*$"
+VOICE_MAX_CHARS = 64
+
 
 class Style(StrEnum):
     """Visual styles a user can choose; each maps to prompt wording in the planner."""
@@ -42,8 +46,8 @@ class StoryOptions(BaseModel):
     )
     voice: str = Field(
         default="",
-        max_length=64,
-        pattern=r"^[A-Za-z0-9_.-]*$",
+        max_length=VOICE_MAX_CHARS,
+        pattern=VOICE_PATTERN,
         description=(
             "The narrator's voice, one of the deployment's voices for the story's language; "
             "empty: that language's default; 'none': no narration."

@@ -202,6 +202,15 @@ def _success(name: str) -> dict[str, Any]:
     }
 
 
+def _query(name: str, schema: dict[str, Any]) -> dict[str, Any]:
+    """A query parameter; a ``description`` in its schema becomes the parameter's."""
+    schema = dict(schema)
+    param: dict[str, Any] = {"name": name, "in": "query", "required": False}
+    if "description" in schema:
+        param["description"] = schema.pop("description")
+    return {**param, "schema": schema}
+
+
 def _operation(route: Route) -> dict[str, Any]:
     name = route.handler.__name__
     op: dict[str, Any] = {
@@ -228,10 +237,7 @@ def _operation(route: Route) -> dict[str, Any]:
         for p in ("tale_id", "shot", "trend_id")
         if "{" + p + "}" in route.pattern
     ]
-    params += [
-        {"name": q, "in": "query", "required": False, "schema": schema}
-        for q, schema in _QUERY.get(name, [])
-    ]
+    params += [_query(q, schema) for q, schema in _QUERY.get(name, [])]
     if route.api_key:
         op["security"] = [{"bearer": []}, {"apiKey": []}]
     if route.public:

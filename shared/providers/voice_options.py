@@ -6,10 +6,17 @@ language, empty (the language's default) or ``none`` (no narration) — refused 
 static table beside its adapter (espeak-ng's, the Gemini speech models', the GPU worker's
 Bark presets); this module only dispatches and imports the table it needs lazily, so the API
 never builds a provider client (or loads its SDK) to list voices.
+
+``GET /v1/estimate`` checks its ``voice`` the same way, before the story's language may be
+known (``language`` None: it will be detected from the text): a voice offered for any story
+language passes there, and the submission checks it against the detected language.
 """
 
 from __future__ import annotations
 
+from typing import get_args
+
+from schemas.story import Language
 from shared.config import Settings
 from shared.domain.errors import UnknownVoice
 from shared.ports.voices import NO_VOICE, default_first
@@ -35,10 +42,17 @@ def offered_voices(settings: Settings, language: str) -> tuple[str, ...]:
     return default_first(table, settings.voice_defaults.get(language))
 
 
-def check_voice(settings: Settings, language: str, voice: str) -> None:
-    """``UnknownVoice`` unless ``voice`` is empty, ``none`` or offered for ``language``."""
+def check_voice(settings: Settings, language: str | None, voice: str) -> None:
+    """``UnknownVoice`` unless ``voice`` is empty, ``none`` or offered for ``language``
+    (None: for any story language, each one's voices offered in turn)."""
     if not voice or voice == NO_VOICE:
         return
-    offered = offered_voices(settings, language)
+    if language is not None:
+        offered = offered_voices(settings, language)
+        named = language
+    else:
+        languages: tuple[str, ...] = get_args(Language)
+        every = (v for lang in languages for v in offered_voices(settings, lang))
+        offered, named = tuple(dict.fromkeys(every)), "/".join(languages)
     if voice not in offered:
-        raise UnknownVoice(voice, language, offered)
+        raise UnknownVoice(voice, named, offered)

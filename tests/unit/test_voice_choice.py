@@ -114,6 +114,20 @@ def test_the_configured_default_comes_first_and_an_unknown_default_is_ignored(
     check_voice(s, "ja", "Achernar")  # every Gemini voice speaks every language
 
 
+def test_before_the_language_is_known_a_voice_of_any_language_passes(tmp_path: Path) -> None:
+    """``GET /v1/estimate`` without a language: the text that decides it is not sent yet."""
+    b = settings(tmp_path, "B")
+    check_voice(b, None, "ja_speaker_3")
+    with pytest.raises(UnknownVoice) as named:
+        check_voice(b, "en", "ja_speaker_3")
+    assert named.value.voices == offered_voices(b, "en")
+    with pytest.raises(UnknownVoice) as unknown:
+        check_voice(b, None, "xx_speaker_0")
+    every = [v for lang in ("ko", "en", "ja", "zh") for v in offered_voices(b, lang)]
+    assert list(unknown.value.voices) == every
+    assert "for ko/en/ja/zh stories" in str(unknown.value)
+
+
 def test_listing_voices_builds_no_client_and_loads_no_sdk(tmp_path: Path) -> None:
     """The API answers from static tables: checking a voice must not import google-genai."""
     before = set(sys.modules)

@@ -700,6 +700,11 @@ export interface components {
             shot_count: number;
             /** Shot Seconds */
             shot_seconds: number;
+            /**
+             * Voice
+             * @description The voice option priced ('none': no narration).
+             */
+            voice: string;
         };
         /**
          * RemoveShot
@@ -1544,6 +1549,10 @@ export interface operations {
             query?: {
                 shot_count?: number;
                 shot_seconds?: 4 | 6 | 8;
+                /** @description The story's language, whose voices `voice` is checked against; omitted: not known yet (detected from the text at submission), so a voice of any story language passes. */
+                language?: "ko" | "en" | "ja" | "zh";
+                /** @description As the submission's `options.voice`: one of the deployment's voices for the story's language, empty for its default, 'none' for no narration (priced at nothing). An unknown voice: 422 `unknown-voice`. */
+                voice?: string;
             };
             header?: never;
             path?: never;
