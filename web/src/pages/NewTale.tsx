@@ -187,7 +187,7 @@ export function NewTale({ trend, idea = 0 }: { trend?: string | undefined; idea?
             <label for="approval">{t("new.approval")}</label>
           </div>
         )}
-        {validShots && <EstimatePanel shots={shots} seconds={seconds} />}
+        {validShots && <EstimatePanel shots={shots} seconds={seconds} voice={voice} language={language} />}
         <ProblemBox error={error} />
         <button type="submit" disabled={busy || !validShots || (!trend && !text.trim())}>
           {busy ? t("new.submitting") : t("new.submit")}

@@ -5,23 +5,42 @@ import { useI18n } from "../i18n";
 import { useLoad } from "./hooks";
 import { ProblemBox } from "./Problem";
 
+type StoryLanguage = NonNullable<Schemas["StorySubmission"]["language"]>;
+
 /** What a tale of `shots` × `seconds` will cost, before it is submitted: credits (with the
- * balance) and the estimated generation cost, from GET /v1/estimate. */
-export function EstimatePanel({ shots, seconds }: { shots: number; seconds: 4 | 6 | 8 }) {
+ * balance) and the estimated generation cost, from GET /v1/estimate. `voice` is the story's
+ * voice option ("none": no narration, which costs nothing), checked against the story's
+ * `language` when it is chosen ("": detected from the text when it is submitted). */
+export function EstimatePanel({
+  shots,
+  seconds,
+  voice = "",
+  language = "",
+}: {
+  shots: number;
+  seconds: 4 | 6 | 8;
+  voice?: string;
+  language?: StoryLanguage | "";
+}) {
   const { api } = useApp();
   const { t } = useI18n();
-  const [asked, setAsked] = useState({ shots, seconds });
+  const [asked, setAsked] = useState({ shots, seconds, voice, language });
   useEffect(() => {
-    const timer = setTimeout(() => setAsked({ shots, seconds }), 250);
+    const timer = setTimeout(() => setAsked({ shots, seconds, voice, language }), 250);
     return () => clearTimeout(timer);
-  }, [shots, seconds]);
+  }, [shots, seconds, voice, language]);
   const quote = useLoad(
     (signal) =>
       api.get("/v1/estimate", {
-        query: { shot_count: asked.shots, shot_seconds: asked.seconds },
+        query: {
+          shot_count: asked.shots,
+          shot_seconds: asked.seconds,
+          voice: asked.voice, // "" (the default voice) is left out of the query
+          language: asked.language || undefined,
+        },
         signal,
       }),
-    [asked.shots, asked.seconds],
+    [asked.shots, asked.seconds, asked.voice, asked.language],
   );
   if (quote.error) return <ProblemBox error={quote.error} />;
   return (
