@@ -1,22 +1,25 @@
-"""Regions the scout knows by name and language: the digest and the prompt name a region,
-and a region's seed searches prefer its language (``relevanceLanguage``, ISO 639-1) and use
-the niche queries written for it (``ko:먹방`` is searched where Korean is spoken)."""
+"""Regions the scout knows by name and language: the digest and the prompt name a region (in
+Korean, English, Japanese or Chinese); a region's own readers get its trends written in its
+language (``reader_language``); and a region's seed searches prefer its language
+(``relevanceLanguage``, ISO 639-1) and use the niche queries written for it (``ko:먹방`` is
+searched where Korean is spoken)."""
 
 from __future__ import annotations
 
 from schemas.story import Language
 
-REGION_NAMES: dict[str, tuple[str, str]] = {
-    "KR": ("South Korea", "한국"),
-    "US": ("the United States", "미국"),
-    "JP": ("Japan", "일본"),
-    "GB": ("the United Kingdom", "영국"),
-    "CA": ("Canada", "캐나다"),
-    "AU": ("Australia", "호주"),
-    "IN": ("India", "인도"),
-    "DE": ("Germany", "독일"),
-    "FR": ("France", "프랑스"),
-    "TW": ("Taiwan", "대만"),
+#: A region's name in each language Tale writes (English is also the name for the prompt).
+REGION_NAMES: dict[str, dict[Language, str]] = {
+    "KR": {"en": "South Korea", "ko": "한국", "ja": "韓国", "zh": "韩国"},
+    "US": {"en": "the United States", "ko": "미국", "ja": "アメリカ", "zh": "美国"},
+    "JP": {"en": "Japan", "ko": "일본", "ja": "日本", "zh": "日本"},
+    "GB": {"en": "the United Kingdom", "ko": "영국", "ja": "イギリス", "zh": "英国"},
+    "CA": {"en": "Canada", "ko": "캐나다", "ja": "カナダ", "zh": "加拿大"},
+    "AU": {"en": "Australia", "ko": "호주", "ja": "オーストラリア", "zh": "澳大利亚"},
+    "IN": {"en": "India", "ko": "인도", "ja": "インド", "zh": "印度"},
+    "DE": {"en": "Germany", "ko": "독일", "ja": "ドイツ", "zh": "德国"},
+    "FR": {"en": "France", "ko": "프랑스", "ja": "フランス", "zh": "法国"},
+    "TW": {"en": "Taiwan", "ko": "대만", "ja": "台湾", "zh": "台湾"},
 }
 REGION_LANGUAGES: dict[str, str] = {
     "KR": "ko",
@@ -32,14 +35,24 @@ REGION_LANGUAGES: dict[str, str] = {
 }
 
 
+_WRITTEN: dict[str, Language] = {"ko": "ko", "en": "en", "ja": "ja", "zh": "zh"}
+
+
 def region_name(region: str, language: Language) -> str:
-    en, ko = REGION_NAMES.get(region, (region, region))
-    return ko if language == "ko" else en
+    """The region's name in ``language`` (its code when the scout does not know it)."""
+    names = REGION_NAMES.get(region)
+    return names.get(language, names["en"]) if names else region
 
 
 def region_language(region: str) -> str:
     """The language a region's searches prefer ("" when unknown: no preference)."""
     return REGION_LANGUAGES.get(region, "")
+
+
+def reader_language(region: str) -> Language | None:
+    """The language Tale writes for a region's own readers (``JP`` → ``ja``, ``TW`` → ``zh``:
+    Chinese covers both scripts), or None when that is not one Tale writes (``DE``)."""
+    return _WRITTEN.get(region_language(region).split("-")[0])
 
 
 def queries_for(niches: dict[str, list[str]], region: str) -> list[tuple[str, str]]:
