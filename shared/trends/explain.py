@@ -1,5 +1,6 @@
 """Explaining a trend: what it is, why it is rising, and two or three story ideas — in the
-reader's language (Korean or English).
+reader's language (Korean, English, Japanese or Chinese; which ones a trend is written in is
+``readers``' rule).
 
 ``TrendExplainer`` is the port. Three implementations, chosen by ``TALE_SCENARIO`` in the
 composition root:
@@ -14,8 +15,11 @@ composition root:
 
 Both models get the same prompt (``build_instructions`` + ``build_facts``) and must answer a
 ``TrendWriteup`` as structured output. The answer is validated here (``parse_writeup``): the
-schema, then the language — a Korean write-up must be Korean, every English story English —
-and a rejected answer is asked again with the reason, up to the planner's attempt limit.
+schema, then the language by script (``detect_language``) — a Korean, Japanese or Chinese
+summary must read as that language, and every story must be in the language asked for, with
+the trend's own YouTube strings (label, keywords, titles, channels, tags) left out of the count
+so that quoting them is no fault — and a rejected answer is asked again with the reason, up to
+the planner's attempt limit.
 Everything that comes from YouTube — the trend's label and keywords (hashtags and title words),
 video titles, tags and channel names — is untrusted text: it is quoted between the data
 markers only, with any marker sequence removed, and the instructions say it is data, not
@@ -32,8 +36,8 @@ from datetime import UTC, datetime
 from pydantic import ValidationError
 
 from schemas.story import Language, detect_language
-from shared.providers.offline.sentences import final_consonant
 from shared.providers.offline.titles import title_of
+from shared.trends import offline_text
 from shared.trends.models import Explanation, StoryIdea, Trend, TrendWriteup
 from shared.trends.regions import region_name
 
@@ -75,7 +79,12 @@ RETRY = (
     "\n\nYour previous answer was rejected: {error}\nAnswer again with one JSON object that "
     "follows the schema and fixes this."
 )
-_LANGUAGE_NAMES = {"ko": "Korean (한국어)", "en": "English"}
+_LANGUAGE_NAMES: dict[Language, str] = {
+    "ko": "Korean (한국어)",
+    "en": "English",
+    "ja": "Japanese (日本語)",
+    "zh": "Simplified Chinese (简体中文)",
+}
 DATA_OPEN, DATA_CLOSE = "<<<DATA", "DATA>>>"
 _ANGLES = str.maketrans({"<": "‹", ">": "›"})
 
@@ -140,21 +149,40 @@ def build_prompt(trend: Trend, language: Language) -> str:
     return build_instructions(trend, language) + "\n" + build_facts(trend)
 
 
-def check_language(writeup: TrendWriteup, language: Language) -> None:
-    """A Korean summary must be Korean (an English one may quote Korean titles); every story
-    must be in ``language``."""
-    if language == "ko" and detect_language(writeup.summary) != "ko":
-        raise InvalidWriteup("the summary must be written in Korean")
+def _quoted_strings(trend: Trend | None) -> list[str]:
+    """The trend's YouTube strings, longest first (a write-up may quote them in any script)."""
+    if trend is None:
+        return []
+    found = {trend.label, *trend.keywords}
+    for v in trend.videos:
+        found |= {v.title, v.channel_title, *v.tags}
+    return sorted((s for s in found if len(s.strip()) >= 2), key=len, reverse=True)
+
+
+def _own_words(text: str, quoted_strings: list[str]) -> str:
+    for s in quoted_strings:
+        text = text.replace(s, " ")
+    return text
+
+
+def check_language(writeup: TrendWriteup, language: Language, trend: Trend | None = None) -> None:
+    """A Korean, Japanese or Chinese summary must read as that language (an English one may
+    quote other scripts); every story must be in ``language``. The trend's own YouTube
+    strings are not counted (a Japanese summary of a Korean trend quotes Korean titles)."""
+    strings = _quoted_strings(trend)
+    name = _LANGUAGE_NAMES[language]
+    if language != "en" and detect_language(_own_words(writeup.summary, strings)) != language:
+        raise InvalidWriteup(f"the summary must be written in {name}")
     for n, idea in enumerate(writeup.ideas, 1):
-        if detect_language(idea.story) != language:
-            name = _LANGUAGE_NAMES[language]
+        if detect_language(_own_words(idea.story, strings)) != language:
             raise InvalidWriteup(f"idea {n}: the story must be written in {name}")
 
 
-def parse_writeup(text: str, language: Language) -> TrendWriteup:
-    """Validate a model's answer; ``ValidationError`` or ``InvalidWriteup`` when it is wrong."""
+def parse_writeup(text: str, language: Language, trend: Trend | None = None) -> TrendWriteup:
+    """Validate a model's answer for ``trend``; ``ValidationError`` or ``InvalidWriteup`` when
+    it is wrong."""
     writeup = TrendWriteup.model_validate_json(text)
-    check_language(writeup, language)
+    check_language(writeup, language, trend)
     return writeup
 
 
@@ -171,78 +199,9 @@ def rejection(exc: ValidationError | InvalidWriteup) -> str:
 # --- the offline summariser -----------------------------------------------------------------------
 
 
-def _compact(n: float, language: Language) -> str:
-    if language == "ko":
-        if n >= 100_000_000:
-            return f"{n / 100_000_000:.1f}억"
-        if n >= 10_000:
-            return f"{n / 10_000:.1f}만"
-        return f"{n:,.0f}"
-    for size, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "K")):
-        if n >= size:
-            return f"{n / size:.1f}{suffix}"
-    return f"{n:,.0f}"
-
-
-def josa(word: str, with_final: str, without_final: str) -> str:
-    """The particle after ``word``: ``with_final`` after a final consonant (을, 이, 은)."""
-    last = word[-1] if word else ""
-    if "\uac00" <= last <= "\ud7a3":
-        return with_final if final_consonant(last) else without_final
-    return without_final
-
-
-_IDEAS_EN = (
-    (
-        "The {subject} surprise",
-        "Mina had never tried {subject}. One rainy afternoon her little brother Jun showed her "
-        "the video everyone at school was talking about. They tried it together in the "
-        "kitchen, and everything went wrong at first. The cat joined in and made it worse. "
-        "By evening they were laughing so hard that Grandma came to see. She smiled and showed "
-        "them how she used to do it when she was young.",
-    ),
-    (
-        "Jun and the perfect {subject}",
-        "Jun wanted to make the perfect {subject} video before the weekend. He planned every "
-        "step on a paper map and practised in front of the mirror. On the big day the wind "
-        "blew his map away. He chased it through the park and met a girl named Sora. She "
-        "knew a better way, and together they made something nobody had seen before.",
-    ),
-    (
-        "The {subject} contest",
-        "The whole street heard about the {subject} contest. Old Mr. Park said he was too old "
-        "to join. His granddaughter Hana made him a secret plan. On contest day the neighbours "
-        "gathered under the streetlights. Mr. Park surprised everyone, and the street "
-        "remembered that night for a long time.",
-    ),
-)
-_IDEAS_KO = (
-    (
-        "{subject} 대소동",
-        "민아는 {subject}{obj} 한 번도 해 본 적이 없었어요. 비 오는 오후, 동생 준이가 학교에서 "
-        "유행하는 영상을 보여 주었어요. 둘은 부엌에서 함께 따라 해 보았지만 처음에는 모든 게 "
-        "엉망이 되었어요. 고양이까지 끼어들어 더 난장판이 되었지요. 저녁이 되자 둘이 너무 크게 "
-        "웃어서 할머니가 보러 오셨어요. 할머니는 웃으며 어릴 적 하던 방법을 알려 주셨어요.",
-    ),
-    (
-        "준이의 완벽한 {subject}",
-        "준이는 주말 전에 완벽한 {subject} 영상을 만들고 싶었어요. 종이 지도에 모든 순서를 "
-        "적고 거울 앞에서 연습했어요. 그런데 촬영 날 바람이 지도를 날려 버렸어요. 지도를 쫓아 "
-        "공원을 달리다가 소라를 만났어요. 소라는 더 좋은 방법을 알고 있었고, 둘은 아무도 본 적 "
-        "없는 영상을 함께 만들었어요.",
-    ),
-    (
-        "골목 {subject} 대회",
-        "골목에 {subject} 대회 소식이 퍼졌어요. 박 할아버지는 나이가 많아서 못 나간다고 "
-        "하셨어요. 손녀 하나는 할아버지를 위해 비밀 계획을 세웠어요. 대회 날 이웃들이 가로등 "
-        "아래에 모였어요. 박 할아버지가 모두를 깜짝 놀라게 했고, 골목 사람들은 그날 밤을 오래 "
-        "기억했어요.",
-    ),
-)
-
-
 class OfflineExplainer(TrendExplainer):
-    """The embedded default: numbers stated plainly, story ideas from templates."""
+    """The embedded default: numbers stated plainly, story ideas from templates
+    (``offline_text``), in any of the four languages."""
 
     def explain(self, trend: Trend, language: Language) -> Explanation:
         return Explanation(
@@ -255,68 +214,23 @@ class OfflineExplainer(TrendExplainer):
         if len(subject) > 20 and trend.keywords:  # a title, not a tag: name it by a keyword
             subject = trend.keywords[0].lstrip("#")
         title = title_of(top.title, [top.title])
-        views = _compact(sum(v.views for v in trend.videos), language)
-        per_hour = _compact(trend.views_per_hour, language)
-        region = region_name(trend.region, language)
-        n = len(trend.videos)
-        summary = _summary(trend, language, region, n, views, per_hour, title, top.channel_title)
-        templates = _IDEAS_KO if language == "ko" else _IDEAS_EN
+        summary = offline_text.summary(
+            trend,
+            language,
+            region_name(trend.region, language),
+            offline_text.compact(sum(v.views for v in trend.videos), language),
+            offline_text.compact(trend.views_per_hour, language),
+            title,
+            top.channel_title,
+        )
+        templates = offline_text.IDEAS[language]
         start = int(hashlib.sha256(trend.label.encode()).hexdigest(), 16) % len(templates)
-        count = 3 if n >= 3 else 2
+        count = 3 if len(trend.videos) >= 3 else 2
+        values = {"subject": subject, "obj": offline_text.josa(subject, "을", "를")}
         ideas = []
         for k in range(count):
             idea_title, story = templates[(start + k) % len(templates)]
-            values = {"subject": subject, "obj": josa(subject, "을", "를")}
             ideas.append(
                 StoryIdea(title=idea_title.format(**values)[:80], story=story.format(**values))
             )
         return TrendWriteup(summary=summary[:700], ideas=ideas)
-
-
-_STATUS_WORDS = {
-    "en": {"rising": "rising", "steady": "holding steady", "fading": "fading", "new": "new"},
-    "ko": {
-        "rising": "빠르게 뜨고 있어요",
-        "steady": "꾸준히 보이고 있어요",
-        "fading": "하락세예요",
-        "new": "새로 떠올랐어요",
-    },
-}
-
-
-def _summary(
-    trend: Trend,
-    language: Language,
-    region: str,
-    n: int,
-    views: str,
-    per_hour: str,
-    title: str,
-    channel: str,
-) -> str:
-    """The numbers stated plainly: status, growth and window, never a ratio under a
-    "rising" heading that says the opposite."""
-    status = _STATUS_WORDS[language][trend.status]
-    hours = f"{trend.age_h:.0f}"
-    if language == "ko":
-        growth = (
-            ""
-            if trend.growth_pct is None
-            else f" 직전 구간보다 시간당 조회수가 {trend.growth_pct:+.0f}% 변했고,"
-        )
-        return (
-            f"{region} 쇼츠의 {trend.label} 관련 영상 {n}개({trend.channels}개 채널)는 지금 "
-            f"{status}.{growth} 지금 모두 합쳐 시간당 {per_hour}회씩 늘고 있어요(누적 "
-            f"{views}회, 영상 나이 중앙값 {hours}시간). 대표 영상: “{title}” — {channel}."
-        )[:700]
-    growth = (
-        ""
-        if trend.growth_pct is None
-        else f" Views per hour changed {trend.growth_pct:+.0f}% against the interval before."
-    )
-    return (
-        f"{trend.label} on Shorts in {region} is {status}: {n} related "
-        f"video{'s' if n != 1 else ''} on {trend.channels} channel"
-        f"{'s' if trend.channels != 1 else ''}, {views} views in all, now gaining {per_hour} "
-        f"an hour (median age {hours} hours).{growth} Top video: “{title}” by {channel}."
-    )[:700]

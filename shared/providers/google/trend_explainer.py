@@ -68,7 +68,7 @@ class GeminiTrendExplainer(TrendExplainer):
             if feedback is not None and feedback.block_reason is not None:
                 raise PermanentError(f"the model refused the trend ({feedback.block_reason.value})")
             try:
-                writeup = parse_writeup(response.text or "", language)
+                writeup = parse_writeup(response.text or "", language, trend)
             except (ValidationError, InvalidWriteup) as exc:
                 error = rejection(exc)
                 continue

@@ -91,7 +91,7 @@ class OpenAICompatibleTrendExplainer(TrendExplainer):
             completion = self._complete(trend.trend_id, system, user)
             self._record(trend.trend_id, language, attempt, completion)
             try:
-                writeup = parse_writeup(_answer(completion), language)
+                writeup = parse_writeup(_answer(completion), language, trend)
             except (ValidationError, InvalidWriteup) as exc:
                 error = rejection(exc)
                 continue
