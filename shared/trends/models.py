@@ -292,8 +292,9 @@ class Trend(BaseModel):
         return self.series[-1][1] if self.series else 0.0
 
     def explanation(self, language: str) -> Explanation | None:
-        """The write-up in ``language``, else any."""
-        for e in self.explanations:
-            if e.language == language:
-                return e
-        return self.explanations[0] if self.explanations else None
+        """The write-up in ``language``, else the English one (a trend is written in Japanese
+        or Chinese only where it has readers in them: ``shared.trends.readers``), else any.
+        The answer's ``language`` says which it is."""
+        by_language: dict[str, Explanation] = {e.language: e for e in self.explanations}
+        found = by_language.get(language) or by_language.get("en")
+        return found or (self.explanations[0] if self.explanations else None)

@@ -137,7 +137,10 @@ def analyze_and_notify(
     settings: Settings,
     claimant: str,
 ) -> tuple[list[Trend], list[str]]:
-    """The collection's trends and where the digests went (see the module doc)."""
+    """The collection's trends and where the digests went (see the module doc). The
+    followers are read once: they decide which languages the trends are written in (Japanese
+    and Chinese only for trends someone reads in them) and who gets a digest."""
+    followers = trends.followers()
     found = analyze(
         trends,
         explainer,
@@ -145,10 +148,11 @@ def analyze_and_notify(
         message.collection_id,
         message.at,
         params_for(settings, sample=message.sample),
+        followers,
     )
     sent = send_digests(
         found,
-        trends.followers(),
+        followers,
         at=message.at,
         notifier=notifier,
         claims=claims,

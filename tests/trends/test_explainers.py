@@ -33,7 +33,7 @@ from shared.trends.explain import (
     build_prompt,
     quoted,
 )
-from shared.trends.models import Explanation, Trend, TrendVideo
+from shared.trends.models import Explanation, Follower, Trend, TrendVideo
 
 HANGUL = re.compile("[\uac00-\ud7a3]")
 MODEL = "gemini-2.5-flash"
@@ -341,6 +341,37 @@ def test_gemini_writes_japanese_and_chinese_and_is_asked_again_in_the_wrong_one(
     assert "written in Simplified Chinese (简体中文)" in first and "rejected" not in first
     assert "rejected: the summary must be written in Simplified Chinese" in second  # Japanese
     assert "rejected: the summary must be written in Simplified Chinese" in third  # Korean
+
+
+def test_a_write_up_in_the_wrong_language_is_replaced_by_the_offline_one(
+    tmp_path: Path,
+) -> None:
+    """The model answers English whatever it is asked: Korean and Japanese are refused after
+    every attempt, and the analysis keeps the offline write-ups in their place."""
+    script = Script(gemini(EN))
+    explainer, usage = gemini_explainer(script, tmp_path)
+    reader = Follower("hana@example.com", "region", "KR", "ja")
+
+    (explained,) = explain_missing([trend()], explainer, readers=[reader])
+
+    by_language = {e.language: e for e in explained.explanations}
+    assert list(by_language) == ["ko", "en", "ja"]  # nobody reads it in Chinese
+    assert by_language["en"].written_by == MODEL
+    for language in ("ko", "ja"):
+        offline = by_language[language]
+        assert offline.written_by == OFFLINE_WRITER
+        assert offline == OfflineExplainer().explain(trend(), language)
+        assert detect_language(offline.writeup.ideas[0].story) == language
+    keys = sorted(u.key for u in usage.for_tale("trd-0123456789abcdef"))
+    assert keys == [
+        "explain:en:1",
+        *(f"explain:{lang}:{n}" for lang in ("ja", "ko") for n in (1, 2, 3)),
+    ]
+    assert len(script.requests) == 7
+    prompts = [script.body(n)["contents"][0]["parts"][0]["text"] for n in range(7)]
+    ja_retries = [p for p in prompts if "in Japanese (日本語)." in p and "rejected" in p]
+    assert len(ja_retries) == 2
+    assert all("the summary must be written in Japanese" in p for p in ja_retries)
 
 
 def test_gemini_errors_are_classified(tmp_path: Path) -> None:
