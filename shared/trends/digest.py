@@ -1,6 +1,8 @@
 """The trend digest: at most one email per follower and period (a UTC day, or an ISO week —
-the follower's choice), in the follower's language, with only the rising trends that are new
-to them since their last digest.
+the follower's choice), in the follower's language (Korean, English, Japanese or Chinese: the
+words from the message catalogues, region names from ``regions``, each trend's write-up in that
+language, or the English one said to be English), with only the rising trends that are new to
+them since their last digest.
 
 A follower of a region gets that region's trends; a follower of a topic gets the trends
 whose niches, search queries, keywords or label include it (``먹방`` matches ``#먹방``).
@@ -33,9 +35,10 @@ from schemas.story import Language
 from shared.ports import claims as keys
 from shared.ports.claims import Claims
 from shared.ports.notifier import Message, Notifier
-from shared.trends.digest_text import TEXTS, describe, utc
-from shared.trends.explain import josa
+from shared.trends.digest_text import describe, utc
+from shared.trends.digest_text import text as words
 from shared.trends.models import Follower, Trend
+from shared.trends.readers import WRITTEN, matches
 from shared.trends.regions import region_name
 from shared.trends.unsubscribe import token
 
@@ -44,10 +47,6 @@ log = logging.getLogger("tale.trends")
 #: Trends per digest, and video links per trend.
 DIGEST_TOP = 5
 VIDEO_LINKS = 3
-SAMPLE_BANNER = {
-    "en": "SAMPLE DATA — made-up videos from Tale's sample data set, not real YouTube data.",
-    "ko": "샘플 데이터 — Tale 샘플 데이터 세트의 가상 영상이며 실제 유튜브 데이터가 아닙니다.",
-}
 
 
 @dataclass(frozen=True)
@@ -71,18 +70,6 @@ class DigestLinks:
         )
 
 
-def _norm(term: str) -> str:
-    return term.strip().lstrip("#").lower()
-
-
-def matches(follower: Follower, trend: Trend) -> bool:
-    if follower.kind == "region":
-        return follower.value.upper() == trend.region
-    wanted = _norm(follower.value)
-    terms = [*trend.niches, *trend.topics, *trend.keywords, trend.label]
-    return any(_norm(t) == wanted for t in terms)
-
-
 def period(follower: Follower, at: float) -> str:
     """The follower's digest period containing ``at``: ``2025-06-02`` or ``2025-W23``."""
     when = datetime.fromtimestamp(at, UTC)
@@ -104,58 +91,77 @@ class Digest:
     headers: tuple[tuple[str, str], ...]
 
 
+def _lines(trend: Trend, n: int, lang: Language, links: DigestLinks) -> tuple[list[str], list[str]]:
+    """One trend's part of the digest: (text lines, HTML pieces). A write-up missing in the
+    reader's language is the English one, said so in the reader's language."""
+    facts = describe(trend, lang)
+    explanation = trend.explanation(lang)
+    summary = explanation.writeup.summary if explanation else ""
+    written = explanation.language if explanation else lang
+    text = [f"{n}. {trend.label} — {facts}"]
+    html = [f"<h2>{n}. {escape(trend.label)}</h2>", f"<p><em>{escape(facts)}</em></p>"]
+    if written != lang:
+        note = words(lang, "in-english")
+        text.append(note)
+        html.append(f"<p><small>{escape(note)}</small></p>")
+    text += [summary, f"{words(lang, 'videos')}:"]
+    html += [
+        f'<div lang="{written}"><p>{escape(summary)}</p>',
+        f"<h3>{escape(words(lang, 'videos'))}</h3><ul>",
+    ]
+    for video in trend.videos[:VIDEO_LINKS]:
+        text.append(f"  - {video.title} ({video.channel_title}): {video.url}")
+        html.append(
+            f'<li><a href="{escape(video.url)}">{escape(video.title)}</a> — '
+            f"{escape(video.channel_title)}</li>"
+        )
+    ideas, start = words(lang, "ideas"), words(lang, "start")
+    html.append(f"</ul><h3>{escape(ideas)}</h3><ol>")
+    text.append(f"{ideas}:")
+    for i, idea in enumerate(explanation.writeup.ideas if explanation else []):
+        link = links.start(trend, i)
+        text += [f"  - {idea.title}: {idea.story}", f"    {start}: {link}"]
+        html.append(
+            f"<li><strong>{escape(idea.title)}</strong><p>{escape(idea.story)}</p>"
+            f'<p><a href="{escape(link)}">{escape(start)}</a></p></li>'
+        )
+    html.append("</ol></div>")
+    text.append("")
+    return text, html
+
+
 def render(follower: Follower, trends: list[Trend], links: DigestLinks) -> Digest:
     """The digest of ``trends`` for one follower, in the follower's language."""
-    lang: Language = follower.language if follower.language in TEXTS else "en"
-    t = TEXTS[lang]
+    lang: Language = follower.language if follower.language in WRITTEN else "en"
     region = region_name(trends[0].region, lang)
     labels = ", ".join(tr.label for tr in trends[:3])
     subject = (
-        t["subject"].format(region=region, labels=labels)
+        words(lang, "subject", region=region, labels=labels)
         if follower.kind == "region"
-        else t["subject_topic"].format(topic=follower.value, labels=labels)
+        else words(lang, "subject-topic", topic=follower.value, labels=labels)
     )
     what = region_name(follower.value, lang) if follower.kind == "region" else follower.value
     one_click, page = links.unsubscribe(follower)
-    sample = any(tr.sample for tr in trends)
-    text = [SAMPLE_BANNER[lang], ""] if sample else []
-    text += [t["intro"].format(region=region), ""]
-    html = [f"<p><strong>{escape(SAMPLE_BANNER[lang])}</strong></p>"] if sample else []
-    html.append(f"<p>{escape(t['intro'].format(region=region))}</p>")
+    intro = words(lang, "intro", region=region)
+    text, html = [], []
+    if any(tr.sample for tr in trends):
+        banner = words(lang, "sample")
+        text += [banner, ""]
+        html.append(f"<p><strong>{escape(banner)}</strong></p>")
+    text += [intro, ""]
+    html.append(f"<p>{escape(intro)}</p>")
     for n, trend in enumerate(trends, 1):
-        facts = describe(trend, lang)
-        explanation = trend.explanation(lang)
-        summary = explanation.writeup.summary if explanation else ""
-        text += [f"{n}. {trend.label} — {facts}", summary, f"{t['videos']}:"]
-        html += [
-            f"<h2>{n}. {escape(trend.label)}</h2>",
-            f"<p><em>{escape(facts)}</em></p><p>{escape(summary)}</p>",
-            f"<h3>{escape(t['videos'])}</h3><ul>",
-        ]
-        for video in trend.videos[:VIDEO_LINKS]:
-            text.append(f"  - {video.title} ({video.channel_title}): {video.url}")
-            html.append(
-                f'<li><a href="{escape(video.url)}">{escape(video.title)}</a> — '
-                f"{escape(video.channel_title)}</li>"
-            )
-        html.append(f"</ul><h3>{escape(t['ideas'])}</h3><ol>")
-        text.append(f"{t['ideas']}:")
-        for i, idea in enumerate(explanation.writeup.ideas if explanation else []):
-            link = links.start(trend, i)
-            text += [f"  - {idea.title}: {idea.story}", f"    {t['start']}: {link}"]
-            html.append(
-                f"<li><strong>{escape(idea.title)}</strong><p>{escape(idea.story)}</p>"
-                f'<p><a href="{escape(link)}">{escape(t["start"])}</a></p></li>'
-            )
-        html.append("</ol>")
-        text.append("")
-    why = t["why"].format(what=what, particle=josa(what, "을", "를"), every=t[follower.frequency])
-    text += ["--", why, f"{t['unsubscribe']}: {page}"]
+        more_text, more_html = _lines(trend, n, lang, links)
+        text += more_text
+        html += more_html
+    why = words(lang, "why", what=what, every=words(lang, follower.frequency))
+    unsubscribe = words(lang, "unsubscribe")
+    text += ["--", why, f"{unsubscribe}: {page}"]
     document = (
         f'<!doctype html><html lang="{lang}"><meta charset="utf-8">'
         f"<title>{escape(subject)}</title><body>{''.join(html)}"
         f"<hr><p><small>{escape(why)} "
-        f'<a href="{escape(page)}">{escape(t["unsubscribe"])}</a></small></p></body></html>'
+        f'<a href="{escape(page)}">{escape(unsubscribe)}</a></small></p></body></html>'
     )
     headers = (
         ("List-Unsubscribe", f"<{one_click}>"),

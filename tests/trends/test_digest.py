@@ -1,7 +1,8 @@
 """The digest end to end on the embedded default: the sample data set replayed through the
 collector and the analysis, real ``.eml`` files in the outbox — only rising trends, video
-links, the figures, RFC 8058 one-click unsubscribe, the follower's language — and at most one
-per follower and period, carrying only trends new to them."""
+links, the figures, RFC 8058 one-click unsubscribe, the follower's language (Korean, English,
+Japanese or Chinese, the English write-up said to be English where the trend has none in it)
+— and at most one per follower and period, carrying only trends new to them."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from schemas.story import detect_language
 from schemas.trends import TrendsCollected
 from shared import bootstrap
 from shared.adapters.email.sendgrid import SendGridTransport
@@ -22,7 +24,7 @@ from shared.config import Settings
 from shared.ports.notifier import Message
 from shared.trends import sample
 from shared.trends.collect import collection_id
-from shared.trends.digest import send_digests
+from shared.trends.digest import render, send_digests
 from shared.trends.models import Follower
 from shared.trends.parse import timestamp
 from shared.trends.pipeline import analyze_and_notify, links_for
@@ -87,7 +89,7 @@ def test_followers_get_new_rising_trends_in_their_language(
         assert video.url in ko_text and f'href="{video.url}"' in ko_html
     link = f"http://localhost:3000/trends/{tanghulu.trend_id}?idea=0"
     assert f"테일 만들기: {link}" in ko_text and '<html lang="ko">' in ko_html
-    assert "한국을 팔로우하셔서 매일 보내 드리는" in ko_text
+    assert "Tale에서 한국 트렌드를 팔로우하셔서 매일 보내 드리는" in ko_text
 
     # RFC 8058: an HTTPS one-click URI in List-Unsubscribe, and List-Unsubscribe-Post.
     assert ko["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
@@ -106,6 +108,84 @@ def test_followers_get_new_rising_trends_in_their_language(
     topic, topic_text, _ = mails["chef@example.com"]
     assert topic["Subject"] == "Rising on Shorts — 탕후루: #탕후루"
     assert "on Shorts in South Korea is rising" in topic_text  # a KR trend, in English
+
+
+def test_japanese_and_chinese_followers_get_their_digest_in_their_language(
+    container: bootstrap.Container, tale_home: Path
+) -> None:
+    c = container
+    hana = Follower("hana@example.com", "region", "KR", "ja")
+    c.trends.follow(hana)
+    c.trends.follow(Follower("lan@example.com", "topic", "cloudbread", "zh", frequency="weekly"))
+
+    result = run_sample(c)
+
+    files = sorted((tale_home / "outbox").glob("trends-*.eml"))
+    mails = {m["To"]: (m, text, html) for m, text, html in map(read, files)}
+    assert set(mails) == {"hana@example.com", "lan@example.com"}
+    ja, ja_text, ja_html = mails["hana@example.com"]
+    tanghulu = result.trends["KR"][0]
+    assert ja["Subject"] == "韓国のショートで急上昇中：#탕후루"
+    assert ja["Content-Language"] == "ja" and '<html lang="ja">' in ja_html
+    assert ja_text.startswith("サンプルデータ — Taleのサンプルデータセット")
+    assert "韓国のYouTubeショートで新たに急上昇しているトレンド" in ja_text
+    assert f"急上昇：1時間あたりの再生回数 {tanghulu.growth_pct:+.0f}%" in ja_text
+    assert "4チャンネル" in ja_text and "物語のアイデア:" in ja_text
+    written = tanghulu.explanation("ja")
+    assert written is not None and written.language == "ja"
+    assert detect_language(written.writeup.summary) == "ja"
+    assert written.writeup.summary.startswith("韓国のYouTubeショートで、#탕후루に関連する動画")
+    assert written.writeup.summary in ja_text
+    for idea in written.writeup.ideas:
+        assert detect_language(idea.story) == "ja" and idea.title in ja_text
+    link = f"http://localhost:3000/trends/{tanghulu.trend_id}?idea=0"
+    assert f"テイルを作る: {link}" in ja_text
+    assert "Taleで韓国をフォローしているため、毎日お送りしています。" in ja_text
+    assert "配信停止: http://localhost:3000/trends/unsubscribe?token=" in ja_text
+    assert "英語で表示" not in ja_text  # a Japanese write-up, not the English one
+
+    zh, zh_text, zh_html = mails["lan@example.com"]
+    assert zh["Subject"] == "Shorts 上升趋势 — cloudbread：#cloudbread"
+    assert zh["Content-Language"] == "zh" and '<html lang="zh">' in zh_html
+    assert zh_text.startswith("示例数据") and "美国 YouTube Shorts" in zh_text
+    cloudbread = next(t for t in result.trends["US"] if t.label == "#cloudbread")
+    chinese = cloudbread.explanation("zh")
+    assert chinese is not None and chinese.language == "zh"
+    assert chinese.writeup.summary.startswith("在美国的 YouTube Shorts 上") and (
+        chinese.writeup.summary in zh_text
+    )
+    assert "你在 Tale 上关注了cloudbread，所以我们每周给你发送这封邮件。" in zh_text
+
+    # Written only where read: Japanese for the rising KR trends, Chinese for #cloudbread.
+    languages = {
+        t.label: [e.language for e in t.explanations]
+        for trends in result.trends.values()
+        for t in trends
+    }
+    rising_kr = {t.label for t in result.trends["KR"] if t.status == "rising"}
+    assert languages.pop("#cloudbread") == ["ko", "en", "zh"]
+    for label, written_in in languages.items():
+        assert written_in == (["ko", "en", "ja"] if label in rising_kr else ["ko", "en"]), label
+
+
+def test_a_write_up_missing_in_the_readers_language_is_the_english_one_said_so(
+    container: bootstrap.Container,
+) -> None:
+    c = container
+    result = run_sample(c)  # nobody reads Japanese: nothing written in it
+    tanghulu = result.trends["KR"][0]
+    assert [e.language for e in tanghulu.explanations] == ["ko", "en"]
+    late = Follower("hana@example.com", "region", "KR", "ja")
+
+    digest = render(late, [tanghulu], links_for(c.settings, c.home))
+
+    english = tanghulu.explanations[1].writeup
+    assert digest.subject == "韓国のショートで急上昇中：#탕후루"
+    note = "（まだ日本語で書かれていないため、英語で表示しています。）"
+    assert f"{note}\n{english.summary}\n" in digest.text
+    assert english.ideas[0].title in digest.text and "テイルを作る: " in digest.text
+    assert f"<small>{note}</small>" in digest.html and '<div lang="en">' in digest.html
+    assert "on Shorts in South Korea is rising" in digest.text
 
 
 def test_a_digest_is_not_sent_twice_within_its_period(
