@@ -40,6 +40,7 @@ from shared.bootstrap import Container
 from shared.trends.apikeys import InvalidApiKey, MonthlyLimit, meter, month, next_month, verify
 from shared.trends.codec import utc_day
 from shared.trends.models import Trend, TrendStatus
+from shared.trends.readers import WRITTEN, region_language_of
 from shared.trends.unsubscribe import InvalidToken, follower_of, secret
 
 API_KEY_HEADER = "X-API-Key"
@@ -292,9 +293,14 @@ def free_trends(container: Container, region: str | None) -> list[Trend]:
 
 
 def _language(call: Call, default: str = "en") -> str:
+    """The write-up asked for (``language``). A trend lacking it answers with the English one,
+    and its ``language`` says so (Japanese and Chinese are written only where read:
+    ``shared.trends.readers``)."""
     value = call.request.args.get("language", default)
-    if value not in ("ko", "en"):
-        raise Problem(422, "invalid-request", "Invalid request", "language: must be ko or en")
+    if value not in WRITTEN:
+        raise Problem(
+            422, "invalid-request", "Invalid request", "language: must be ko, en, ja or zh"
+        )
     return value
 
 
@@ -342,14 +348,14 @@ def _trend(call: Call) -> Trend:
 
 def get_trend(call: Call) -> TrendView:
     trend = _trend(call)
-    return TrendView.of(trend, _language(call, "ko" if trend.region == "KR" else "en"))
+    return TrendView.of(trend, _language(call, region_language_of(trend.region)))
 
 
 def create_trend_tale(call: Call) -> tuple[int, BaseModel, dict[str, str]]:
     settings = call.container.settings
     request = json_body(call.request, TrendTaleRequest, settings.api_max_body_bytes)
     trend = _trend(call)
-    language = request.language or ("ko" if trend.region == "KR" else "en")
+    language = request.language or region_language_of(trend.region)
     explanation = trend.explanation(language)
     ideas = explanation.writeup.ideas if explanation else []
     if request.idea >= len(ideas):

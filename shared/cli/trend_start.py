@@ -11,12 +11,15 @@ import typer
 
 from shared import bootstrap
 from shared.cli.common import fail_input, out
+from shared.trends.readers import region_language_of
 
 
 def start(
     trend_id: Annotated[str, typer.Argument(help="A trend's id (trd-…, see tale trends show).")],
     idea: Annotated[int, typer.Option(help="Which story idea (0-2).")] = 0,
-    language: Annotated[str | None, typer.Option(help="ko or en (default: the region's).")] = None,
+    language: Annotated[
+        str | None, typer.Option(help="ko, en, ja or zh (default: the region's).")
+    ] = None,
     shots: Annotated[int, typer.Option(help="Number of shots (1-16).")] = 8,
     seconds: Annotated[int, typer.Option(help="Seconds per shot: 4, 6 or 8.")] = 8,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No live progress.")] = False,
@@ -35,7 +38,7 @@ def start(
     trend = c.trends.trend(trend_id)
     if trend is None:
         fail_input(f"no trend {trend_id}")
-    wanted = language or ("ko" if trend.region == "KR" else "en")
+    wanted = language or region_language_of(trend.region)
     explanation = trend.explanation(wanted)
     ideas = explanation.writeup.ideas if explanation else []
     if not 0 <= idea < len(ideas):

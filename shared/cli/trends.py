@@ -27,6 +27,7 @@ from shared.cli.common import fail_input, out
 from shared.cli.trend_keys import keys_app
 from shared.cli.trend_start import start
 from shared.trends.models import Follower, Trend
+from shared.trends.readers import WRITTEN, region_language_of
 
 app = typer.Typer(
     help="Trend scout: what is rising on YouTube Shorts, as ideas for tales.",
@@ -109,7 +110,7 @@ def _details(trends: list[Trend]) -> None:
     """Under the table: each trend's id (for ``tale trends start``), first story idea and top
     video."""
     for t in trends:
-        explanation = t.explanation("ko" if t.region == "KR" else "en")
+        explanation = t.explanation(region_language_of(t.region))
         idea = explanation.writeup.ideas[0].title if explanation else "-"
         top = t.videos[0].url if t.videos else "-"
         out.print(f"{t.rank:>3} {t.region} {t.trend_id} “{idea}”", highlight=False)
@@ -247,8 +248,8 @@ def show(
 def _follower(target: str, email: str, language: str, frequency: str = "daily") -> Follower:
     if "@" not in email or len(email) > 254:
         fail_input(f"--email must be an email address, not {email!r}")
-    if language not in ("ko", "en"):
-        fail_input("--language must be ko or en")
+    if language not in WRITTEN:
+        fail_input("--language must be ko, en, ja or zh")
     if frequency not in ("daily", "weekly"):
         fail_input("--frequency must be daily or weekly")
     target = target.strip()
@@ -263,7 +264,7 @@ def _follower(target: str, email: str, language: str, frequency: str = "daily") 
 def follow(
     target: Annotated[str, typer.Argument(help="A region (KR, US) or a topic (#먹방, cooking).")],
     email: Annotated[str, typer.Option(help="Where the digest goes.")],
-    language: Annotated[str, typer.Option(help="Digest language: ko or en.")] = "en",
+    language: Annotated[str, typer.Option(help="Digest language: ko, en, ja or zh.")] = "en",
     frequency: Annotated[str, typer.Option(help="daily or weekly.")] = "daily",
 ) -> None:
     """Get the trend digest for a region or a topic by email (new rising trends only)."""

@@ -79,6 +79,28 @@ def test_a_pro_plan_reads_every_trend_with_its_figures(client: Any, token: Token
     problem(client.get("/v1/trends"), 401)
 
 
+def test_a_reader_of_japanese_or_chinese_gets_the_write_up_in_it_else_the_english_one(
+    client: Any, token: Tokens
+) -> None:
+    bootstrap.container().trends.follow(Follower("hana@example.com", "region", "KR", "ja"))
+    found = seed()
+    pro = token(account("pro"))
+    tanghulu = found["KR"][0]  # rising, followed in Japanese: written in it
+    ja = client.get(f"/v1/trends/{tanghulu.trend_id}?language=ja", headers=pro).get_json()
+    assert ja["language"] == "ja" and ja["summary"].startswith("韓国のYouTubeショートで")
+    listed = client.get("/v1/trends?region=KR&language=ja", headers=pro).get_json()["trends"]
+    languages = {t["label"]: t["language"] for t in listed}
+    assert languages["#탕후루"] == "ja"
+    assert "en" in languages.values()  # the others have no Japanese: the English one, marked
+    zh = client.get(f"/v1/trends/{tanghulu.trend_id}?language=zh", headers=pro).get_json()
+    english = tanghulu.explanation("en")
+    assert english is not None and english.language == "en"
+    assert zh["language"] == "en" and zh["summary"] == english.writeup.summary
+    assert client.get(f"/v1/trends/{tanghulu.trend_id}", headers=pro).get_json()["language"] == "ko"
+    refused = problem(client.get("/v1/trends?language=fr", headers=pro), 422)
+    assert "ko, en, ja or zh" in refused["detail"]
+
+
 def test_a_free_plan_reads_the_days_top_few(client: Any, token: Tokens) -> None:
     found = seed()
     free = token()  # a new user: the free plan

@@ -147,9 +147,12 @@ def test_followers_quota_and_api_keys(tmp_path: Path) -> None:
     assert code == 0 and "weekly" in output
     assert tale(home, "follow", "KR", "--email", "not-an-email")[0] == 2
     assert tale(home, "follow", "KR", "--email", "a@example.com", "--frequency", "hourly")[0] == 2
+    assert tale(home, "follow", "jp", "--email", "hana@example.com", "--language", "ja")[0] == 0
+    assert tale(home, "follow", "KR", "--email", "a@example.com", "--language", "fr")[0] == 2
     followers = bootstrap.container().trends.followers()
     assert [(f.kind, f.value, f.language, f.frequency) for f in followers] == [
         ("topic", "#먹방", "en", "weekly"),
+        ("region", "JP", "ja", "daily"),
         ("region", "KR", "ko", "daily"),
     ]
     assert tale(home, "unfollow", "#먹방", "--email", "chef@example.com")[0] == 0
