@@ -17,10 +17,13 @@ in the API; ``tale trends …`` on the command line. The modules, in the order d
   ``remeasure``, channels and ``baselines``, retention).
 - ``keywords``, ``scoring``, ``grouping``, ``build``: growth against the expected decay,
   the channel outlier, the hashtag rise, de-duplication, ranked trends.
-- ``explain``: the write-up port, the offline summariser and the prompt (YouTube strings only
-  inside the data markers).
+- ``explain``: the write-up port, the offline summariser (its words in four languages in
+  ``offline_text``) and the prompt (YouTube strings only inside the data markers).
+- ``readers``: which languages a trend is written in (Korean and English always, Japanese and
+  Chinese where read) and which trends a follower follows.
 - ``analyze``: one analysis, each write-up stored as produced; ``digest``, ``digest_text``
-  and ``unsubscribe``: the daily or weekly emails with one-click unsubscribe.
+  and ``unsubscribe``: the daily or weekly emails, in the follower's language, with one-click
+  unsubscribe.
 - ``apikeys``: business API keys (a customer's, metered, expiring, rotating).
 - ``sample``, ``replay`` and ``chart``: the shipped sample data set, its offline replay, and
   the velocity chart (PNG).
