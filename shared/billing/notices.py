@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from html import escape
 from string import Template
 
-from shared.domain.billing import Notice
+from shared.domain.billing.changes import Notice
 from shared.ports.notifier import Message
 
 _TEXTS: dict[str, dict[str, tuple[str, str]]] = {

@@ -3,7 +3,7 @@
 ``handle_event`` is the webhook's one path, for Stripe and for the embedded default's local
 provider alike: the event's account is found (the provider's customer recorded at checkout,
 or our user id carried in the event), its billing state is loaded, the rules decide
-(``shared.domain.billing.decide``), and the book applies the decision with the event id in
+(``shared.domain.billing.rules.decide``), and the book applies the decision with the event id in
 one transaction, compare-and-set on the account's version — a conflict (another event of the
 same account meanwhile) loads and decides again. A redelivered event is a ``duplicate`` and
 changes nothing; the owner's mail kept with the event is sent (again: each message once).
@@ -21,14 +21,15 @@ from typing import Literal
 
 from shared.billing.notices import message
 from shared.config import Settings
-from shared.domain import billing
-from shared.domain.billing import (
+from shared.domain.billing import rules
+from shared.domain.billing.account import Account
+from shared.domain.billing.changes import Notice
+from shared.domain.billing.events import (
     ChargeRefunded,
     CheckoutCompleted,
     DisputeClosed,
     DisputeOpened,
     Ignored,
-    Notice,
     PaymentEvent,
 )
 from shared.domain.errors import TransientError
@@ -62,8 +63,8 @@ class Handled:
     user_id: str | None = None
 
 
-def policy(settings: Settings, now: float) -> billing.Policy:
-    return billing.Policy(
+def policy(settings: Settings, now: float) -> rules.Policy:
+    return rules.Policy(
         now=now,
         grace_s=settings.billing_grace_days * 86_400.0,
         credits={plan: settings.monthly_credits(plan) for plan in PAID_PLANS},
@@ -198,7 +199,7 @@ def handle_event(
         return Handled(event.id, "applied" if known else "ignored", user)
     for _ in range(ATTEMPTS):
         account = book.load(user)
-        changes = billing.decide(account, event, policy(settings, clock()))
+        changes = rules.decide(account, event, policy(settings, clock()))
         outcome = book.apply(event.id, kind, account.version, changes)
         if outcome is Outcome.CONFLICT:
             continue
@@ -223,11 +224,11 @@ def refresh(
     notifier: Notifier | None,
     settings: Settings,
     clock: Callable[[], float] = time.time,
-) -> billing.Account:
+) -> Account:
     """The account's plan as time moved on (a grace period or a held plan ended)."""
     for _ in range(ATTEMPTS):
         account = book.load(user_id)
-        changes = billing.refresh(account, policy(settings, clock()))
+        changes = rules.refresh(account, policy(settings, clock()))
         after = changes.account
         if (after.plan, after.subscribed) == (account.plan, account.subscribed):
             return account

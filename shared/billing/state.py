@@ -5,7 +5,7 @@ account's whole billing state is one document, loaded and replaced as a unit und
 version. Unknown keys are ignored and missing ones take their defaults, so a document written
 by an earlier version still loads (one without disputes has none: the disputes it applied are
 counted in their invoices' figures, and are never restored). Disputes keep their order, the
-order they were opened in (``shared.domain.billing._settle`` shares credits out in it).
+order they were opened in (``shared.domain.billing.withdrawals.settle`` shares credits out in it).
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ import json
 from dataclasses import asdict, fields, replace
 from typing import Any, TypeVar, cast
 
-from shared.domain.billing import Account, Dispute, Invoice, Notice, Subscription
+from shared.domain.billing.account import Account, Dispute, Invoice, Subscription
+from shared.domain.billing.changes import Notice
 from shared.ports.ledger import Plan
 
 T = TypeVar("T")

@@ -1,8 +1,8 @@
 """Billing book port: the billing side of the ledger database.
 
 It keeps, per account, the payment provider's customer, the billing state the rules decide on
-(``shared.domain.billing.Account``: subscriptions and invoices, with a version), every payment
-event id processed, and the accounting of payments, refunds and disputes — in the same
+(``shared.domain.billing.account.Account``: subscriptions and invoices, with a version), every
+payment event id processed, and the accounting of payments, refunds and disputes — in the same
 database as the credit ledger, so that an event's credit change, its accounting lines, the
 plan and the event id are written in **one transaction**. That is why processed event ids
 live here and not in the claims store: a claim written before the credits would lose the
@@ -28,7 +28,8 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from enum import Enum
 
-from shared.domain.billing import Account, Changes, Notice
+from shared.domain.billing.account import Account
+from shared.domain.billing.changes import Changes, Notice
 
 
 class Outcome(Enum):
@@ -39,7 +40,7 @@ class Outcome(Enum):
 
 @dataclass(frozen=True)
 class PaymentRecord:
-    """One accounting line (``shared.domain.billing.Record`` as it was written)."""
+    """One accounting line (``shared.domain.billing.changes.Record`` as it was written)."""
 
     user_id: str
     kind: str

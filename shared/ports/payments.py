@@ -19,7 +19,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from shared.domain.billing import PaymentEvent
+from shared.domain.billing.events import PaymentEvent
 from shared.ports.ledger import Plan
 
 

@@ -15,7 +15,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from shared.billing import state
-from shared.domain.billing import Account, Changes, Notice, Record
+from shared.domain.billing.account import Account
+from shared.domain.billing.changes import Changes, Notice, Record
 from shared.ports.billing import BillingBook, Outcome, PaymentRecord
 
 from .ledger import SqliteLedger

@@ -31,7 +31,8 @@ import stripe
 from shared.adapters.local import stripe_shapes as shapes
 from shared.adapters.local.sqlite import Database
 from shared.adapters.stripe.events import translate
-from shared.domain.billing import PLAN_ORDER, PaymentEvent
+from shared.domain.billing.account import PLAN_ORDER
+from shared.domain.billing.events import PaymentEvent
 from shared.ports.ledger import Plan
 from shared.ports.payments import (
     BadSignature,

@@ -19,18 +19,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from shared.domain.billing import (
-    PLAN_ORDER,
+from shared.domain.billing.account import PLAN_ORDER, Invoice, Subscription
+from shared.domain.billing.events import (
     ChargeRefunded,
     CheckoutCompleted,
     DisputeClosed,
     DisputeOpened,
     Ignored,
-    Invoice,
     InvoiceFailed,
     InvoicePaid,
     PaymentEvent,
-    Subscription,
     SubscriptionChanged,
 )
 from shared.ports.ledger import Plan
@@ -52,7 +50,8 @@ HANDLED = SUBSCRIPTION_EVENTS | {
 }
 """The event types the webhook endpoint subscribes to (docs/deploy.md). A dispute's outcome is
 its ``charge.dispute.closed`` (status ``won``, ``lost`` or ``warning_closed``);
-``charge.dispute.funds_reinstated`` is left out on purpose (``shared.domain.billing.KEPT``)."""
+``charge.dispute.funds_reinstated`` is left out on purpose
+(``shared.domain.billing.account.KEPT``)."""
 
 
 def _id(value: Any) -> str | None:

@@ -24,7 +24,7 @@ import stripe
 
 from shared.adapters.stripe.events import translate
 from shared.adapters.stripe.http import HttpxStripeClient
-from shared.domain.billing import PaymentEvent
+from shared.domain.billing.events import PaymentEvent
 from shared.domain.errors import TransientError
 from shared.ports.ledger import Plan
 from shared.ports.payments import (

@@ -14,7 +14,8 @@ from dataclasses import asdict
 from typing import Any, cast
 
 from shared.billing import state
-from shared.domain.billing import Account, Changes, Notice
+from shared.domain.billing.account import Account
+from shared.domain.billing.changes import Changes, Notice
 from shared.ports.billing import BillingBook, Outcome, PaymentRecord
 
 from .client import SupabaseAdapter, epoch
