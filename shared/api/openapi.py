@@ -119,11 +119,11 @@ _QUERY: dict[str, list[tuple[str, dict[str, Any]]]] = {
     "list_trends": [
         ("region", {"type": "string", "pattern": "^[A-Za-z]{2}$"}),
         ("limit", {"type": "integer", "minimum": 1, "maximum": 100, "default": 20}),
-        ("language", {"type": "string", "enum": ["ko", "en"], "default": "en"}),
+        ("language", {"type": "string", "enum": ["ko", "en", "ja", "zh"], "default": "en"}),
         ("status", {"type": "string", "enum": ["rising", "steady", "fading", "new"]}),
     ],
     "estimate": quote.QUERY,
-    "get_trend": [("language", {"type": "string", "enum": ["ko", "en"]})],
+    "get_trend": [("language", {"type": "string", "enum": ["ko", "en", "ja", "zh"]})],
     "unsubscribe_preview": [("token", {"type": "string", "maxLength": 80})],
     "unsubscribe": [("token", {"type": "string", "maxLength": 80})],
 }

@@ -3470,7 +3470,7 @@ export interface operations {
             query?: {
                 region?: string;
                 limit?: number;
-                language?: "ko" | "en";
+                language?: "ko" | "en" | "ja" | "zh";
                 status?: "rising" | "steady" | "fading" | "new";
             };
             header?: never;
@@ -3881,7 +3881,7 @@ export interface operations {
     get_trend: {
         parameters: {
             query?: {
-                language?: "ko" | "en";
+                language?: "ko" | "en" | "ja" | "zh";
             };
             header?: never;
             path: {

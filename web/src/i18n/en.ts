@@ -238,6 +238,7 @@ export const en = {
   "trends.title": "Trends",
   "trends.language": "Ideas in",
   "trends.empty": "No trends yet: the trend scout has not run.",
+  "trends.inEnglish": "Shown in English: no write-up in this language yet.",
   "trends.sample": "sample data",
   "trends.start": "Start a tale from this",
   "trends.noIdea": "This story idea no longer exists.",

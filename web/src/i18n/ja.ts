@@ -238,6 +238,7 @@ export const ja: Messages = {
   "trends.title": "トレンド",
   "trends.language": "アイデアの言語",
   "trends.empty": "まだトレンドがありません。トレンドスカウトが実行されていません。",
+  "trends.inEnglish": "この言語の解説はまだないため、英語で表示しています。",
   "trends.sample": "サンプルデータ",
   "trends.start": "このアイデアでストーリーを始める",
   "trends.noIdea": "この物語のアイデアはもうありません。",

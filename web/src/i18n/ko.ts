@@ -238,6 +238,7 @@ export const ko: Messages = {
   "trends.title": "트렌드",
   "trends.language": "아이디어 언어",
   "trends.empty": "아직 트렌드가 없습니다. 트렌드 스카우트가 실행되지 않았습니다.",
+  "trends.inEnglish": "이 언어의 해설이 아직 없어 영어로 표시합니다.",
   "trends.sample": "샘플 데이터",
   "trends.start": "이 아이디어로 이야기 시작",
   "trends.noIdea": "이 이야기 아이디어는 더 이상 없습니다.",

@@ -7,7 +7,7 @@ import { useLoad, useTitle } from "../ui/hooks";
 import { Loading, ProblemBox } from "../ui/Problem";
 import { Select } from "./NewTale";
 
-type TrendLanguage = "ko" | "en";
+type TrendLanguage = "ko" | "en" | "ja" | "zh";
 
 /** Rising YouTube Shorts trends with story ideas; "start a tale from this" opens the story
  * form with the idea, its cost shown before anything is submitted. */
@@ -15,7 +15,9 @@ export function Trends() {
   const { t, language: ui } = useI18n();
   const { api } = useApp();
   useTitle(t("trends.title"));
-  const [language, setLanguage] = useState<TrendLanguage>(ui === "ko" ? "ko" : "en");
+  // Japanese and Chinese write-ups exist where someone reads them; otherwise the English one
+  // comes back, marked as English.
+  const [language, setLanguage] = useState<TrendLanguage>(ui === "ko" || ui === "ja" ? ui : "en");
   const trends = useLoad((signal) => api.get("/v1/trends", { query: { language }, signal }), [language]);
   return (
     <section class="stack">
@@ -23,6 +25,8 @@ export function Trends() {
       <Select id="trend-language" label={t("trends.language")} value={language} onChange={(v) => setLanguage(v as TrendLanguage)}>
         <option value="ko">{t("storyLanguage.ko")}</option>
         <option value="en">{t("storyLanguage.en")}</option>
+        <option value="ja">{t("storyLanguage.ja")}</option>
+        <option value="zh">{t("storyLanguage.zh")}</option>
       </Select>
       {trends.error ? (
         <ProblemBox error={trends.error} onRetry={trends.reload} />
@@ -33,7 +37,7 @@ export function Trends() {
       ) : (
         <ol class="trend-list">
           {trends.data.trends.map((trend) => (
-            <TrendCard key={trend.id} trend={trend} />
+            <TrendCard key={trend.id} trend={trend} asked={language} />
           ))}
         </ol>
       )}
@@ -41,7 +45,7 @@ export function Trends() {
   );
 }
 
-function TrendCard({ trend }: { trend: Schemas["TrendView"] }) {
+function TrendCard({ trend, asked }: { trend: Schemas["TrendView"]; asked: TrendLanguage }) {
   const { t } = useI18n();
   return (
     <li class="card">
@@ -52,7 +56,10 @@ function TrendCard({ trend }: { trend: Schemas["TrendView"] }) {
         {trend.region} · {trend.keywords.slice(0, 5).join(", ")}
         {trend.sample && <span class="badge">{t("trends.sample")}</span>}
       </p>
-      <ul class="ideas">
+      {trend.language !== asked && (
+        <p class="notice">{t("trends.inEnglish")}</p>
+      )}
+      <ul class="ideas" lang={trend.language}>
         {trend.ideas.map((idea) => (
           <li key={idea.index}>
             <p class="idea-title">{idea.title}</p>
