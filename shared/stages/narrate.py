@@ -75,8 +75,8 @@ def narrate_shot(
         if store.claim(tale_id, markers.handling(event.key), me) != me:
             return  # a duplicate: the holder's delivery voices it
         spoken, wav = _speak(line, store, voices, blobs, usage) if line is not None else ("", None)
-        if spoken:
-            _prepare(tale_id, index, spoken, wav, store, blobs)
+        if line is not None and spoken:
+            _prepare(line, wav, store, blobs)
         store.record_voice(tale_id, index, spoken)
     result = store.fan_in(tale_id, index, 0, event.key)
     if result.fan_in_key == event.key:  # again on a redelivery, if the publish was lost
@@ -93,6 +93,8 @@ class Line:
     language: str
     voice: str
     path: str
+    shot_seconds: int
+    """The planned shot's length (the narration is prepared to fit it)."""
 
 
 def narration_line(store: TaleStore, tale_id: str, index: int, revision: int) -> Line | None:
@@ -103,7 +105,15 @@ def narration_line(store: TaleStore, tale_id: str, index: int, revision: int) ->
     voice = store.options(tale_id).voice  # not the sealed story: no key unwrap per shot
     if not text or voice == NO_VOICE:
         return None
-    return Line(tale_id, index, text, plan.language, voice, voice_path(tale_id, index, revision))
+    return Line(
+        tale_id,
+        index,
+        text,
+        plan.language,
+        voice,
+        voice_path(tale_id, index, revision),
+        plan.shots[index].duration_s,
+    )
 
 
 def _line(event: NarrationRequested, store: TaleStore) -> Line | None:
@@ -133,18 +143,16 @@ def _speak(
     return path, speech.wav
 
 
-def _prepare(
-    tale_id: str, index: int, spoken: str, wav: bytes | None, store: TaleStore, blobs: BlobStore
-) -> None:
+def _prepare(line: Line, wav: bytes | None, store: TaleStore, blobs: BlobStore) -> None:
     """Leave the shot's narration prepared for the final cut (``shared.media.narration``):
     levelled, fitted to the planned shot and encoded here, beside the other shots, rather
     than all at the end. ``wav``: the voice when this delivery spoke it (else it is read back
-    from ``spoken``). A narration that cannot be prepared is mixed from its voice by the
+    from the line's path). A narration that cannot be prepared is mixed from its voice by the
     final cut instead, which reports what is wrong with it."""
+    tale_id, index, spoken = line.tale_id, line.index, line.path
     target = prepared_path(spoken)
     if blobs.exists(target):  # an earlier delivery prepared it
         return
-    seconds = require_plan(store, tale_id).shots[index].duration_s
     with tempfile.TemporaryDirectory(prefix="tale-narrate-") as tmp:
         voice = Path(tmp) / "voice.wav"
         if wav is None:
@@ -152,7 +160,7 @@ def _prepare(
         else:
             voice.write_bytes(wav)
         try:
-            prepared = prepare(voice, seconds, index, Path(tmp) / "prepared.m4a")
+            prepared = prepare(voice, line.shot_seconds, index, Path(tmp) / "prepared.m4a")
         except (NarrationTooLong, NoAudio, av.FFmpegError) as exc:
             store.log(tale_id, "rendering", f"shot {index + 1}: narration not prepared: {exc}")
             return

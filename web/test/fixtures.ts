@@ -1,4 +1,14 @@
 import type { Schemas } from "../src/api/client";
+import type { Auth } from "../src/auth/session";
+
+/** A signed-in local development account (the token is not checked by the fake API). */
+export const localAuth: Auth = {
+  kind: "local",
+  current: () => ({ userId: "u", email: "u@localhost" }),
+  token: async () => "tok",
+  signOut: async () => {},
+  subscribe: () => () => {},
+};
 
 export function storyboard(overrides: Partial<Schemas["StoryboardView"]> = {}): Schemas["StoryboardView"] {
   return {

@@ -3,9 +3,8 @@ import { act } from "preact/test-utils";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ApiClient, type Schemas } from "../src/api/client";
 import { AppContext } from "../src/app-context";
-import type { Auth } from "../src/auth/session";
 import { NewTale } from "../src/pages/NewTale";
-import { fakeFetch, json, problem, type Seen } from "./fixtures";
+import { fakeFetch, json, problem, type Seen, localAuth } from "./fixtures";
 
 let root: HTMLElement;
 beforeEach(() => {
@@ -17,13 +16,7 @@ afterEach(() => {
   root.remove();
 });
 
-const auth: Auth = {
-  kind: "local",
-  current: () => ({ userId: "u", email: "u@localhost" }),
-  token: async () => "tok",
-  signOut: async () => {},
-  subscribe: () => () => {},
-};
+const auth = localAuth;
 
 /** The API's quote: narration costs $0.25 unless the voice is "none". */
 function quote(url: URL): Schemas["Quote"] {

@@ -3,9 +3,8 @@ import { act } from "preact/test-utils";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { ApiClient } from "../src/api/client";
 import { AppContext } from "../src/app-context";
-import type { Auth } from "../src/auth/session";
 import { SLOW_AFTER_MS, TalePage } from "../src/pages/Tale";
-import { fakeFetch, json, problem, type Seen } from "./fixtures";
+import { fakeFetch, json, problem, type Seen, localAuth } from "./fixtures";
 
 let root: HTMLElement;
 beforeEach(() => {
@@ -18,13 +17,7 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
-const auth: Auth = {
-  kind: "local",
-  current: () => ({ userId: "u", email: "u@localhost" }),
-  token: async () => "tok",
-  signOut: async () => {},
-  subscribe: () => () => {},
-};
+const auth = localAuth;
 
 function tale(status: string, more: Record<string, unknown> = {}) {
   return {

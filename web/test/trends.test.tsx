@@ -3,9 +3,8 @@ import { act } from "preact/test-utils";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ApiClient, type Schemas } from "../src/api/client";
 import { AppContext } from "../src/app-context";
-import type { Auth } from "../src/auth/session";
 import { Trends } from "../src/pages/Trends";
-import { fakeFetch, json } from "./fixtures";
+import { fakeFetch, json, localAuth } from "./fixtures";
 
 let root: HTMLElement;
 beforeEach(() => {
@@ -17,13 +16,7 @@ afterEach(() => {
   root.remove();
 });
 
-const auth: Auth = {
-  kind: "local",
-  current: () => ({ userId: "u", email: "u@localhost" }),
-  token: async () => "tok",
-  signOut: async () => {},
-  subscribe: () => () => {},
-};
+const auth = localAuth;
 
 /** The API: Japanese write-ups exist for JP's trend only; others answer in English. */
 function trends(url: URL): Schemas["TrendList"] {
